@@ -1,0 +1,233 @@
+"""The ``badgeflow`` command: set up, run the nightly flow, verify a badge, serve the site."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from badgeflow import store
+from badgeflow.credentials import generate_key_file, unbake_png, verify_credential
+from badgeflow.errors import BadgeflowError, CredentialError
+from badgeflow.models import JSONDict
+from badgeflow.runtime_env import apply_offline_defaults
+from badgeflow.settings import Settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+site_app = typer.Typer(help="The static verification site.", no_args_is_help=True)
+app.add_typer(site_app, name="site")
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except (BadgeflowError, ValueError) as exc:
+        typer.secho(f"configuration error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def init() -> None:
+    """Create ./var, the issuer key (if absent) and the database schema."""
+    settings = _settings()
+    _init(settings)
+
+
+def _init(settings: Settings) -> None:
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    key = settings.signing.key_path
+    if key.exists():
+        typer.echo(f"issuer key      {key} (kept)")
+    else:
+        passphrase = settings.signing.passphrase
+        generate_key_file(key, passphrase.get_secret_value() if passphrase else None)
+        note = "encrypted" if passphrase else "NOT encrypted: set BADGEFLOW_SIGNING__PASSPHRASE"
+        typer.echo(f"issuer key      {key} (new, {note})")
+    engine = store.make_engine(settings.database.url)
+    store.migrate(engine)
+    engine.dispose()
+    typer.echo(f"database        {settings.database.url} (schema up to date)")
+    typer.echo(f"issuer          {settings.site.issuer_did}")
+
+
+@app.command()
+def run(
+    as_of: Annotated[
+        datetime | None, typer.Option(help="Batch clock (ISO 8601, UTC); default now.")
+    ] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable).")] = None,
+    full_resync: Annotated[bool, typer.Option(help="Ignore watermarks.")] = False,
+    batch_id: Annotated[str | None, typer.Option(help="Resume this batch.")] = None,
+) -> None:
+    """Run the nightly issuance flow once, here, on Prefect's ephemeral API (or PREFECT_API_URL)."""
+    settings = _settings()
+    _init(settings)
+    summary = _run_flow(
+        settings, as_of=as_of, sources=source or [], full_resync=full_resync, batch_id=batch_id
+    )
+    _print_summary(summary)
+
+
+@app.command()
+def demo() -> None:
+    """Run the whole pipeline on the bundled demo data and fake Moodle server."""
+    from badgeflow.demo import demo_csv_path, demo_dataset_path
+    from badgeflow.fakelms.moodle import FakeMoodle, MoodleDataset
+
+    var = Path("var")
+    var.mkdir(exist_ok=True)
+    with FakeMoodle(MoodleDataset.load(demo_dataset_path()), token="demo-token") as moodle:
+        config = var / "demo.toml"
+        config.write_text(
+            "# Written by `badgeflow demo`: the bundled demo sources.\n"
+            '[signing]\npassphrase = "demo-only-passphrase"\n\n'
+            '[[sources]]\nname = "moodle-demo"\nkind = "moodle"\n'
+            f'base_url = "{moodle.base_url}"\ntoken = "demo-token"\n'
+            'final_assessment = "final-exam"\n\n'
+            '[[sources]]\nname = "partner-lms-export"\nkind = "csv"\n'
+            f'path = "{demo_csv_path()}"\n',
+            encoding="utf-8",
+        )
+        os.environ["BADGEFLOW_CONFIG"] = str(config)
+        typer.echo(f"fake Moodle     {moodle.base_url} (loopback)")
+        settings = _settings()
+        _init(settings)
+        summary = _run_flow(settings, as_of=None, sources=[], full_resync=False, batch_id=None)
+    _print_summary(summary)
+    typer.echo(
+        "\nNext: `make demo` again issues nothing new; browse the site with "
+        "`.venv/bin/badgeflow site serve`; check a badge with "
+        "`.venv/bin/badgeflow verify var/site/credentials/<id>.json`."
+    )
+
+
+def _run_flow(
+    settings: Settings,
+    *,
+    as_of: datetime | None,
+    sources: list[str],
+    full_resync: bool,
+    batch_id: str | None,
+) -> JSONDict:
+    """Run the flow in a child process, so Prefect starts with a clean, offline environment."""
+    env = dict(os.environ)
+    apply_offline_defaults(env, prefect_home=settings.var_dir / "prefect")
+    with tempfile.TemporaryDirectory() as tmp:
+        summary_file = Path(tmp) / "summary.json"
+        cmd = [sys.executable, "-m", "flows.nightly_issuance", "--summary-json", str(summary_file)]
+        if as_of:
+            cmd += ["--as-of", as_of.isoformat()]
+        for name in sources:
+            cmd += ["--source", name]
+        if full_resync:
+            cmd.append("--full-resync")
+        if batch_id:
+            cmd += ["--batch-id", batch_id]
+        typer.echo(
+            "starting the nightly-issuance flow (Prefect ephemeral API; first start "
+            "takes a while)..."
+        )
+        started = time.monotonic()
+        result = subprocess.run(cmd, env=env, check=False)
+        if result.returncode != 0:
+            typer.secho(
+                f"flow failed (exit {result.returncode}); see the log above", fg="red", err=True
+            )
+            raise typer.Exit(1)
+        typer.echo(f"flow finished in {time.monotonic() - started:.1f} s")
+        summary: JSONDict = json.loads(summary_file.read_text(encoding="utf-8"))
+        return summary
+
+
+def _print_summary(summary: JSONDict) -> None:
+    from badgeflow.pipeline.summary import BatchSummary
+
+    fields = {k: v for k, v in summary.items() if k != "balanced"}
+    typer.echo("")
+    for line in BatchSummary(**fields).lines():
+        typer.echo(line)
+
+
+@app.command()
+def verify(
+    path: Annotated[Path, typer.Argument(help="Credential JSON or baked PNG.")],
+    did_document: Annotated[
+        list[Path] | None,
+        typer.Option(help="DID document(s) to trust; default: the local site's did.json."),
+    ] = None,
+) -> None:
+    """Verify a credential's signature, issuer key and validity dates (offline)."""
+    settings = _settings()
+    try:
+        credential = _read_credential(path)
+    except (OSError, CredentialError, ValueError) as exc:
+        typer.secho(f"cannot read {path}: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    documents: dict[str, JSONDict] = {}
+    candidates = did_document or [settings.site.output_dir / ".well-known" / "did.json"]
+    for candidate in candidates:
+        if candidate.is_file():
+            doc = json.loads(candidate.read_text(encoding="utf-8"))
+            documents[str(doc.get("id"))] = doc
+    result = verify_credential(credential, did_documents=documents, now=datetime.now(UTC))
+    name = credential.get("name", "credential")
+    if result.verified:
+        typer.secho(
+            f"VERIFIED: {name} ({result.credential_id}) issued by {result.issuer}", fg="green"
+        )
+    else:
+        typer.secho(f"NOT VERIFIED: {name} ({result.credential_id})", fg="red")
+    for error in result.errors:
+        typer.echo(f"  error: {error}")
+    for warning in result.warnings:
+        typer.echo(f"  warning: {warning}")
+    raise typer.Exit(0 if result.verified else 1)
+
+
+def _read_credential(path: Path) -> JSONDict:
+    data = path.read_bytes()
+    text = unbake_png(data) if data.startswith(PNG_MAGIC) else data.decode("utf-8")
+    credential = json.loads(text)
+    if not isinstance(credential, dict):
+        raise ValueError("not a JSON object")
+    return credential
+
+
+@site_app.command("serve")
+def site_serve(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,
+) -> None:
+    """Serve the built site on http://127.0.0.1:PORT until Ctrl-C."""
+    from badgeflow.site.serve import serve
+
+    settings = _settings()
+    directory = settings.site.output_dir
+    if not (directory / "index.html").is_file():
+        typer.secho(
+            f"no site in {directory}: run `badgeflow run` or `make demo` first", fg="red", err=True
+        )
+        raise typer.Exit(2)
+    with serve(directory, port=port) as server:
+        typer.echo(f"serving {directory} at {server.url} (Ctrl-C to stop)")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            typer.echo("stopped")
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

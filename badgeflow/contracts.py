@@ -1,0 +1,329 @@
+"""Data contracts: load the GX suites in ``data_contracts/`` and quarantine failing rows."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import pandas as pd
+
+from badgeflow.errors import ContractError
+from badgeflow.models import (
+    COMPLETED_AT,
+    PARSE_ERRORS,
+    QUARANTINE_COLUMNS,
+    RAW,
+    REASON,
+    RECORD_KEY,
+    ROW_NUMBER,
+    SOURCE,
+    SOURCE_RECORD_ID,
+    JSONDict,
+)
+
+if TYPE_CHECKING:
+    from great_expectations import ExpectationSuite
+    from great_expectations.core.batch_definition import BatchDefinition
+
+__all__ = [
+    "CLOCK_SKEW",
+    "COMPLETED_AT_NOT_FUTURE",
+    "ContractReport",
+    "load_suite",
+    "validate_completions",
+]
+
+logger = logging.getLogger(__name__)
+
+CLOCK_SKEW: Final = timedelta(minutes=5)
+"""How far past ``as_of`` a completion time may lie before it counts as "in the future"."""
+COMPLETED_AT_NOT_FUTURE: Final = "completed_at_not_future"
+"""Derived boolean column: ``completed_at`` is missing or at most ``as_of + CLOCK_SKEW``.
+Suites are static, so anything relative to the run's clock is computed before validating."""
+
+_DERIVED: Final[Mapping[str, Callable[[pd.DataFrame, datetime], pd.Series]]] = {
+    COMPLETED_AT_NOT_FUTURE: lambda df, as_of: (
+        pd.to_datetime(df[COMPLETED_AT], utc=True, errors="coerce").isna()
+        | (pd.to_datetime(df[COMPLETED_AT], utc=True, errors="coerce") <= as_of + CLOCK_SKEW)
+    ),
+}
+_NOT_VALIDATED: Final = (RAW, PARSE_ERRORS)  # nested values GX has no business looking at
+_COLUMN_KWARGS: Final = ("column", "column_A", "column_B")
+_LOCK = threading.Lock()
+_PLACEHOLDER: Final = re.compile(r"'?\{[^}]*\}'?")
+_BATCHES: dict[str, BatchDefinition[Any]] = {}
+
+
+@dataclass(frozen=True, eq=False)
+class ContractReport:
+    """The outcome of validating one frame against a contract.
+
+    Attributes:
+        accepted: rows that passed every expectation, with the input's columns.
+        quarantined: the other rows (`QUARANTINE_COLUMNS`), each with every reason it failed.
+        expectation_results: one summary dict per expectation (type, columns, success,
+            unexpected_count).
+        rows_in: rows received; always ``len(accepted) + len(quarantined)``.
+        reason_counts: how often each kind of problem occurred (a row may have several),
+            keyed by the reason with its values left out, e.g. ``"score … is outside 0-100"``.
+    """
+
+    accepted: pd.DataFrame
+    quarantined: pd.DataFrame
+    expectation_results: list[JSONDict] = field(default_factory=list)
+    rows_in: int = 0
+    reason_counts: dict[str, int] = field(default_factory=dict)
+
+
+def load_suite(contracts_dir: Path, name: str = "lms_completions.v1") -> ExpectationSuite:
+    """Load a contract: a GX ExpectationSuite stored as ``<contracts_dir>/<name>.json``.
+
+    Args:
+        contracts_dir: the ``data_contracts/`` folder.
+        name: suite name, which is also the file name without ``.json``.
+
+    Returns:
+        The suite, ready for `validate_completions`.
+
+    Raises:
+        ContractError: the file is missing, is not JSON, is not a valid suite, or names another
+            suite.
+    """
+    import great_expectations as gx
+
+    _batch_definition()  # a suite needs an active GX context to be built
+    path = contracts_dir / f"{name}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ContractError(f"data contract {name!r} not found at {path}") from None
+    except json.JSONDecodeError as exc:
+        raise ContractError(f"data contract {path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict) or data.get("name") != name:
+        raise ContractError(f"data contract {path} must be a suite named {name!r}")
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    configs = data.get("expectations")
+    if not isinstance(configs, list):
+        raise ContractError(f"data contract {path} has no list of expectations")
+    try:
+        # GX logs and *drops* an expectation it cannot build; check each type first.
+        for config in configs:
+            get_expectation_impl(config["type"])
+        suite = gx.ExpectationSuite(**data)
+    except Exception as exc:  # GX raises a zoo of types (pydantic, marshmallow, its own)
+        raise ContractError(f"data contract {path} is not a valid GX suite: {exc}") from exc
+    if len(suite.expectations) != len(configs):
+        raise ContractError(
+            f"data contract {path}: GX built {len(suite.expectations)} of "
+            f"{len(configs)} expectations; see the great_expectations log for the others"
+        )
+    return suite
+
+
+def validate_completions(
+    df: pd.DataFrame, *, suite: ExpectationSuite, as_of: datetime
+) -> ContractReport:
+    """Validate a canonical completion frame and split it into accepted and quarantined rows.
+
+    Rows whose `PARSE_ERRORS` is non-empty are quarantined with those messages too. Each
+    expectation may carry ``meta.reason``, a template filled with the row's values
+    (``"score {score} is outside 0-100"``), which becomes the quarantine reason.
+
+    Args:
+        df: the frame a connector returned (`COMPLETION_COLUMNS`, `ROW_NUMBER`, `PARSE_ERRORS`).
+        suite: the contract, from `load_suite`.
+        as_of: the batch clock (timezone-aware); completions later than it plus `CLOCK_SKEW`
+            are in the future.
+
+    Returns:
+        The report; ``rows_in == len(accepted) + len(quarantined)``.
+
+    Raises:
+        ContractError: a column the suite requires is missing (the whole input is unusable),
+            or an expectation could not be evaluated at all.
+    """
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware")
+    frame = df.reset_index(drop=True)
+    required = [
+        str(e.configuration.kwargs["column"])
+        for e in suite.expectations
+        if e.expectation_type == "expect_column_to_exist"
+    ]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise ContractError(
+            f"contract {suite.name!r}: input lacks required column(s) {', '.join(missing)}; "
+            "the whole file is unusable"
+        )
+    checked = frame.drop(columns=[c for c in _NOT_VALIDATED if c in frame.columns])
+    for column, derive in _DERIVED.items():
+        if column in _referenced_columns(suite):
+            checked[column] = derive(frame, as_of)
+    result = _run(suite, checked)
+
+    reasons: dict[int, list[str]] = {}
+    kinds: Counter[str] = Counter()
+    if PARSE_ERRORS in frame.columns:
+        for i, errors in enumerate(frame[PARSE_ERRORS]):
+            for message in _messages(errors):
+                reasons.setdefault(i, []).append(message)
+                kinds[f"{message.split(':', 1)[0]}: unreadable value"] += 1
+    summaries: list[JSONDict] = []
+    records = frame.drop(columns=[c for c in _NOT_VALIDATED if c in frame.columns]).to_dict(
+        "records"
+    )
+    shown: dict[int, _Shown] = {}
+    for outcome in result.results:
+        config = outcome.expectation_config
+        info = outcome.exception_info or {}
+        if info.get("raised_exception"):
+            raise ContractError(
+                f"contract {suite.name!r}: expectation {config.type} on "
+                f"{_columns_of(config.kwargs)} could not run: {info.get('exception_message')}"
+            )
+        unexpected = list(outcome.result.get("unexpected_index_list") or [])
+        summaries.append(
+            {
+                "expectation": config.type,
+                "columns": _columns_of(config.kwargs),
+                "success": bool(outcome.success),
+                "unexpected_count": int(outcome.result.get("unexpected_count") or 0),
+            }
+        )
+        template = (config.meta or {}).get("reason") or f"fails {config.type}"
+        kinds[_PLACEHOLDER.sub("…", template)] += len(unexpected)
+        for index in unexpected:
+            position = int(index)
+            if not records:
+                records = checked.to_dict("records")
+            if position not in shown:
+                shown[position] = _Shown({str(k): _show(v) for k, v in records[position].items()})
+            reasons.setdefault(position, []).append(template.format_map(shown[position]))
+    bad = sorted(reasons)
+    accepted = df.iloc[[i for i in range(len(frame)) if i not in reasons]]
+    quarantined = _quarantine(frame.iloc[bad], [reasons[i] for i in bad], bad)
+    logger.info(
+        "contract %s: %d rows in, %d accepted, %d quarantined",
+        suite.name,
+        len(frame),
+        len(accepted),
+        len(quarantined),
+    )
+    return ContractReport(
+        accepted=accepted,
+        quarantined=quarantined,
+        expectation_results=summaries,
+        rows_in=len(frame),
+        reason_counts={kind: n for kind, n in kinds.most_common() if n},
+    )
+
+
+def _run(suite: ExpectationSuite, checked: pd.DataFrame) -> Any:
+    # Building a context is cheap (~10 ms) but the data source and asset are shared; one
+    # per process, and validations run one at a time because a batch definition is stateful.
+    with _LOCK:
+        batches = _batch_definition()
+        batch = batches.get_batch(batch_parameters={"dataframe": checked})
+        return batch.validate(suite, result_format={"result_format": "COMPLETE"})
+
+
+def _batch_definition() -> BatchDefinition[Any]:
+    cached = _BATCHES.get("completions")
+    if cached is not None:
+        return cached
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+        data_docs_sites={},
+    )
+    context = gx.get_context(mode="ephemeral", project_config=config)
+    asset = context.data_sources.add_pandas("badgeflow").add_dataframe_asset("completions")
+    batches = asset.add_batch_definition_whole_dataframe("whole frame")
+    _BATCHES["completions"] = batches
+    return batches
+
+
+def _referenced_columns(suite: ExpectationSuite) -> set[str]:
+    return {
+        str(e.configuration.kwargs[k])
+        for e in suite.expectations
+        for k in _COLUMN_KWARGS
+        if k in e.configuration.kwargs
+    }
+
+
+def _columns_of(kwargs: Mapping[str, Any]) -> list[str]:
+    return [str(kwargs[k]) for k in _COLUMN_KWARGS if k in kwargs]
+
+
+def _messages(errors: Any) -> list[str]:
+    if errors is None or (isinstance(errors, float) and math.isnan(errors)):
+        return []
+    if isinstance(errors, str):
+        return [errors] if errors.strip() else []
+    return [str(e) for e in errors if str(e).strip()]
+
+
+class _Shown(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return f"{{{key}}}"
+
+
+def _show(value: Any) -> str:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "missing"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "missing"
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _quarantine(rows: pd.DataFrame, reasons: list[list[str]], positions: list[int]) -> pd.DataFrame:
+    def column(name: str, default: Callable[[int], Any]) -> list[Any]:
+        if name in rows.columns:
+            return list(rows[name])
+        return [default(p) for p in positions]
+
+    if RECORD_KEY in rows.columns:
+        keys = rows[RECORD_KEY].tolist()
+    else:
+        keys = [
+            f"{_show(s)}:{_show(r)}"
+            for s, r in zip(
+                column(SOURCE, lambda _: None),
+                column(SOURCE_RECORD_ID, lambda _: None),
+                strict=True,
+            )
+        ]
+    return pd.DataFrame(
+        {
+            SOURCE: column(SOURCE, lambda _: None),
+            ROW_NUMBER: column(ROW_NUMBER, lambda p: p + 1),
+            RECORD_KEY: keys,
+            REASON: ["; ".join(dict.fromkeys(r)) for r in reasons],
+            RAW: column(RAW, lambda _: None),
+        },
+        columns=list(QUARANTINE_COLUMNS),
+    )

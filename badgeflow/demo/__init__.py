@@ -1,0 +1,40 @@
+"""Demo data shipped with the package: a Moodle dataset and a partner LMS export.
+
+``moodle.json`` is what the demo's `badgeflow.fakelms.FakeMoodle` serves (read it with
+``final_assessment="final-exam"``); ``completions.csv`` is an export in the canonical CSV
+layout from a second LMS, with a few deliberately bad rows for the data contract to catch.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+__all__ = ["demo_csv_path", "demo_dataset_path"]
+
+
+def _path(name: str) -> Path:
+    resource = files(__name__) / name
+    # Wheels are installed unpacked, so package data is a real file on disk.
+    path = Path(str(resource))
+    if not path.is_file():
+        raise FileNotFoundError(f"demo data {name!r} is missing from the badgeflow package")
+    return path
+
+
+def demo_dataset_path() -> Path:
+    """The Moodle dataset the demo's fake Moodle serves.
+
+    Returns:
+        Path of ``badgeflow/demo/moodle.json``.
+    """
+    return _path("moodle.json")
+
+
+def demo_csv_path() -> Path:
+    """The partner LMS export used by the demo.
+
+    Returns:
+        Path of ``badgeflow/demo/completions.csv``.
+    """
+    return _path("completions.csv")

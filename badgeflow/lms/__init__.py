@@ -1,0 +1,60 @@
+"""Completion sources: one connector per module behind the `CompletionSource` Protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from badgeflow.errors import ConfigurationError
+from badgeflow.lms.base import CompletionSource
+from badgeflow.lms.csv_export import CsvExportSource
+from badgeflow.lms.moodle import MoodleSource
+from badgeflow.settings import CsvSourceSettings, MoodleSourceSettings
+
+__all__ = ["CONNECTORS", "CompletionSource", "CsvExportSource", "MoodleSource", "build_source"]
+
+
+def _csv(settings: CsvSourceSettings) -> CompletionSource:
+    return CsvExportSource(settings.name, settings.path)
+
+
+def _moodle(settings: MoodleSourceSettings) -> CompletionSource:
+    return MoodleSource(
+        settings.name,
+        settings.base_url,
+        settings.token.get_secret_value(),
+        course_ids=settings.course_ids,
+        final_assessment=settings.final_assessment,
+        timeout=settings.timeout_seconds,
+    )
+
+
+CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
+    "csv": _csv,
+    "moodle": _moodle,
+}
+"""Builds a connector from its settings, keyed by the settings' ``kind``."""
+
+
+def build_source(settings: CsvSourceSettings | MoodleSourceSettings) -> CompletionSource:
+    """Build the connector a source's settings describe.
+
+    Args:
+        settings: one entry of ``Settings.sources``.
+
+    Returns:
+        A ready `CompletionSource`; it does no I/O until asked for completions.
+
+    Raises:
+        ConfigurationError: no connector is registered for the settings' kind.
+
+    Examples:
+        >>> from pathlib import Path
+        >>> build_source(CsvSourceSettings(name="partner", path=Path("export.csv")))
+        CsvExportSource(name='partner', path='export.csv')
+    """
+    try:
+        factory = CONNECTORS[settings.kind]
+    except KeyError:
+        raise ConfigurationError(f"no connector for source kind {settings.kind!r}") from None
+    return factory(settings)

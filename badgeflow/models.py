@@ -1,0 +1,184 @@
+"""Typed records shared across the core, and the column names of its DataFrames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+__all__ = [
+    "ACHIEVEMENT_ID",
+    "AWARDED_AT",
+    "AWARD_COLUMNS",
+    "AWARD_KEY",
+    "AWARD_STATUS",
+    "COMPLETED",
+    "COMPLETED_AT",
+    "COMPLETION_COLUMNS",
+    "COURSE_ID",
+    "COURSE_NAME",
+    "EVIDENCE_RECORD_IDS",
+    "FETCHED_AT",
+    "LEARNER_EMAIL",
+    "LEARNER_ID",
+    "LEARNER_NAME",
+    "MODULES_COMPLETED",
+    "MODULES_TOTAL",
+    "OUTCOME",
+    "OUTCOME_COLUMNS",
+    "PARSE_ERRORS",
+    "PENDING_COLUMNS",
+    "PROGRESS_PCT",
+    "QUARANTINE_COLUMNS",
+    "RAW",
+    "REASON",
+    "RECORD_KEY",
+    "ROW_NUMBER",
+    "SCORE",
+    "SCORE_KIND",
+    "SOURCE",
+    "SOURCE_RECORD_ID",
+    "SOURCE_SYSTEM",
+    "VALID_FROM",
+    "VALID_UNTIL",
+    "AchievementInfo",
+    "IssuerInfo",
+    "JSONDict",
+]
+
+JSONDict = dict[str, Any]
+"""A JSON object: the one place `Any` is allowed (JSON-LD documents, raw LMS payloads)."""
+
+# --- Canonical completion record (see README "Canonical completion record") -----------------
+SOURCE: Final = "source"
+"""Name of the configured source (``settings.sources[].name``), e.g. ``moodle-main``."""
+SOURCE_SYSTEM: Final = "source_system"
+"""Vendor of the source: ``moodle``, ``canvas``, ..., or ``csv``."""
+SOURCE_RECORD_ID: Final = "source_record_id"
+"""Stable id of the record in the source; with SOURCE it identifies a completion."""
+LEARNER_ID: Final = "learner_id"
+LEARNER_EMAIL: Final = "learner_email"
+LEARNER_NAME: Final = "learner_name"
+COURSE_ID: Final = "course_id"
+COURSE_NAME: Final = "course_name"
+COMPLETED: Final = "completed"
+COMPLETED_AT: Final = "completed_at"
+SCORE: Final = "score"
+SCORE_KIND: Final = "score_kind"
+MODULES_COMPLETED: Final = "modules_completed"
+MODULES_TOTAL: Final = "modules_total"
+PROGRESS_PCT: Final = "progress_pct"
+FETCHED_AT: Final = "fetched_at"
+RAW: Final = "raw"
+"""The original payload of the record, a JSON object (dict), kept for audit."""
+
+COMPLETION_COLUMNS: Final = (
+    SOURCE,
+    SOURCE_SYSTEM,
+    SOURCE_RECORD_ID,
+    LEARNER_ID,
+    LEARNER_EMAIL,
+    LEARNER_NAME,
+    COURSE_ID,
+    COURSE_NAME,
+    COMPLETED,
+    COMPLETED_AT,
+    SCORE,
+    SCORE_KIND,
+    MODULES_COMPLETED,
+    MODULES_TOTAL,
+    PROGRESS_PCT,
+    FETCHED_AT,
+    RAW,
+)
+
+# --- Bookkeeping columns ----------------------------------------------------------------------
+ROW_NUMBER: Final = "row_number"
+"""1-based position of the record in what the source returned (file line order for CSV)."""
+RECORD_KEY: Final = "record_key"
+"""``"<source>:<source_record_id>"``: the key every row outcome is reported under."""
+PARSE_ERRORS: Final = "parse_errors"
+"""Tuple of messages from the connector about values it could not parse (empty when clean).
+The contract step quarantines any row that has one."""
+REASON: Final = "reason"
+"""Human-readable reason: why a row was quarantined or is not yet eligible."""
+
+QUARANTINE_COLUMNS: Final = (SOURCE, ROW_NUMBER, RECORD_KEY, REASON, RAW)
+
+# --- Awards (output of rules.evaluate) --------------------------------------------------------
+ACHIEVEMENT_ID: Final = "achievement_id"
+"""The catalog slug of the achievement, e.g. ``data-foundations``."""
+AWARDED_AT: Final = "awarded_at"
+VALID_FROM: Final = "valid_from"
+VALID_UNTIL: Final = "valid_until"
+AWARD_KEY: Final = "award_key"
+"""Deterministic key of an award: learner, achievement and validity period."""
+EVIDENCE_RECORD_IDS: Final = "evidence_record_keys"
+"""Tuple of RECORD_KEYs of the completions that earned the award."""
+
+AWARD_COLUMNS: Final = (
+    AWARD_KEY,
+    LEARNER_EMAIL,
+    LEARNER_NAME,
+    ACHIEVEMENT_ID,
+    AWARDED_AT,
+    VALID_FROM,
+    VALID_UNTIL,
+    SCORE,
+    EVIDENCE_RECORD_IDS,
+)
+PENDING_COLUMNS: Final = (RECORD_KEY, LEARNER_EMAIL, COURSE_ID, REASON)
+AWARD_STATUS: Final = "status"
+"""Status of a stored award: ``active``, ``revoked`` or ``suspended`` (only active ones count)."""
+OUTCOME: Final = "outcome"
+"""What the rules made of a completion row: ``awarded`` or ``not_yet_eligible``."""
+OUTCOME_COLUMNS: Final = (RECORD_KEY, LEARNER_EMAIL, COURSE_ID, OUTCOME, REASON)
+
+
+@dataclass(frozen=True)
+class IssuerInfo:
+    """The issuer as it appears in credentials (an OB 3.0 ``Profile``).
+
+    Attributes:
+        id: the issuer's DID (``did:web:...``), also the controller of its keys.
+        name: display name.
+        url: the organisation's home page.
+        email: contact address, optional.
+        description: one-paragraph description, optional.
+        image_url: absolute URL of the issuer logo, optional.
+    """
+
+    id: str
+    name: str
+    url: str
+    email: str | None = None
+    description: str | None = None
+    image_url: str | None = None
+
+
+@dataclass(frozen=True)
+class AchievementInfo:
+    """An achievement as it appears in credentials (an OB 3.0 ``Achievement``).
+
+    Attributes:
+        id: absolute URL of the achievement page on the verification site.
+        slug: catalog slug (file name in ``badge_catalog/achievements/``).
+        name: display name.
+        description: what the badge means.
+        criteria_narrative: Markdown text of the criteria (OB 3.0 ``criteria.narrative``).
+        criteria_url: absolute URL of a human-readable criteria page.
+        image_url: absolute URL of the badge image (PNG or SVG).
+        achievement_type: an OB 3.0 achievement type, e.g. ``Badge`` or ``Certification``.
+        tags: free keywords.
+        valid_for_days: how long an award stays valid; None for never expiring.
+    """
+
+    id: str
+    slug: str
+    name: str
+    description: str
+    criteria_narrative: str
+    criteria_url: str
+    image_url: str
+    achievement_type: str = "Badge"
+    tags: tuple[str, ...] = field(default_factory=tuple)
+    valid_for_days: int | None = None

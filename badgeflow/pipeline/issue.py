@@ -1,0 +1,104 @@
+"""Stage 3: sign an OB 3.0 credential for each new award and bake it into the badge image."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+from badgeflow import store
+from badgeflow.credentials import bake_png, build_credential, issue
+from badgeflow.pipeline.runtime import Runtime
+from badgeflow.store import AwardToIssue, NewCredential
+
+__all__ = ["CREDENTIAL_NAMESPACE", "credential_uuid", "issue_credentials", "pending_award_ids"]
+
+logger = logging.getLogger(__name__)
+
+CREDENTIAL_NAMESPACE = uuid.UUID("5d3c1a0e-6f0b-4c47-9a55-2b8f0d7f9e11")
+"""UUIDv5 namespace of credential ids: an award always gets the same credential id."""
+
+
+def credential_uuid(award_key: str) -> str:
+    """Return the deterministic credential uuid of an award."""
+    return str(uuid.uuid5(CREDENTIAL_NAMESPACE, award_key))
+
+
+def pending_award_ids(runtime: Runtime) -> list[int]:
+    """Return the ids of awards that have no credential yet, oldest first."""
+    with runtime.sessions() as session:
+        return [a.award_id for a in store.pending_awards(session, limit=None)]
+
+
+def issue_credentials(
+    runtime: Runtime, award_ids: list[int], *, batch_id: str, issued_at: datetime
+) -> int:
+    """Sign, bake and store the credentials of a chunk of awards, in one transaction.
+
+    Awards that already have a credential (a re-run after a crash) are skipped, and the store
+    refuses a second credential per award, so no award is ever issued twice.
+
+    Args:
+        runtime: resources built from settings.
+        award_ids: the chunk to issue.
+        batch_id: the batch doing the work.
+        issued_at: the signing time (``proof.created``).
+
+    Returns:
+        How many credentials were stored.
+    """
+    with runtime.sessions.begin() as session:
+        awards = store.awards_to_issue(session, award_ids)
+        rows = [
+            _issue_one(runtime, award, batch_id=batch_id, issued_at=issued_at) for award in awards
+        ]
+        stored = store.save_credentials(session, rows)
+    logger.info("issued %d credentials (%d awards in chunk)", stored, len(award_ids))
+    return stored
+
+
+def _issue_one(
+    runtime: Runtime, award: AwardToIssue, *, batch_id: str, issued_at: datetime
+) -> NewCredential:
+    credential_id = credential_uuid(award.award_key)
+    salt = secrets.token_hex(16)
+    achievement = runtime.catalog.achievement_info(
+        award.achievement_id, site_base_url=runtime.settings.site.base_url
+    )
+    unsigned = build_credential(
+        credential_id=f"urn:uuid:{credential_id}",
+        issuer=runtime.issuer,
+        achievement=achievement,
+        recipient_email=award.learner_email,
+        salt=salt,
+        valid_from=award.valid_from,
+        valid_until=award.valid_until,
+        awarded_at=award.awarded_at,
+        score=award.score,
+    )
+    signed = issue(unsigned, runtime.signer, created=issued_at)
+    document = json.dumps(signed, indent=2, ensure_ascii=False) + "\n"
+    baked = _bake(runtime, award.achievement_id, credential_id, document)
+    return NewCredential(
+        id=credential_id,
+        award_id=award.award_id,
+        document=document,
+        salt=salt,
+        verification_method=runtime.signer.verification_method,
+        issued_at=issued_at,
+        batch_id=batch_id,
+        baked_path=str(baked),
+    )
+
+
+def _bake(runtime: Runtime, slug: str, credential_id: str, document: str) -> Path:
+    image = runtime.catalog.image_path(slug, ".png").read_bytes()
+    runtime.baked_dir.mkdir(parents=True, exist_ok=True)
+    target = runtime.baked_dir / f"{credential_id}.png"
+    tmp = target.with_suffix(".png.tmp")
+    tmp.write_bytes(bake_png(image, document))
+    tmp.replace(target)
+    return target

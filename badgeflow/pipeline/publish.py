@@ -1,0 +1,78 @@
+"""Stage 5: rebuild the static verification site from the store."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from badgeflow import store
+from badgeflow.pipeline.runtime import Runtime
+from badgeflow.site.build import SiteAchievement, SiteCredential, SiteReport, build_site
+
+__all__ = ["publish_site"]
+
+logger = logging.getLogger(__name__)
+
+
+def publish_site(
+    runtime: Runtime,
+    *,
+    generated_at: datetime,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> SiteReport:
+    """Write the whole site (every credential, achievement page, issuer profile, did.json).
+
+    The site is rebuilt from the store each time and swapped in atomically, so it always
+    matches the database, even after a failed night.
+
+    Args:
+        runtime: resources built from settings.
+        generated_at: the batch clock, shown on the pages.
+        on_progress: called with (done, total) as credential pages are written.
+
+    Returns:
+        What was written and where.
+    """
+    catalog = runtime.catalog
+    base = runtime.settings.site.base_url
+    achievements = [
+        SiteAchievement(
+            info=catalog.achievement_info(slug, site_base_url=base),
+            image_svg=_existing(catalog.image_path(slug, ".svg")),
+            image_png=catalog.image_path(slug, ".png"),
+        )
+        for slug in catalog.achievement_slugs
+    ]
+    with runtime.sessions() as session:
+        records = store.list_credentials(session)
+    credentials = [
+        SiteCredential(
+            credential_id=r.credential_id,
+            document=r.document,
+            achievement_slug=r.achievement_id,
+            learner_name=r.learner_name,
+            awarded_at=r.awarded_at,
+            valid_until=r.valid_until,
+            baked_png=Path(r.baked_path).read_bytes() if r.baked_path else None,
+            status=r.status,
+        )
+        for r in records
+    ]
+    report = build_site(
+        runtime.settings.site.output_dir,
+        issuer=runtime.issuer,
+        achievements=achievements,
+        credentials=credentials,
+        did_document=runtime.did_document,
+        base_url=base,
+        generated_at=generated_at,
+        on_progress=on_progress,
+    )
+    logger.info("site: %d credentials published to %s", len(credentials), report.output_dir)
+    return report
+
+
+def _existing(path: Path) -> Path | None:
+    return path if path.is_file() else None

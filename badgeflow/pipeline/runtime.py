@@ -1,0 +1,118 @@
+"""Long-lived resources built from `Settings`, once per process."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from threading import Lock
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from badgeflow import store
+from badgeflow.catalog import Catalog, load_catalog
+from badgeflow.credentials import Ed25519Signer, did_document, load_private_key
+from badgeflow.errors import ConfigurationError
+from badgeflow.models import IssuerInfo, JSONDict
+from badgeflow.notify.mailer import FileMailer, Mailer, SmtpMailer
+from badgeflow.settings import Settings, SourceSettings
+
+__all__ = ["Runtime", "runtime_for"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Everything a stage needs, derived from one `Settings`."""
+
+    settings: Settings
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The database engine; the schema must be at the current revision."""
+        engine = store.make_engine(self.settings.database.url)
+        store.check_schema(engine)
+        return engine
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """Session factory bound to `engine`."""
+        return store.session_factory(self.engine)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The badge catalog."""
+        return load_catalog(self.settings.catalog_dir)
+
+    @property
+    def issuer_did(self) -> str:
+        """The issuer DID, did:web from the site URL."""
+        return self.settings.site.issuer_did
+
+    @cached_property
+    def issuer(self) -> IssuerInfo:
+        """The issuer profile as it appears in credentials."""
+        return self.catalog.issuer_info(
+            issuer_did=self.issuer_did, site_base_url=self.settings.site.base_url
+        )
+
+    @cached_property
+    def signer(self) -> Ed25519Signer:
+        """The issuer's signer; its key never leaves this process."""
+        signing = self.settings.signing
+        passphrase = signing.passphrase.get_secret_value() if signing.passphrase else None
+        key = load_private_key(signing.key_path, passphrase)
+        return Ed25519Signer(key, verification_method=f"{self.issuer_did}#{signing.key_id}")
+
+    @cached_property
+    def did_document(self) -> JSONDict:
+        """The issuer's DID document, published at /.well-known/did.json."""
+        return did_document(
+            self.issuer_did, [(self.settings.signing.key_id, self.signer.public_key)]
+        )
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        """The configured mail transport."""
+        mail = self.settings.mail
+        if mail.transport == "file":
+            return FileMailer(mail.outbox_dir)
+        password = mail.smtp_password.get_secret_value() if mail.smtp_password else None
+        return SmtpMailer(
+            mail.smtp_host,
+            mail.smtp_port,
+            username=mail.smtp_username,
+            password=password,
+            starttls=mail.smtp_starttls,
+            timeout=mail.smtp_timeout_seconds,
+        )
+
+    @property
+    def baked_dir(self) -> Path:
+        """Where baked badge images are kept until the site is published."""
+        return self.settings.var_dir / "baked"
+
+    def source(self, name: str) -> SourceSettings:
+        """Return the settings of the source called `name`."""
+        for source in self.settings.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.settings.sources) or "none configured"
+        raise ConfigurationError(f"no source named {name!r} (known: {known})")
+
+
+_cache: dict[str, Runtime] = {}
+_lock = Lock()
+
+
+def runtime_for(settings: Settings) -> Runtime:
+    """Return the process-wide `Runtime` for these settings (built on first use)."""
+    key = settings.model_dump_json()
+    with _lock:
+        runtime = _cache.get(key)
+        if runtime is None:
+            runtime = _cache[key] = Runtime(settings)
+        return runtime

@@ -1,0 +1,99 @@
+"""The batch summary: what ops read in the terminal, the Prefect artifact and the database."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["BatchSummary"]
+
+
+@dataclass
+class BatchSummary:
+    """Counts of one batch. Every row read ends in exactly one bucket.
+
+    ``rows_read == rows_quarantined + rows_awarded + rows_not_yet_eligible``.
+    """
+
+    batch_id: str
+    as_of: str
+    rows_read: int = 0
+    rows_quarantined: int = 0
+    rows_awarded: int = 0
+    rows_not_yet_eligible: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    rows_by_source: dict[str, int] = field(default_factory=dict)
+    new_awards: int = 0
+    awards_by_achievement: dict[str, int] = field(default_factory=dict)
+    credentials_issued: int = 0
+    emails_queued: int = 0
+    emails_sent: int = 0
+    emails_failed: int = 0
+    site_dir: str = ""
+    site_credentials: int = 0
+
+    def add_quarantine_reasons(self, reasons: dict[str, int]) -> None:
+        """Merge one source's quarantine reason counts."""
+        merged = Counter(self.quarantine_reasons)
+        merged.update(reasons)
+        self.quarantine_reasons = dict(merged.most_common())
+
+    @property
+    def balanced(self) -> bool:
+        """True when every row read is accounted for."""
+        return self.rows_read == (
+            self.rows_quarantined + self.rows_awarded + self.rows_not_yet_eligible
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (stored on the batch row)."""
+        return {**asdict(self), "balanced": self.balanced}
+
+    def lines(self) -> list[str]:
+        """Plain-text lines, for the terminal."""
+        out = [
+            f"batch {self.batch_id} (as of {self.as_of})",
+            f"  rows read            {self.rows_read:>7}"
+            + (f"  ({_pairs(self.rows_by_source)})" if self.rows_by_source else ""),
+            f"  quarantined          {self.rows_quarantined:>7}",
+        ]
+        out += [f"    - {reason}: {n}" for reason, n in self.quarantine_reasons.items()]
+        out += [
+            f"  earned an award      {self.rows_awarded:>7}",
+            f"  not yet eligible     {self.rows_not_yet_eligible:>7}",
+            f"  new awards           {self.new_awards:>7}"
+            + (f"  ({_pairs(self.awards_by_achievement)})" if self.awards_by_achievement else ""),
+            f"  credentials issued   {self.credentials_issued:>7}",
+            f"  emails written       {self.emails_sent:>7}"
+            + (f"  ({self.emails_failed} failed, will retry)" if self.emails_failed else ""),
+            f"  site                 {self.site_dir} ({self.site_credentials} credentials)",
+        ]
+        if not self.balanced:
+            out.append("  WARNING: row counts do not add up; see the batch's stored summary")
+        return out
+
+    def markdown(self) -> str:
+        """Markdown, for the Prefect artifact."""
+        rows = [
+            ("Rows read", self.rows_read),
+            ("Quarantined", self.rows_quarantined),
+            ("Earned an award", self.rows_awarded),
+            ("Not yet eligible", self.rows_not_yet_eligible),
+            ("New awards", self.new_awards),
+            ("Credentials issued", self.credentials_issued),
+            ("Emails sent", self.emails_sent),
+            ("Emails failed", self.emails_failed),
+            ("Credentials on the site", self.site_credentials),
+        ]
+        table = "\n".join(f"| {name} | {value} |" for name, value in rows)
+        reasons = "\n".join(f"- {r}: {n}" for r, n in self.quarantine_reasons.items()) or "- none"
+        return (
+            f"# Batch `{self.batch_id}`\n\nAs of {self.as_of}.\n\n| Stage | Count |\n|---|---|\n"
+            f"{table}\n\n## Quarantine reasons\n\n{reasons}\n\n"
+            f"Row counts {'add up' if self.balanced else 'DO NOT add up'}.\n"
+        )
+
+
+def _pairs(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in counts.items())

@@ -1,0 +1,229 @@
+"""The one typed settings tree, read from ``BADGEFLOW_*`` variables and an optional TOML file.
+
+Precedence, highest first: arguments passed to `Settings(...)`, environment variables
+(``BADGEFLOW_DATABASE__URL``; nested groups joined with ``__``), the TOML file named by
+``BADGEFLOW_CONFIG`` (default ``./badgeflow.toml`` when present), then the defaults below, which
+run everything locally under ``./var/``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import quote, urlsplit
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from badgeflow.errors import ConfigurationError
+
+__all__ = [
+    "CsvSourceSettings",
+    "DatabaseSettings",
+    "IssuanceSettings",
+    "MailSettings",
+    "MoodleSourceSettings",
+    "Settings",
+    "SigningSettings",
+    "SiteSettings",
+    "SourceSettings",
+    "did_web_from_url",
+]
+
+CONFIG_ENV = "BADGEFLOW_CONFIG"
+DEFAULT_CONFIG_FILE = Path("badgeflow.toml")
+
+
+class DatabaseSettings(BaseModel):
+    """Where badgeflow keeps its state."""
+
+    url: str = Field(
+        "sqlite:///var/badgeflow.db",
+        description="SQLAlchemy URL. SQLite by default; postgresql+psycopg://... for scale.",
+        min_length=1,
+    )
+
+
+class SigningSettings(BaseModel):
+    """The issuer's signing key."""
+
+    key_path: Path = Field(
+        Path("var/keys/issuer-ed25519.pem"),
+        description="PKCS#8 PEM file of the Ed25519 issuer key; created by `badgeflow init`.",
+    )
+    passphrase: SecretStr | None = Field(
+        None,
+        description="Passphrase the key file is encrypted with. Unset: the key is stored "
+        "unencrypted (file mode 0600); set it for anything but a demo.",
+    )
+    key_id: str = Field(
+        "key-1",
+        description="Fragment of the verification method id (did:web:...#key-1).",
+        pattern=r"^[A-Za-z0-9._-]+$",
+    )
+
+
+class SiteSettings(BaseModel):
+    """The static verification site."""
+
+    base_url: str = Field(
+        "http://localhost:8000",
+        description="Public base URL of the verification site. The issuer DID is did:web "
+        "derived from it; use https in production.",
+    )
+    output_dir: Path = Field(Path("var/site"), description="Folder the site is written to.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"site base_url must be an absolute http(s) URL, got {value!r}")
+        if parts.query or parts.fragment:
+            raise ValueError("site base_url must not have a query or fragment")
+        return value.rstrip("/")
+
+    @property
+    def issuer_did(self) -> str:
+        """The issuer's did:web identifier, derived from `base_url`."""
+        return did_web_from_url(self.base_url)
+
+
+class MailSettings(BaseModel):
+    """How award emails leave the building."""
+
+    transport: Literal["file", "smtp"] = Field(
+        "file", description="`file` writes .eml files to outbox_dir; `smtp` sends them."
+    )
+    outbox_dir: Path = Field(Path("var/outbox"), description="Folder for the file transport.")
+    from_address: str = Field(
+        "Badgeflow Academy <badges@localhost>", description="From: header of award emails."
+    )
+    smtp_host: str = Field("localhost", description="SMTP server host.")
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP server port.")
+    smtp_username: str | None = Field(None, description="SMTP login, if the server needs one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(False, description="Upgrade the connection with STARTTLS.")
+    smtp_timeout_seconds: float = Field(30.0, gt=0, le=600, description="SMTP socket timeout.")
+
+
+class _SourceBase(BaseModel):
+    name: str = Field(
+        description="Unique name of this source; part of every record key.",
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+    )
+
+
+class CsvSourceSettings(_SourceBase):
+    """A completion export file in badgeflow's canonical CSV layout."""
+
+    kind: Literal["csv"] = "csv"
+    path: Path = Field(description="Path of the CSV file.")
+
+
+class MoodleSourceSettings(_SourceBase):
+    """A Moodle site read through its web services (REST, JSON)."""
+
+    kind: Literal["moodle"] = "moodle"
+    base_url: str = Field(description="Moodle site root, e.g. https://moodle.example.edu.")
+    token: SecretStr = Field(description="Web service token (wstoken).")
+    course_ids: list[str] = Field(
+        default_factory=list, description="Courses to read; empty reads every visible course."
+    )
+    final_assessment: str | None = Field(
+        None,
+        description="idnumber or name of the grade item that holds the final assessment; "
+        "unset uses the course total.",
+    )
+    timeout_seconds: float = Field(30.0, gt=0, le=600, description="HTTP timeout per request.")
+
+
+SourceSettings = Annotated[CsvSourceSettings | MoodleSourceSettings, Field(discriminator="kind")]
+
+
+class IssuanceSettings(BaseModel):
+    """Batch shape of the nightly run."""
+
+    chunk_size: int = Field(
+        250,
+        ge=1,
+        le=10_000,
+        description="Credentials signed (and emails sent) per Prefect task run.",
+    )
+
+
+class Settings(BaseSettings):
+    """Root of all badgeflow settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BADGEFLOW_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    var_dir: Path = Field(Path("var"), description="Folder for local state (database, keys).")
+    catalog_dir: Path = Field(Path("badge_catalog"), description="The badge catalog folder.")
+    contracts_dir: Path = Field(Path("data_contracts"), description="The data contracts folder.")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    signing: SigningSettings = Field(default_factory=SigningSettings)
+    site: SiteSettings = Field(default_factory=SiteSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+    issuance: IssuanceSettings = Field(default_factory=IssuanceSettings)
+    sources: list[SourceSettings] = Field(
+        default_factory=list, description="Where completions come from (see README)."
+    )
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> Settings:
+        names = [s.name for s in self.sources]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(duplicated)}")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Add the optional TOML file below the environment."""
+        config_file = os.environ.get(CONFIG_ENV)
+        if config_file and not Path(config_file).is_file():
+            raise ConfigurationError(f"{CONFIG_ENV}={config_file!r}: no such file")
+        path = Path(config_file) if config_file else DEFAULT_CONFIG_FILE
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=path if path.is_file() else None)
+        return (init_settings, env_settings, toml)
+
+
+def did_web_from_url(base_url: str) -> str:
+    """Derive the did:web identifier of a site URL.
+
+    Per the did:web method, the host (with its port percent-encoded as ``%3A``) comes first
+    and path segments follow, joined with ``:``.
+
+    Args:
+        base_url: absolute http(s) URL of the site.
+
+    Returns:
+        The DID, e.g. ``did:web:badges.example.org`` or ``did:web:localhost%3A8000``.
+
+    Examples:
+        >>> did_web_from_url("https://example.org/badges")
+        'did:web:example.org:badges'
+    """
+    parts = urlsplit(base_url)
+    if not parts.hostname:
+        raise ConfigurationError(f"cannot derive did:web from {base_url!r}: no host")
+    host = parts.hostname if parts.port is None else f"{parts.hostname}%3A{parts.port}"
+    segments = [quote(s, safe="") for s in parts.path.split("/") if s]
+    return ":".join(["did:web", host, *segments])

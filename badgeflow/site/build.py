@@ -1,0 +1,328 @@
+"""Build the static verification site: issuer profile, achievement pages, one page per credential.
+
+The site is built into a temporary folder beside ``output_dir`` and swapped in at the end, so
+readers see either the old site or the new one, never half of one. Pages only use relative
+links, so the folder works from any base URL and straight from disk.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from badgeflow.errors import CatalogError, CredentialError
+from badgeflow.models import AchievementInfo, IssuerInfo, JSONDict
+from badgeflow.site import layout
+from badgeflow.site._documents import (
+    achievement_document,
+    check_public,
+    profile_document,
+    read_credential,
+)
+from badgeflow.site._markdown import render_markdown
+
+__all__ = ["CredentialStatus", "SiteAchievement", "SiteCredential", "SiteReport", "build_site"]
+
+logger = logging.getLogger(__name__)
+
+CredentialStatus = Literal["active", "revoked", "suspended"]
+
+_env = Environment(
+    loader=PackageLoader("badgeflow", "templates"),
+    autoescape=select_autoescape(),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.filters["long_date"] = lambda d: f"{d.day} {d:%B %Y}" if isinstance(d, date) else str(d)
+
+
+@dataclass(frozen=True)
+class SiteAchievement:
+    """An achievement to publish.
+
+    Attributes:
+        info: the achievement.
+        image_png: its badge image (PNG), copied to ``achievements/<slug>.png``.
+        image_svg: its SVG image, if any, copied to ``achievements/<slug>.svg``.
+    """
+
+    info: AchievementInfo
+    image_png: Path
+    image_svg: Path | None = None
+
+
+@dataclass(frozen=True)
+class SiteCredential:
+    """A signed credential to publish.
+
+    Attributes:
+        credential_id: the uuid part of the credential id (names its files).
+        document: the signed credential JSON, written byte-exact.
+        achievement_slug: slug of the awarded achievement.
+        awarded_at: when it was awarded.
+        valid_until: when it expires, or None.
+        learner_name: shown on the page when given (never the email address).
+        baked_png: the baked badge image, or None.
+        status: ``active``, ``revoked`` or ``suspended``.
+    """
+
+    credential_id: str
+    document: str
+    achievement_slug: str
+    awarded_at: datetime
+    valid_until: datetime | None = None
+    learner_name: str | None = None
+    baked_png: bytes | None = None
+    status: CredentialStatus = "active"
+
+
+@dataclass(frozen=True)
+class SiteReport:
+    """What `build_site` published.
+
+    Attributes:
+        output_dir: the folder the site now lives in.
+        pages_written: number of HTML pages.
+        credentials_published: number of credentials with a page.
+        files_written: number of files of any kind.
+    """
+
+    output_dir: Path
+    pages_written: int
+    credentials_published: int
+    files_written: int
+
+
+def build_site(
+    output_dir: Path,
+    *,
+    issuer: IssuerInfo,
+    achievements: Sequence[SiteAchievement],
+    credentials: Sequence[SiteCredential],
+    did_document: JSONDict,
+    base_url: str,
+    generated_at: datetime,
+    issuer_logo: Path | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    progress_every: int = 100,
+) -> SiteReport:
+    """Build the whole verification site and publish it atomically in ``output_dir``.
+
+    Layout (relative to ``base_url``): ``index.html``; ``issuer/index.html``,
+    ``issuer/profile.json``, ``issuer/logo.<ext>``; ``achievements/<slug>/index.html``,
+    ``achievements/<slug>.{json,png,svg}``; ``credentials/<id>/index.html``,
+    ``credentials/<id>.{json,png}``; ``.well-known/did.json`` (plus ``did.json`` at the root
+    when ``base_url`` has a path, where did:web resolves such DIDs); ``static/site.css``.
+
+    Args:
+        output_dir: folder to publish to; replaced as a whole.
+        issuer: the issuer.
+        achievements: every achievement to list.
+        credentials: every credential to publish.
+        did_document: the issuer's DID document (public keys only).
+        base_url: public base URL of the site.
+        generated_at: the build time (timezone-aware), shown on pages and used to mark
+            expired credentials.
+        issuer_logo: a PNG or SVG logo, copied to ``issuer/logo.<ext>``.
+        on_progress: called with ``(done, total)`` every ``progress_every`` credentials and
+            once at the end.
+        progress_every: how often ``on_progress`` is called.
+
+    Returns:
+        What was published.
+
+    Raises:
+        CatalogError: duplicate slugs, or a credential for an unknown achievement.
+        CredentialError: an unparsable credential, a duplicate id, or a document that would
+            publish a plaintext email or private key material.
+    """
+    by_slug = _index_achievements(achievements)
+    check_public(did_document, "the DID document")
+    parent = output_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.new-", dir=parent))
+    try:
+        staging.chmod(0o755)
+        writer = _Writer(staging)
+        common = {
+            "issuer": issuer,
+            "generated_at": generated_at,
+            "did_document_url": _did_document_url(base_url),
+        }
+        _write_static(writer, issuer, did_document, base_url, issuer_logo)
+        writer.page(
+            "index.html", "site/index.html", common, achievements=[a.info for a in achievements]
+        )
+        logo = f"logo{issuer_logo.suffix.lower()}" if issuer_logo is not None else None
+        writer.page("issuer/index.html", "site/issuer.html", common, logo=logo)
+        for item in achievements:
+            _write_achievement(writer, item, issuer, common)
+        published = _write_credentials(
+            writer, credentials, by_slug, common, generated_at, on_progress, progress_every
+        )
+        _swap_in(staging, output_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    logger.info("published %d credentials, %d pages", published, writer.pages)
+    return SiteReport(output_dir, writer.pages, published, writer.files)
+
+
+class _Writer:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.pages = 0
+        self.files = 0
+
+    def bytes(self, relative: str, data: bytes) -> None:
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        self.files += 1
+
+    def text(self, relative: str, text: str) -> None:
+        self.bytes(relative, text.encode("utf-8"))
+
+    def json(self, relative: str, document: JSONDict) -> None:
+        self.text(relative, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+    def page(self, relative: str, template: str, common: dict[str, Any], **context: Any) -> None:
+        root = "../" * relative.count("/")
+        html = _env.get_template(template).render(**common, **context, root=root)
+        self.text(relative, html)
+        self.pages += 1
+
+
+def _index_achievements(achievements: Sequence[SiteAchievement]) -> dict[str, SiteAchievement]:
+    by_slug: dict[str, SiteAchievement] = {}
+    for item in achievements:
+        slug = layout.check_slug(item.info.slug)
+        if slug in by_slug:
+            raise CatalogError(f"achievement {slug!r} is listed twice")
+        by_slug[slug] = item
+    return by_slug
+
+
+def _write_static(
+    writer: _Writer,
+    issuer: IssuerInfo,
+    did_document: JSONDict,
+    base_url: str,
+    issuer_logo: Path | None,
+) -> None:
+    css = resources.files("badgeflow").joinpath("templates/site/static/site.css").read_bytes()
+    writer.bytes("static/site.css", css)
+    writer.json(".well-known/did.json", did_document)
+    if urlsplit(base_url).path.strip("/"):
+        writer.json("did.json", did_document)
+    writer.json("issuer/profile.json", profile_document(issuer))
+    if issuer_logo is not None:
+        suffix = issuer_logo.suffix.lower()
+        if suffix not in (".png", ".svg"):
+            raise CatalogError(f"issuer logo must be a .png or .svg file, got {issuer_logo.name}")
+        writer.bytes(f"issuer/logo{suffix}", issuer_logo.read_bytes())
+
+
+def _write_achievement(
+    writer: _Writer, item: SiteAchievement, issuer: IssuerInfo, common: dict[str, Any]
+) -> None:
+    info = item.info
+    writer.bytes(layout.achievement_image(info.slug, "png"), item.image_png.read_bytes())
+    if item.image_svg is not None:
+        writer.bytes(layout.achievement_image(info.slug, "svg"), item.image_svg.read_bytes())
+    writer.json(layout.achievement_json(info.slug), achievement_document(info, issuer))
+    writer.page(
+        f"{layout.achievement_page(info.slug)}index.html",
+        "site/achievement.html",
+        common,
+        achievement=info,
+        criteria_html=render_markdown(info.criteria_narrative),
+        has_svg=item.image_svg is not None,
+    )
+
+
+def _write_credentials(
+    writer: _Writer,
+    credentials: Sequence[SiteCredential],
+    by_slug: dict[str, SiteAchievement],
+    common: dict[str, Any],
+    generated_at: datetime,
+    on_progress: Callable[[int, int], None] | None,
+    progress_every: int,
+) -> int:
+    total = len(credentials)
+    seen: set[str] = set()
+    for done, credential in enumerate(credentials, start=1):
+        cid = layout.check_credential_id(credential.credential_id)
+        if cid in seen:
+            raise CredentialError(f"credential {cid} is listed twice")
+        seen.add(cid)
+        item = by_slug.get(credential.achievement_slug)
+        if item is None:
+            raise CatalogError(
+                f"credential {cid} is for unknown achievement {credential.achievement_slug!r}"
+            )
+        parsed = read_credential(credential.document, cid)
+        writer.text(layout.credential_json(cid), credential.document)
+        if credential.baked_png is not None:
+            writer.bytes(layout.credential_png(cid), credential.baked_png)
+        writer.page(
+            f"{layout.credential_page(cid)}index.html",
+            "site/credential.html",
+            common,
+            credential=credential,
+            achievement=item.info,
+            state=_state(credential, generated_at),
+            recipient=parsed.recipient,
+            document_id=parsed.document_id,
+            verification_method=parsed.verification_method,
+            has_png=credential.baked_png is not None,
+        )
+        if on_progress is not None and (done % progress_every == 0 or done == total):
+            on_progress(done, total)
+    if on_progress is not None and total == 0:
+        on_progress(0, 0)
+    return total
+
+
+def _state(credential: SiteCredential, now: datetime) -> str:
+    if credential.status != "active":
+        return credential.status
+    if credential.valid_until is not None and credential.valid_until <= now:
+        return "expired"
+    return "valid"
+
+
+def _did_document_url(base_url: str) -> str:
+    # did:web: a DID without a path resolves to /.well-known/did.json, with one to <path>/did.json.
+    parts = urlsplit(base_url)
+    if parts.path.strip("/"):
+        return layout.join_url(base_url, "did.json")
+    return layout.join_url(base_url, ".well-known/did.json")
+
+
+def _swap_in(staging: Path, output_dir: Path) -> None:
+    if not output_dir.exists():
+        staging.rename(output_dir)
+        return
+    retired = output_dir.parent / f".{output_dir.name}.old-{uuid.uuid4().hex[:8]}"
+    output_dir.rename(retired)
+    try:
+        staging.rename(output_dir)
+    except BaseException:
+        retired.rename(output_dir)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)

@@ -1,0 +1,102 @@
+"""Where things live on the verification site: the one place its URL layout is spelled out.
+
+Both the site builder and the award emails use these helpers, so the links in an email always
+point at files the site actually publishes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from badgeflow.errors import CatalogError, CredentialError
+
+__all__ = [
+    "achievement_image",
+    "achievement_json",
+    "achievement_page",
+    "check_credential_id",
+    "check_slug",
+    "credential_json",
+    "credential_page",
+    "credential_png",
+    "join_url",
+]
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def check_slug(slug: str) -> str:
+    """Make sure an achievement slug is safe to use as a file and URL segment.
+
+    Args:
+        slug: the catalog slug.
+
+    Returns:
+        The slug, unchanged.
+
+    Raises:
+        CatalogError: when it could escape its folder or needs URL-encoding.
+    """
+    if not _SAFE_NAME.match(slug):
+        raise CatalogError(f"achievement slug {slug!r} is not a safe file name")
+    return slug
+
+
+def check_credential_id(credential_id: str) -> str:
+    """Make sure a credential id (the uuid part) is safe as a file and URL segment.
+
+    Args:
+        credential_id: the id, without ``urn:uuid:``.
+
+    Returns:
+        The id, unchanged.
+
+    Raises:
+        CredentialError: when it could escape its folder or needs URL-encoding.
+    """
+    if not _SAFE_NAME.match(credential_id):
+        raise CredentialError(f"credential id {credential_id!r} is not a safe file name")
+    return credential_id
+
+
+def credential_page(credential_id: str) -> str:
+    """Site-relative path of a credential's verification page (a folder URL)."""
+    return f"credentials/{check_credential_id(credential_id)}/"
+
+
+def credential_json(credential_id: str) -> str:
+    """Site-relative path of the signed credential JSON."""
+    return f"credentials/{check_credential_id(credential_id)}.json"
+
+
+def credential_png(credential_id: str) -> str:
+    """Site-relative path of the baked badge PNG."""
+    return f"credentials/{check_credential_id(credential_id)}.png"
+
+
+def achievement_page(slug: str) -> str:
+    """Site-relative path of an achievement's page (a folder URL)."""
+    return f"achievements/{check_slug(slug)}/"
+
+
+def achievement_json(slug: str) -> str:
+    """Site-relative path of an achievement's OB 3.0 ``Achievement`` JSON."""
+    return f"achievements/{check_slug(slug)}.json"
+
+
+def achievement_image(slug: str, extension: str = "png") -> str:
+    """Site-relative path of an achievement's image (``png`` or ``svg``)."""
+    return f"achievements/{check_slug(slug)}.{extension}"
+
+
+def join_url(base_url: str, path: str) -> str:
+    """Join the site's base URL and a site-relative path.
+
+    Args:
+        base_url: absolute base URL, with or without a trailing slash.
+        path: a path returned by one of the helpers above.
+
+    Returns:
+        The absolute URL.
+    """
+    return f"{base_url.rstrip('/')}/{path}"

@@ -1,0 +1,118 @@
+"""badgeflow's state: SQLAlchemy models, Alembic migrations and repository functions.
+
+SQLite by default, PostgreSQL (``postgresql+psycopg://``) for scale; the same code and
+migrations serve both.
+
+**Transactions belong to the caller.** Repository functions take a `Session`, flush what
+they write (so ids exist and constraints fire early) and never commit or roll back. The
+caller decides what one unit of work is::
+
+    engine = make_engine(settings.database.url)
+    check_schema(engine)  # or migrate(engine)
+    Session = session_factory(engine)
+    with Session() as session, session.begin():
+        counts = upsert_completions(session, df, batch_id=batch_id)
+        record_quarantine(session, rejected, batch_id=batch_id)
+    # committed here; an exception inside the block rolls everything back
+
+The write functions are idempotent (keys: source + record id, award key, one credential per
+award, one email per credential and kind), so a retried task repeats no work.
+"""
+
+from __future__ import annotations
+
+from badgeflow.store.awards import (
+    AWARD_STATUS,
+    AwardToIssue,
+    awards_to_issue,
+    insert_awards,
+    load_awards,
+    pending_awards,
+)
+from badgeflow.store.batches import (
+    count_rows,
+    finish_batch,
+    get_batch,
+    get_watermark,
+    record_stage,
+    set_watermark,
+    start_batch,
+)
+from badgeflow.store.completions import (
+    UpsertCounts,
+    batch_record_keys,
+    learner_emails_for,
+    load_completions,
+    record_quarantine,
+    upsert_completions,
+)
+from badgeflow.store.credentials import (
+    CredentialRecord,
+    NewCredential,
+    bare_credential_id,
+    credentials_to_bake,
+    get_credential,
+    list_credentials,
+    save_credentials,
+    set_baked_path,
+)
+from badgeflow.store.engine import (
+    check_schema,
+    current_revision,
+    head_revision,
+    make_engine,
+    migrate,
+    session_factory,
+)
+from badgeflow.store.learners import normalise_email
+from badgeflow.store.outbox import (
+    OutboxItem,
+    emails_to_send,
+    enqueue_award_emails,
+    mark_failed,
+    mark_sent,
+    pending_emails,
+)
+
+__all__ = [
+    "AWARD_STATUS",
+    "AwardToIssue",
+    "CredentialRecord",
+    "NewCredential",
+    "OutboxItem",
+    "UpsertCounts",
+    "awards_to_issue",
+    "bare_credential_id",
+    "batch_record_keys",
+    "check_schema",
+    "count_rows",
+    "credentials_to_bake",
+    "current_revision",
+    "emails_to_send",
+    "enqueue_award_emails",
+    "finish_batch",
+    "get_batch",
+    "get_credential",
+    "get_watermark",
+    "head_revision",
+    "insert_awards",
+    "learner_emails_for",
+    "list_credentials",
+    "load_awards",
+    "load_completions",
+    "make_engine",
+    "mark_failed",
+    "mark_sent",
+    "migrate",
+    "normalise_email",
+    "pending_awards",
+    "pending_emails",
+    "record_quarantine",
+    "record_stage",
+    "save_credentials",
+    "session_factory",
+    "set_baked_path",
+    "set_watermark",
+    "start_batch",
+    "upsert_completions",
+]

@@ -1,0 +1,212 @@
+"""Awards: idempotent inserts keyed by award key, and the queue of awards to issue."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+import pandas as pd
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from badgeflow.models import (
+    ACHIEVEMENT_ID,
+    AWARD_COLUMNS,
+    AWARD_KEY,
+    AWARDED_AT,
+    EVIDENCE_RECORD_IDS,
+    LEARNER_EMAIL,
+    LEARNER_NAME,
+    SCORE,
+    VALID_FROM,
+    VALID_UNTIL,
+)
+from badgeflow.store import _frames as fr
+from badgeflow.store.learners import ensure_learners, normalise_email
+from badgeflow.store.schema import Award, Credential, Learner
+
+__all__ = [
+    "AWARD_STATUS",
+    "AwardToIssue",
+    "awards_to_issue",
+    "insert_awards",
+    "load_awards",
+    "pending_awards",
+]
+
+AWARD_STATUS: Final = "status"
+"""Column of `load_awards`: ``active``, ``revoked`` or ``suspended``."""
+
+_LOADED_KINDS: Final[dict[str, fr.Kind]] = {
+    AWARDED_AT: "utc",
+    VALID_FROM: "utc",
+    VALID_UNTIL: "utc",
+    SCORE: "float",
+}
+
+
+@dataclass(frozen=True)
+class AwardToIssue:
+    """An award that has no credential yet, with what the credential needs."""
+
+    award_id: int
+    award_key: str
+    learner_email: str
+    learner_name: str | None
+    achievement_id: str
+    awarded_at: datetime
+    valid_from: datetime
+    valid_until: datetime | None
+    score: float | None
+    evidence: tuple[str, ...]
+
+
+def load_awards(session: Session, *, learner_emails: Collection[str] | None = None) -> pd.DataFrame:
+    """Load stored awards (every status).
+
+    Args:
+        session: any session.
+        learner_emails: only these learners (normalised here); None for all.
+
+    Returns:
+        A frame with `AWARD_COLUMNS` plus `AWARD_STATUS`, sorted by award key; datetimes are
+        ``datetime64[us, UTC]`` and `EVIDENCE_RECORD_IDS` holds tuples.
+    """
+    query = select(Award, Learner.email, Learner.name).join(Learner, Award.learner_id == Learner.id)
+    results: list[Any] = []
+    if learner_emails is None:
+        results.extend(session.execute(query))
+    else:
+        emails = sorted({normalise_email(e) for e in learner_emails})
+        for chunk in fr.chunks(emails):
+            results.extend(session.execute(query.where(Learner.email.in_(chunk))))
+    records = [
+        {
+            AWARD_KEY: award.award_key,
+            LEARNER_EMAIL: email,
+            LEARNER_NAME: name,
+            ACHIEVEMENT_ID: award.achievement_id,
+            AWARDED_AT: award.awarded_at,
+            VALID_FROM: award.valid_from,
+            VALID_UNTIL: award.valid_until,
+            SCORE: award.score,
+            EVIDENCE_RECORD_IDS: tuple(award.evidence),
+            AWARD_STATUS: award.status,
+        }
+        for award, email, name in results
+    ]
+    records.sort(key=lambda r: str(r[AWARD_KEY]))
+    return fr.frame(records, (*AWARD_COLUMNS, AWARD_STATUS), _LOADED_KINDS)
+
+
+def insert_awards(session: Session, awards_df: pd.DataFrame, *, batch_id: str) -> list[int]:
+    """Insert the awards whose key is not stored yet; the rest are ignored.
+
+    Calling it again with the same frame inserts nothing, so a retried task is harmless.
+
+    Args:
+        session: the caller's session; the caller commits.
+        awards_df: awards with every column of `AWARD_COLUMNS` (from ``rules.evaluate``).
+        batch_id: the current batch.
+
+    Returns:
+        The ids of the new award rows, in frame order.
+
+    Raises:
+        ValueError: a column is missing or a row has no learner email.
+    """
+    fr.require_columns(awards_df, AWARD_COLUMNS, "awards")
+    records = fr.rows(awards_df, AWARD_COLUMNS)
+    keys = [str(r[AWARD_KEY]) for r in records]
+    stored: set[str] = set()
+    for chunk in fr.chunks(sorted(set(keys))):
+        stored.update(session.scalars(select(Award.award_key).where(Award.award_key.in_(chunk))))
+    fresh: dict[str, dict[str, Any]] = {}
+    for key, record in zip(keys, records, strict=True):
+        if key not in stored and key not in fresh:
+            fresh[key] = record
+    names: dict[str, str | None] = {}
+    for record in fresh.values():
+        email = fr.to_str(record[LEARNER_EMAIL])
+        if not email or not email.strip():
+            raise ValueError(f"award {record[AWARD_KEY]} has no learner email")
+        names[normalise_email(email)] = fr.to_str(record[LEARNER_NAME])
+    learner_ids = ensure_learners(session, names)
+    rows = [
+        Award(
+            award_key=key,
+            learner_id=learner_ids[normalise_email(str(record[LEARNER_EMAIL]))],
+            achievement_id=str(record[ACHIEVEMENT_ID]),
+            awarded_at=fr.to_datetime(record[AWARDED_AT]),
+            valid_from=fr.to_datetime(record[VALID_FROM]),
+            valid_until=fr.to_datetime(record[VALID_UNTIL]),
+            score=fr.to_float(record[SCORE]),
+            evidence=fr.to_str_list(record[EVIDENCE_RECORD_IDS]),
+            batch_id=batch_id,
+            status="active",
+        )
+        for key, record in fresh.items()
+    ]
+    session.add_all(rows)
+    session.flush()
+    return [row.id for row in rows]
+
+
+def _to_issue() -> Select[Award, str, str | None]:
+    return (
+        select(Award, Learner.email, Learner.name)
+        .join(Learner, Award.learner_id == Learner.id)
+        .outerjoin(Credential, Credential.award_id == Award.id)
+        .where(Credential.id.is_(None), Award.status == "active")
+        .order_by(Award.awarded_at, Award.id)
+    )
+
+
+def _award_to_issue(award: Award, email: str, name: str | None) -> AwardToIssue:
+    return AwardToIssue(
+        award_id=award.id,
+        award_key=award.award_key,
+        learner_email=email,
+        learner_name=name,
+        achievement_id=award.achievement_id,
+        awarded_at=award.awarded_at,
+        valid_from=award.valid_from,
+        valid_until=award.valid_until,
+        score=award.score,
+        evidence=tuple(award.evidence),
+    )
+
+
+def pending_awards(session: Session, *, limit: int | None = None) -> list[AwardToIssue]:
+    """Return active awards that have no credential yet, oldest first.
+
+    Args:
+        session: any session.
+        limit: at most this many; None for all.
+
+    Returns:
+        The awards to issue, ordered by ``awarded_at`` then id.
+    """
+    query = _to_issue() if limit is None else _to_issue().limit(limit)
+    return [_award_to_issue(a, e, n) for a, e, n in session.execute(query)]
+
+
+def awards_to_issue(session: Session, award_ids: Collection[int]) -> list[AwardToIssue]:
+    """Return those of the given awards that still need a credential (active, none yet).
+
+    Used by a chunk of issuance work: awards issued meanwhile (a re-run) drop out.
+
+    Args:
+        session: the session of the transaction that will store the credentials.
+        award_ids: the chunk.
+
+    Returns:
+        The awards to issue, ordered by ``awarded_at`` then id.
+    """
+    found: list[AwardToIssue] = []
+    for chunk in fr.chunks(sorted(set(award_ids))):
+        query = _to_issue().where(Award.id.in_(chunk))
+        found.extend(_award_to_issue(a, e, n) for a, e, n in session.execute(query))
+    return sorted(found, key=lambda a: (a.awarded_at, a.award_id))

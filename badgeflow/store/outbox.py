@@ -1,0 +1,218 @@
+"""The email outbox: one row per credential and kind, sent and retried from here."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from badgeflow.store.schema import Award, Credential, EmailOutbox, Learner
+
+__all__ = [
+    "DEFAULT_MAX_ATTEMPTS",
+    "OutboxItem",
+    "emails_to_send",
+    "enqueue_award_emails",
+    "mark_failed",
+    "mark_sent",
+    "pending_emails",
+]
+
+DEFAULT_MAX_ATTEMPTS: Final = 5
+AWARD_KIND: Final = "award"
+_MAX_ERROR_CHARS: Final = 2000
+_CHUNK: Final = 500
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """An email waiting to be sent, with what rendering it needs."""
+
+    outbox_id: int
+    credential_id: str
+    kind: str
+    to_address: str
+    learner_name: str | None
+    achievement_id: str
+    awarded_at: datetime
+    valid_until: datetime | None
+    document: str
+    baked_path: str | None
+    attempts: int
+
+
+def enqueue_award_emails(session: Session, *, batch_limit: int | None = None) -> int:
+    """Queue an ``award`` email for each credential (of an active award) that has none.
+
+    Args:
+        session: the caller's session; the caller commits.
+        batch_limit: queue at most this many, oldest credentials first; None for all.
+
+    Returns:
+        How many emails were queued.
+    """
+    query = (
+        select(Credential.id, Learner.email)
+        .join(Award, Credential.award_id == Award.id)
+        .join(Learner, Award.learner_id == Learner.id)
+        .outerjoin(
+            EmailOutbox,
+            (EmailOutbox.credential_id == Credential.id) & (EmailOutbox.kind == AWARD_KIND),
+        )
+        .where(EmailOutbox.id.is_(None), Award.status == "active")
+        .order_by(Credential.issued_at, Credential.id)
+    )
+    if batch_limit is not None:
+        query = query.limit(batch_limit)
+    rows = [
+        EmailOutbox(
+            credential_id=credential_id,
+            kind=AWARD_KIND,
+            to_address=email,
+            status="pending",
+            attempts=0,
+        )
+        for credential_id, email in session.execute(query)
+    ]
+    session.add_all(rows)
+    session.flush()
+    return len(rows)
+
+
+def _sendable(max_attempts: int) -> Select[EmailOutbox, Credential, Award, Learner]:
+    return (
+        select(EmailOutbox, Credential, Award, Learner)
+        .join(Credential, EmailOutbox.credential_id == Credential.id)
+        .join(Award, Credential.award_id == Award.id)
+        .join(Learner, Award.learner_id == Learner.id)
+        .where(
+            or_(
+                EmailOutbox.status == "pending",
+                (EmailOutbox.status == "failed") & (EmailOutbox.attempts < max_attempts),
+            )
+        )
+        .order_by(EmailOutbox.created_at, EmailOutbox.id)
+        # PostgreSQL: concurrent senders skip rows another transaction holds. SQLite: no-op.
+        .with_for_update(skip_locked=True, of=EmailOutbox)
+    )
+
+
+def _outbox_item(
+    item: EmailOutbox, credential: Credential, award: Award, learner: Learner
+) -> OutboxItem:
+    return OutboxItem(
+        outbox_id=item.id,
+        credential_id=credential.id,
+        kind=item.kind,
+        to_address=item.to_address,
+        learner_name=learner.name,
+        achievement_id=award.achievement_id,
+        awarded_at=award.awarded_at,
+        valid_until=award.valid_until,
+        document=credential.document,
+        baked_path=credential.baked_path,
+        attempts=item.attempts,
+    )
+
+
+def pending_emails(
+    session: Session, *, limit: int | None = None, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+) -> list[OutboxItem]:
+    """Return emails to (re)send: pending ones, and failed ones with attempts left.
+
+    On PostgreSQL the rows are locked ``FOR UPDATE SKIP LOCKED`` until the caller's
+    transaction ends, so concurrent senders in open transactions never pick the same email.
+
+    Args:
+        session: any session.
+        limit: at most this many, oldest first; None for all.
+        max_attempts: a failed email is retried while it has fewer attempts than this.
+
+    Returns:
+        The emails to send.
+    """
+    query = _sendable(max_attempts)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_outbox_item(o, c, a, p) for o, c, a, p in session.execute(query)]
+
+
+def emails_to_send(
+    session: Session, outbox_ids: Collection[int], *, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+) -> list[OutboxItem]:
+    """Return those of the given emails that are still to send (sent ones drop out).
+
+    Args:
+        session: any session.
+        outbox_ids: a chunk of ids from `pending_emails`.
+        max_attempts: as in `pending_emails`.
+
+    Returns:
+        The emails to send, oldest first.
+    """
+    ids = sorted(set(outbox_ids))
+    found: list[OutboxItem] = []
+    for start in range(0, len(ids), _CHUNK):
+        query = _sendable(max_attempts).where(EmailOutbox.id.in_(ids[start : start + _CHUNK]))
+        found.extend(_outbox_item(o, c, a, p) for o, c, a, p in session.execute(query))
+    return sorted(found, key=lambda item: item.outbox_id)
+
+
+def _item(session: Session, outbox_id: int) -> EmailOutbox:
+    row = session.get(EmailOutbox, outbox_id)
+    if row is None:
+        raise KeyError(f"unknown outbox email {outbox_id}")
+    return row
+
+
+def mark_sent(
+    session: Session,
+    outbox_id: int,
+    *,
+    message_id: str,
+    sent_at: datetime,
+    subject: str | None = None,
+) -> None:
+    """Record a successful delivery.
+
+    Args:
+        session: the caller's session; the caller commits.
+        outbox_id: the outbox row.
+        message_id: the ``Message-ID`` header of what was sent.
+        sent_at: when it was handed to the mail server (aware).
+        subject: the subject line that was sent, kept for audit.
+
+    Raises:
+        KeyError: no such outbox row.
+    """
+    row = _item(session, outbox_id)
+    row.status = "sent"
+    row.attempts += 1
+    row.message_id = message_id
+    row.sent_at = sent_at
+    row.last_error = None
+    if subject is not None:
+        row.subject = subject
+    session.flush()
+
+
+def mark_failed(session: Session, outbox_id: int, *, error: str) -> None:
+    """Record a failed delivery attempt; `pending_emails` retries it while attempts remain.
+
+    Args:
+        session: the caller's session; the caller commits.
+        outbox_id: the outbox row.
+        error: what went wrong (truncated to 2000 characters; never include secrets).
+
+    Raises:
+        KeyError: no such outbox row.
+    """
+    row = _item(session, outbox_id)
+    row.status = "failed"
+    row.attempts += 1
+    row.last_error = error[:_MAX_ERROR_CHARS]
+    session.flush()

@@ -1,0 +1,135 @@
+"""The nightly issuance flow: completions in, verifiable badges, emails and a site out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+from prefect.runtime import flow_run
+
+from badgeflow.pipeline import BatchSummary
+from tasks import awards, batches, credentials, lms, notify, site
+from tasks._settings import get_settings
+
+T = TypeVar("T")
+
+
+@flow(name="nightly-issuance", log_prints=False)
+def nightly_issuance(
+    as_of: datetime | None = None,
+    sources: list[str] | None = None,
+    full_resync: bool = False,
+    batch_id: str | None = None,
+) -> dict[str, object]:
+    """Run every stage for the configured sources and return the batch summary.
+
+    Args:
+        as_of: the batch clock (default: now, UTC). Completions later than this are refused.
+        sources: names of the sources to read (default: all configured).
+        full_resync: ignore the sources' watermarks and read everything again.
+        batch_id: resume a batch by id (default: the flow run id, so a retried run resumes).
+    """
+    logger = get_run_logger()
+    settings = get_settings()
+    as_of = as_of or datetime.now(UTC)
+    batch_id = batch_id or str(flow_run.get_id() or uuid.uuid4())
+    summary = BatchSummary(batch_id=batch_id, as_of=as_of.isoformat())
+    names = sources or [s.name for s in settings.sources]
+    chunk = settings.issuance.chunk_size
+    batches.start_batch(batch_id, as_of, flow_run.get_id())
+    try:
+        started = datetime.now(UTC)
+        for name in names:
+            result = lms.ingest(name, batch_id, as_of, full_resync)
+            summary.rows_read += result.rows_read
+            summary.rows_by_source[name] = result.rows_read
+            summary.rows_quarantined += result.quarantined
+            summary.add_quarantine_reasons(result.quarantine_reasons)
+        _stage(
+            batch_id,
+            "ingest",
+            started,
+            rows_read=summary.rows_read,
+            quarantined=summary.rows_quarantined,
+        )
+
+        started = datetime.now(UTC)
+        evaluated = awards.evaluate(batch_id, as_of)
+        summary.rows_awarded = evaluated.rows_awarded
+        summary.rows_not_yet_eligible = evaluated.rows_not_yet_eligible
+        summary.new_awards = evaluated.new_awards
+        summary.awards_by_achievement = evaluated.awards_by_achievement
+        _stage(batch_id, "evaluate", started, new_awards=evaluated.new_awards)
+
+        started = datetime.now(UTC)
+        pending = awards.list_pending_awards()
+        issued_at = datetime.now(UTC).replace(microsecond=0)
+        for done, ids in _chunks(pending, chunk):
+            summary.credentials_issued += credentials.issue_chunk(
+                ids, batch_id, issued_at, first_id=ids[0], count=len(ids)
+            )
+            logger.info("issued %d/%d credentials", done, len(pending))
+        _stage(batch_id, "issue", started, credentials=summary.credentials_issued)
+
+        started = datetime.now(UTC)
+        queued = notify.queue_emails()
+        summary.emails_queued = len(queued)
+        for done, ids in _chunks(queued, chunk):
+            sent = notify.send_chunk(ids, datetime.now(UTC), first_id=ids[0], count=len(ids))
+            summary.emails_sent += sent.sent
+            summary.emails_failed += sent.failed
+            logger.info("sent %d/%d emails", done, len(queued))
+        _stage(batch_id, "notify", started, sent=summary.emails_sent, failed=summary.emails_failed)
+
+        started = datetime.now(UTC)
+        report = site.publish(as_of)
+        summary.site_dir = str(report.output_dir)
+        summary.site_credentials = report.credentials_published
+        _stage(batch_id, "publish", started, credentials=report.credentials_published)
+    except BaseException:
+        batches.finish_batch(batch_id, "failed", summary.as_dict())
+        raise
+    batches.finish_batch(batch_id, "succeeded", summary.as_dict())
+    create_markdown_artifact(
+        key="batch-summary", markdown=summary.markdown(), description=f"Batch {batch_id}"
+    )
+    for line in summary.lines():
+        logger.info(line)
+    return summary.as_dict()
+
+
+def _stage(batch_id: str, stage: str, started: datetime, **counts: int) -> None:
+    batches.record_stage(batch_id, stage, "succeeded", started, counts)
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[tuple[int, list[T]]]:
+    for start in range(0, len(items), size):
+        part = list(items[start : start + size])
+        yield start + len(part), part
+
+
+def main(argv: Sequence[str] | None = None, run: Callable[..., object] = nightly_issuance) -> None:
+    """Run the flow once in this process (Prefect's ephemeral API unless one is configured)."""
+    parser = argparse.ArgumentParser(prog="python -m flows.nightly_issuance")
+    parser.add_argument("--as-of", type=datetime.fromisoformat, default=None)
+    parser.add_argument("--source", action="append", dest="sources")
+    parser.add_argument("--full-resync", action="store_true")
+    parser.add_argument("--batch-id")
+    parser.add_argument("--summary-json", help="write the summary to this file")
+    args = parser.parse_args(argv)
+    result = run(
+        as_of=args.as_of, sources=args.sources, full_resync=args.full_resync, batch_id=args.batch_id
+    )
+    if args.summary_json:
+        with open(args.summary_json, "w", encoding="utf-8") as fh:
+            json.dump(result, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()

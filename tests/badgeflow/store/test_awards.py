@@ -1,0 +1,99 @@
+"""Awards: idempotent insert, loading, and the queue of awards to issue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+from sqlalchemy import func, select, update
+
+from badgeflow.models import (
+    ACHIEVEMENT_ID,
+    AWARD_COLUMNS,
+    AWARD_KEY,
+    AWARDED_AT,
+    EVIDENCE_RECORD_IDS,
+    LEARNER_EMAIL,
+    VALID_UNTIL,
+)
+from badgeflow.store import (
+    AWARD_STATUS,
+    awards_to_issue,
+    insert_awards,
+    load_awards,
+    pending_awards,
+    save_credentials,
+)
+from badgeflow.store.schema import Award, Learner
+from tests.badgeflow.store.factories import AS_OF, award, awards_frame, new_credential
+
+
+def _insert(sessions, df, batch_id="b1"):
+    with sessions.begin() as session:
+        return insert_awards(session, df, batch_id=batch_id)
+
+
+def _three():
+    return awards_frame(
+        award("k-ada-1"),
+        award(
+            "k-bob-1", **{LEARNER_EMAIL: "bob@example.org", AWARDED_AT: AS_OF - timedelta(days=9)}
+        ),
+        award(
+            "k-ada-2", **{ACHIEVEMENT_ID: "data-analyst", VALID_UNTIL: AS_OF + timedelta(days=365)}
+        ),
+    )
+
+
+def test_insert_awards_twice_stores_each_award_once(sessions):
+    first = _insert(sessions, _three())
+    assert len(first) == 3
+    assert _insert(sessions, _three(), "b2") == []
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Award)) == 3
+
+
+def test_insert_awards_ignores_repeats_within_a_frame_and_returns_only_new_ids(sessions):
+    _insert(sessions, awards_frame(award("k-ada-1")))
+    new = _insert(sessions, awards_frame(award("k-ada-1"), award("k-new"), award("k-new")), "b2")
+    with sessions() as session:
+        keys = session.execute(select(Award.id, Award.award_key).where(Award.id.in_(new))).all()
+    assert [k for _, k in keys] == ["k-new"]
+
+
+def test_insert_awards_creates_missing_learners(sessions):
+    _insert(sessions, awards_frame(award("k-zoe", **{LEARNER_EMAIL: " Zoe@Example.org"})))
+    with sessions() as session:
+        assert session.scalars(select(Learner.email)).all() == ["zoe@example.org"]
+
+
+def test_load_awards(sessions):
+    _insert(sessions, _three())
+    with sessions() as session:
+        everything = load_awards(session)
+        bob = load_awards(session, learner_emails=["bob@example.org"])
+    assert list(everything.columns) == [*AWARD_COLUMNS, AWARD_STATUS]
+    assert list(everything[AWARD_KEY]) == ["k-ada-1", "k-ada-2", "k-bob-1"]
+    assert set(everything[AWARD_STATUS]) == {"active"}
+    assert everything.loc[0, EVIDENCE_RECORD_IDS] == ("moodle-main:7:101",)
+    assert pd.isna(everything.loc[0, VALID_UNTIL])
+    assert everything.loc[1, VALID_UNTIL] == AS_OF + timedelta(days=365)
+    assert list(bob[AWARD_KEY]) == ["k-bob-1"]
+
+
+def test_pending_awards_are_oldest_first_and_skip_issued_or_revoked(sessions):
+    ids = _insert(sessions, _three())
+    with sessions.begin() as session:
+        pending = pending_awards(session, limit=10)
+        assert [a.award_key for a in pending] == ["k-bob-1", "k-ada-1", "k-ada-2"]
+        assert pending[0].learner_email == "bob@example.org"
+        assert pending[0].evidence == ("moodle-main:7:101",)
+        assert [a.award_key for a in pending_awards(session, limit=1)] == ["k-bob-1"]
+        save_credentials(
+            session, [new_credential(pending[0].award_id, "11111111-1111-4111-8111-111111111111")]
+        )
+        session.execute(update(Award).where(Award.award_key == "k-ada-2").values(status="revoked"))
+    with sessions() as session:
+        assert [a.award_key for a in pending_awards(session)] == ["k-ada-1"]
+        assert [a.award_key for a in awards_to_issue(session, ids)] == ["k-ada-1"]
+        assert awards_to_issue(session, []) == []

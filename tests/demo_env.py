@@ -1,0 +1,71 @@
+"""Builds a complete badgeflow environment in a temporary folder, on the bundled demo data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from badgeflow.demo import demo_csv_path
+from badgeflow.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write_config(root: Path, moodle_url: str) -> Path:
+    """Write a badgeflow TOML config whose state lives under `root`; return its path."""
+    config = root / "badgeflow.toml"
+    config.write_text(
+        f"""
+var_dir = "{root / "var"}"
+catalog_dir = "{REPO / "badge_catalog"}"
+contracts_dir = "{REPO / "data_contracts"}"
+
+[database]
+url = "sqlite:///{root / "var" / "badgeflow.db"}"
+
+[signing]
+key_path = "{root / "var" / "keys" / "issuer.pem"}"
+passphrase = "test-passphrase"
+
+[site]
+output_dir = "{root / "var" / "site"}"
+
+[mail]
+outbox_dir = "{root / "var" / "outbox"}"
+
+[[sources]]
+name = "moodle-demo"
+kind = "moodle"
+base_url = "{moodle_url}"
+token = "demo-token"
+final_assessment = "final-exam"
+
+[[sources]]
+name = "partner-lms-export"
+kind = "csv"
+path = "{demo_csv_path()}"
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def settings_from(config: Path) -> Settings:
+    """Load settings from a config file, as the flow does."""
+    import os
+
+    previous = os.environ.get("BADGEFLOW_CONFIG")
+    os.environ["BADGEFLOW_CONFIG"] = str(config)
+    try:
+        return Settings()
+    finally:
+        if previous is None:
+            del os.environ["BADGEFLOW_CONFIG"]
+        else:
+            os.environ["BADGEFLOW_CONFIG"] = previous
+
+
+def initialise(settings: Settings) -> None:
+    """Create the key and the database schema, as `badgeflow init` does."""
+    from badgeflow.cli import _init
+
+    _init(settings)

@@ -1,0 +1,111 @@
+"""The nightly-issuance flow end to end, under Prefect, on the demo data and fake Moodle."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+
+import pytest
+
+from badgeflow.credentials import unbake_png, verify_credential
+from badgeflow.demo import demo_dataset_path
+from badgeflow.fakelms.moodle import FakeMoodle, MoodleDataset
+from tests.demo_env import initialise, settings_from, write_config
+
+pytestmark = pytest.mark.slow
+
+AS_OF = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def demo_run(prefect_harness, tmp_path_factory):
+    """Run the flow twice on the same data; yield both summaries and the settings."""
+    from flows.nightly_issuance import nightly_issuance
+    from tasks._settings import get_settings
+
+    root = tmp_path_factory.mktemp("demo")
+    with FakeMoodle(MoodleDataset.load(demo_dataset_path()), token="demo-token") as moodle:
+        config = write_config(root, moodle.base_url)
+        settings = settings_from(config)
+        initialise(settings)
+        os.environ["BADGEFLOW_CONFIG"] = str(config)
+        get_settings.cache_clear()
+        try:
+            first = nightly_issuance(as_of=AS_OF)
+            emails_after_first = sorted(p.name for p in settings.mail.outbox_dir.glob("*.eml"))
+            second = nightly_issuance(as_of=AS_OF)
+        finally:
+            del os.environ["BADGEFLOW_CONFIG"]
+            get_settings.cache_clear()
+    yield first, second, settings, emails_after_first
+
+
+def test_first_run_accounts_for_every_row(demo_run):
+    first, _, _, _ = demo_run
+    assert first["balanced"] is True
+    assert first["rows_read"] == (
+        first["rows_quarantined"] + first["rows_awarded"] + first["rows_not_yet_eligible"]
+    )
+    assert first["rows_quarantined"] >= 5  # the bad rows of the demo CSV
+    assert sum(first["quarantine_reasons"].values()) >= first["rows_quarantined"]
+    assert first["new_awards"] > 0
+    assert first["credentials_issued"] == first["new_awards"]
+    assert first["emails_sent"] == first["credentials_issued"]
+    assert first["site_credentials"] == first["credentials_issued"]
+
+
+def test_every_pathway_tier_is_awarded(demo_run):
+    first, _, _, _ = demo_run
+    assert set(first["awards_by_achievement"]) == {
+        "data-foundations",
+        "data-applied",
+        "certified-data-practitioner",
+        "sql-essentials",
+        "data-privacy-basics",
+    }
+
+
+def test_second_run_issues_and_emails_nothing_new(demo_run):
+    first, second, settings, emails_after_first = demo_run
+    assert second["rows_read"] == first["rows_read"]
+    assert second["balanced"] is True
+    assert (second["new_awards"], second["credentials_issued"], second["emails_sent"]) == (0, 0, 0)
+    assert sorted(p.name for p in settings.mail.outbox_dir.glob("*.eml")) == emails_after_first
+    assert second["site_credentials"] == first["credentials_issued"]
+
+
+def test_published_credentials_verify_with_our_verifier(demo_run):
+    first, _, settings, _ = demo_run
+    site = settings.site.output_dir
+    did = json.loads((site / ".well-known" / "did.json").read_text())
+    files = sorted((site / "credentials").glob("*.json"))
+    assert len(files) == first["credentials_issued"]
+    for path in files:
+        credential = json.loads(path.read_text())
+        result = verify_credential(credential, did_documents={did["id"]: did}, now=AS_OF)
+        assert result.verified, (path.name, result.errors)
+        baked = (site / "credentials" / f"{path.stem}.png").read_bytes()
+        assert json.loads(unbake_png(baked)) == credential
+
+
+def test_published_credentials_verify_with_digital_bazaar(demo_run):
+    from tests.interop.digitalbazaar import verify_with_digitalbazaar
+
+    _, _, settings, _ = demo_run
+    site = settings.site.output_dir
+    files = sorted((site / "credentials").glob("*.json"))
+    results = verify_with_digitalbazaar(files, [site / ".well-known" / "did.json"])
+    assert len(results) == len(files)
+    failures = [r for r in results if not r["verified"]]
+    assert failures == []
+
+
+def test_no_learner_email_is_published(demo_run):
+    _, _, settings, _ = demo_run
+    emails = {r["email"] for r in MoodleDataset.load(demo_dataset_path()).users}
+    for path in settings.site.output_dir.rglob("*"):
+        if path.is_file() and path.suffix in {".html", ".json"}:
+            text = path.read_text(encoding="utf-8").lower()
+            leaked = [e for e in emails if e.lower() in text]
+            assert leaked == [], path
