@@ -1,6 +1,8 @@
 # Sourced by .ci/run: start what the CI-only tests need beyond Python.
 # - PostgreSQL on 127.0.0.1:54329 (a throwaway cluster under /tmp) for the `postgres` tests.
 # - Node.js and npm for the independent verifier (interop/); tests run `npm install` themselves.
+# - Debian's Chromium for the browser tests of the site (Playwright drives it; it never
+#   downloads a browser of its own).
 
 _apt_updated=""
 _apt_install() {
@@ -10,6 +12,7 @@ _apt_install() {
 
 command -v node >/dev/null && command -v npm >/dev/null || _apt_install nodejs npm
 command -v pg_ctlcluster >/dev/null || _apt_install postgresql
+command -v chromium >/dev/null || _apt_install chromium
 
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 PGROOT=$(mktemp -d /tmp/badgeflow-pg.XXXXXX)

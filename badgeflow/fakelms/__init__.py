@@ -1,8 +1,5 @@
-"""Fake LMS servers speaking real wire formats on loopback, for tests and the demo."""
+"""Fake LMS servers speaking real wire formats on loopback, for tests and the demo.
 
-from __future__ import annotations
-
-from badgeflow.fakelms.moodle import FakeMoodle
-from badgeflow.fakelms.moodle_dataset import MoodleDataset
-
-__all__ = ["FakeMoodle", "MoodleDataset"]
+Import the servers from their modules (``badgeflow.fakelms.moodle``), so that
+``python -m badgeflow.fakelms.moodle`` runs without importing itself twice.
+"""

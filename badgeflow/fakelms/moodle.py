@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import threading
 import time
 from collections.abc import Sequence
@@ -273,6 +274,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         options.dataset = demo_dataset_path()
     dataset = MoodleDataset.load(options.dataset)
+    # Stop cleanly on Ctrl-C and on SIGTERM, even when started from a shell that ignores
+    # SIGINT for background jobs (the child would otherwise inherit SIG_IGN).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     server = FakeMoodle(dataset, options.token, host=options.host, port=options.port)
     with server:
         print(

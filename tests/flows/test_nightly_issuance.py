@@ -103,7 +103,7 @@ def test_published_credentials_verify_with_digital_bazaar(demo_run):
 
 def test_no_learner_email_is_published(demo_run):
     _, _, settings, _ = demo_run
-    emails = {r["email"] for r in MoodleDataset.load(demo_dataset_path()).users}
+    emails = {user.email for user in MoodleDataset.load(demo_dataset_path()).users}
     for path in settings.site.output_dir.rglob("*"):
         if path.is_file() and path.suffix in {".html", ".json"}:
             text = path.read_text(encoding="utf-8").lower()

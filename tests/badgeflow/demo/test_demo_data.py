@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from badgeflow.demo import demo_csv_path, demo_dataset_path
-from badgeflow.fakelms import FakeMoodle, MoodleDataset
+from badgeflow.fakelms.moodle import FakeMoodle, MoodleDataset
 from badgeflow.lms import CsvExportSource, MoodleSource
 from badgeflow.models import (
     COMPLETED,

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from badgeflow.fakelms import FakeMoodle, MoodleDataset
+from badgeflow.fakelms.moodle import FakeMoodle, MoodleDataset
 
 DATASET = Path(__file__).parents[2] / "fixtures" / "lms" / "moodle" / "simple.json"
 REPO = Path(__file__).parents[3]
@@ -231,7 +231,12 @@ def test_cli_serves_until_interrupted():
         assert [c["idnumber"] for c in courses] == ["", "SQL110", "", "ONB100"]
     finally:
         process.send_signal(signal.SIGINT)
-        out, _ = process.communicate(timeout=10)
+        try:
+            out, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise
 
     assert process.returncode == 0
     assert "stopped" in out

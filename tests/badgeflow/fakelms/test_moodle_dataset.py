@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from badgeflow.fakelms import MoodleDataset
+from badgeflow.fakelms.moodle_dataset import MoodleDataset
 
 COURSE = {
     "id": 2,

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from badgeflow.errors import SourceAuthError, SourceError, SourceUnavailable, is_transient
-from badgeflow.fakelms import FakeMoodle, MoodleDataset
+from badgeflow.fakelms.moodle import FakeMoodle, MoodleDataset
 from badgeflow.lms import CompletionSource, MoodleSource
 from badgeflow.lms._frame import FRAME_COLUMNS
 from badgeflow.models import (

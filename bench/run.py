@@ -1,0 +1,229 @@
+"""Throughput benchmarks: ``make bench`` (or ``python -m bench.run [--quick]``).
+
+Each benchmark prints its throughput and, where there is a natural baseline, a ratio, and all
+results go to ``bench/results/latest.json``. Nothing here is a test: speed targets are read
+from these numbers, never asserted in timed tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+import pandas as pd  # noqa: E402
+
+from badgeflow.catalog import load_catalog  # noqa: E402
+from badgeflow.contracts import load_suite, validate_completions  # noqa: E402
+from badgeflow.credentials import Ed25519Signer, build_credential, issue  # noqa: E402
+from badgeflow.credentials.keys import did_document  # noqa: E402
+from badgeflow.credentials.verify import verify_credential  # noqa: E402
+from badgeflow.models import (  # noqa: E402
+    COMPLETED,
+    COMPLETED_AT,
+    COMPLETION_COLUMNS,
+    COURSE_ID,
+    COURSE_NAME,
+    FETCHED_AT,
+    LEARNER_EMAIL,
+    LEARNER_ID,
+    LEARNER_NAME,
+    MODULES_COMPLETED,
+    MODULES_TOTAL,
+    PARSE_ERRORS,
+    PROGRESS_PCT,
+    RAW,
+    RECORD_KEY,
+    ROW_NUMBER,
+    SCORE,
+    SCORE_KIND,
+    SOURCE,
+    SOURCE_RECORD_ID,
+    SOURCE_SYSTEM,
+)
+from badgeflow.rules import evaluate  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+AS_OF = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+DID = "did:web:badges.example.org"
+COURSES = ("DS101", "DS201", "DS301", "DS390", "SQL110", "PRV120")
+
+
+def _rate(count: int, fn: Callable[[], object], *, repeat: int = 3) -> tuple[float, float]:
+    """Run fn `repeat` times; return (items per second, median seconds per run)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    return count / median, median
+
+
+def completions(n: int) -> pd.DataFrame:
+    """A synthetic canonical completion frame of n rows across the catalog's courses."""
+    rows = []
+    for i in range(n):
+        course = COURSES[i % len(COURSES)]
+        rows.append(
+            {
+                SOURCE: "bench",
+                SOURCE_SYSTEM: "csv",
+                SOURCE_RECORD_ID: str(i),
+                LEARNER_ID: str(i // 3),
+                LEARNER_EMAIL: f"learner{i // 3}@example.com",
+                LEARNER_NAME: f"Learner {i // 3}",
+                COURSE_ID: course,
+                COURSE_NAME: course,
+                COMPLETED: True,
+                COMPLETED_AT: AS_OF - timedelta(days=30 + (i * 7) % 400),
+                SCORE: float(60 + i % 41),
+                SCORE_KIND: "final_assessment",
+                MODULES_COMPLETED: 6 - (i % 7 == 0),
+                MODULES_TOTAL: 6,
+                PROGRESS_PCT: 100.0,
+                PARSE_ERRORS: (),
+                RAW: {},
+                FETCHED_AT: AS_OF,
+                ROW_NUMBER: i + 1,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame[COMPLETED_AT] = pd.to_datetime(frame[COMPLETED_AT], utc=True)
+    frame[FETCHED_AT] = pd.to_datetime(frame[FETCHED_AT], utc=True)
+    frame[COMPLETED] = frame[COMPLETED].astype("boolean")
+    for column in (MODULES_COMPLETED, MODULES_TOTAL):
+        frame[column] = frame[column].astype("Int64")
+    frame[RECORD_KEY] = "bench:" + frame[SOURCE_RECORD_ID]
+    return frame[[*COMPLETION_COLUMNS, ROW_NUMBER, PARSE_ERRORS, RECORD_KEY]]
+
+
+def bench_signing(n: int) -> dict[str, float]:
+    """Build + sign n credentials; compare with the bare Ed25519 signature cost."""
+    catalog = load_catalog(ROOT / "badge_catalog")
+    signer = Ed25519Signer.from_seed(bytes(range(32)), f"{DID}#key-1")
+    issuer = catalog.issuer_info(issuer_did=DID, site_base_url="https://badges.example.org")
+    achievement = catalog.achievement_info(
+        "sql-essentials", site_base_url="https://badges.example.org"
+    )
+
+    def sign_all() -> list[dict[str, object]]:
+        return [
+            issue(
+                build_credential(
+                    credential_id=f"urn:uuid:00000000-0000-4000-8000-{i:012d}",
+                    issuer=issuer,
+                    achievement=achievement,
+                    recipient_email=f"learner{i}@example.com",
+                    salt=f"{i:032x}",
+                    valid_from=AS_OF,
+                    valid_until=None,
+                    awarded_at=AS_OF,
+                    score=80.0,
+                ),
+                signer,
+                created=AS_OF,
+            )
+            for i in range(n)
+        ]
+
+    rate, _ = _rate(n, sign_all, repeat=1)
+    raw_rate, _ = _rate(n, lambda: [signer.sign(b"x" * 64) for _ in range(n)])
+    signed = sign_all()
+    doc = did_document(DID, [("key-1", signer.public_key)])
+    verify_rate, _ = _rate(
+        n,
+        lambda: [verify_credential(c, did_documents={DID: doc}, now=AS_OF) for c in signed],
+        repeat=1,
+    )
+    return {
+        "sign_per_s": rate,
+        "verify_per_s": verify_rate,
+        "ed25519_only_per_s": raw_rate,
+        "ed25519_share_of_sign_time": rate / raw_rate,
+    }
+
+
+def bench_rules(n: int) -> dict[str, float]:
+    """Evaluate criteria and pathways over n completion rows."""
+    catalog = load_catalog(ROOT / "badge_catalog")
+    frame = completions(n)
+    empty = pd.DataFrame(
+        columns=[
+            "award_key",
+            "learner_email",
+            "achievement_id",
+            "awarded_at",
+            "valid_from",
+            "valid_until",
+            "status",
+        ]
+    )
+    rate, seconds = _rate(
+        n, lambda: evaluate(frame, catalog, as_of=AS_OF, existing_awards=empty), repeat=1
+    )
+    return {"rows_per_s": rate, "seconds": seconds}
+
+
+def bench_contract(n: int) -> dict[str, float]:
+    """Validate n rows against the completion contract (great-expectations)."""
+    suite = load_suite(ROOT / "data_contracts")
+    frame = completions(n).drop(columns=[RECORD_KEY])
+    validate_completions(frame.head(10), suite=suite, as_of=AS_OF)  # warm the GX context
+    rate, seconds = _rate(n, lambda: validate_completions(frame, suite=suite, as_of=AS_OF))
+    small_rate, small_seconds = _rate(
+        10, lambda: validate_completions(frame.head(10), suite=suite, as_of=AS_OF)
+    )
+    return {
+        "rows_per_s": rate,
+        "seconds": seconds,
+        "fixed_cost_seconds": small_seconds,
+        "ratio_vs_10_rows": seconds / small_seconds,
+    }
+
+
+def main() -> None:
+    """Run every benchmark and write bench/results/latest.json."""
+    parser = argparse.ArgumentParser(prog="python -m bench.run")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    args = parser.parse_args()
+    sizes = (
+        {"sign": 50, "rules": 2_000, "contract": 2_000}
+        if args.quick
+        else {"sign": 500, "rules": 30_000, "contract": 30_000}
+    )
+    results = {
+        "machine": {"cpus": os.cpu_count()},
+        "signing": {"n": sizes["sign"], **bench_signing(sizes["sign"])},
+        "rules": {"n": sizes["rules"], **bench_rules(sizes["rules"])},
+        "contract": {"n": sizes["contract"], **bench_contract(sizes["contract"])},
+    }
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    s, r, c = results["signing"], results["rules"], results["contract"]
+    print(f"signing   {s['sign_per_s']:8.1f} credentials/s (build + canonicalise + sign, 1 core)")
+    print(f"verify    {s['verify_per_s']:8.1f} credentials/s")
+    print(
+        f"ed25519   {s['ed25519_only_per_s']:8.0f} signatures/s; the signature is "
+        f"{100 * s['ed25519_share_of_sign_time']:.1f}% of the signing time"
+    )
+    print(f"rules     {r['rows_per_s']:8.0f} rows/s ({r['n']} rows in {r['seconds']:.2f} s)")
+    print(
+        f"contract  {c['rows_per_s']:8.0f} rows/s ({c['n']} rows in {c['seconds']:.2f} s; "
+        f"fixed cost {c['fixed_cost_seconds']:.2f} s, {c['ratio_vs_10_rows']:.1f}x the 10-row time)"
+    )
+    print(f"written to {out / 'latest.json'}")
+
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory():
+        main()
