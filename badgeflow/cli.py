@@ -73,6 +73,15 @@ def run(
 ) -> None:
     """Run the nightly issuance flow once, here, on Prefect's ephemeral API (or PREFECT_API_URL)."""
     settings = _settings()
+    if not settings.sources:
+        typer.secho(
+            "no sources configured: add [[sources]] to badgeflow.toml (or the file named by "
+            "BADGEFLOW_CONFIG), or set BADGEFLOW_SOURCES; see README, Configuration. "
+            "`badgeflow demo` runs on the bundled demo sources.",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(2)
     _init(settings)
     summary = _run_flow(
         settings, as_of=as_of, sources=source or [], full_resync=full_resync, batch_id=batch_id
@@ -167,6 +176,10 @@ def verify(
         list[Path] | None,
         typer.Option(help="DID document(s) to trust; default: the local site's did.json."),
     ] = None,
+    at: Annotated[
+        datetime | None,
+        typer.Option(help="Check validity dates as of this time (ISO 8601) instead of now."),
+    ] = None,
 ) -> None:
     """Verify a credential's signature, issuer key and validity dates (offline)."""
     settings = _settings()
@@ -181,7 +194,8 @@ def verify(
         if candidate.is_file():
             doc = json.loads(candidate.read_text(encoding="utf-8"))
             documents[str(doc.get("id"))] = doc
-    result = verify_credential(credential, did_documents=documents, now=datetime.now(UTC))
+    when = (at if at.tzinfo else at.replace(tzinfo=UTC)) if at else datetime.now(UTC)
+    result = verify_credential(credential, did_documents=documents, now=when)
     name = credential.get("name", "credential")
     if result.verified:
         typer.secho(

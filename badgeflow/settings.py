@@ -170,11 +170,21 @@ class Settings(BaseSettings):
     var_dir: Path = Field(Path("var"), description="Folder for local state (database, keys).")
     catalog_dir: Path = Field(Path("badge_catalog"), description="The badge catalog folder.")
     contracts_dir: Path = Field(Path("data_contracts"), description="The data contracts folder.")
-    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    signing: SigningSettings = Field(default_factory=SigningSettings)
-    site: SiteSettings = Field(default_factory=SiteSettings)
-    mail: MailSettings = Field(default_factory=MailSettings)
-    issuance: IssuanceSettings = Field(default_factory=IssuanceSettings)
+    database: DatabaseSettings = Field(
+        default_factory=DatabaseSettings, description="Where badgeflow keeps its state."
+    )
+    signing: SigningSettings = Field(
+        default_factory=SigningSettings, description="The issuer's signing key."
+    )
+    site: SiteSettings = Field(
+        default_factory=SiteSettings, description="The static verification site."
+    )
+    mail: MailSettings = Field(
+        default_factory=MailSettings, description="How award emails are delivered."
+    )
+    issuance: IssuanceSettings = Field(
+        default_factory=IssuanceSettings, description="Batch shape of the nightly run."
+    )
     sources: list[SourceSettings] = Field(
         default_factory=list, description="Where completions come from (see README)."
     )

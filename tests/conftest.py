@@ -1,4 +1,11 @@
-"""Session-wide test setup: quiet, offline Prefect and GX; shared helpers."""
+"""Session-wide test setup: quiet, offline Prefect and GX; the database a test runs on.
+
+Tests that take the `db_url` fixture run on SQLite and on PostgreSQL. PostgreSQL runs need
+``BADGEFLOW_TEST_POSTGRES_URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``);
+they drop and recreate badgeflow's tables in that database. Locally, without the variable, the
+postgres cases are deselected; under CI (``CI=true``) or ``-m postgres`` they are kept and fail
+without it, so CI can never pass by silently leaving them out.
+"""
 
 from __future__ import annotations
 
@@ -8,3 +15,41 @@ import os
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+import pytest  # noqa: E402
+
+POSTGRES_ENV = "BADGEFLOW_TEST_POSTGRES_URL"
+
+
+def _selects_postgres(markexpr: str) -> bool:
+    return "postgres" in markexpr.replace("not postgres", "")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    if (
+        os.environ.get(POSTGRES_ENV)
+        or os.environ.get("CI") == "true"
+        or _selects_postgres(config.getoption("markexpr") or "")
+    ):
+        return
+    postgres = [item for item in items if item.get_closest_marker("postgres")]
+    if postgres:
+        config.hook.pytest_deselected(items=postgres)
+        items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path) -> str:
+    """A database URL: a fresh SQLite file, or the PostgreSQL test database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db' / 'badgeflow.db'}"
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.fail(
+            f"{POSTGRES_ENV} is not set: the postgres-marked tests need a PostgreSQL URL such as "
+            "postgresql+psycopg://postgres@127.0.0.1:5432/badgeflow_test",
+            pytrace=False,
+        )
+    return url

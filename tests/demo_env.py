@@ -69,3 +69,17 @@ def initialise(settings: Settings) -> None:
     from badgeflow.cli import _init
 
     _init(settings)
+
+
+def reset_database(url: str) -> None:
+    """Drop badgeflow's tables (and Alembic's) from a shared test database."""
+    from sqlalchemy import text
+
+    from badgeflow.store import make_engine
+    from badgeflow.store.schema import Base
+
+    engine = make_engine(url)
+    Base.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()

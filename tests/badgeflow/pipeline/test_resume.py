@@ -20,7 +20,7 @@ from badgeflow.pipeline import (
     send_emails,
 )
 from badgeflow.store.schema import Award, Credential, EmailOutbox
-from tests.demo_env import initialise, settings_from, write_config
+from tests.demo_env import initialise, reset_database, settings_from, write_config
 
 AS_OF = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -42,9 +42,14 @@ class ExplodingSigner:
 
 
 @pytest.fixture
-def runtime(tmp_path):
+def runtime(tmp_path, db_url):
     with FakeMoodle(MoodleDataset.load(demo_dataset_path()), token="demo-token") as moodle:
         settings = settings_from(write_config(tmp_path, moodle.base_url))
+        settings = settings.model_copy(
+            update={"database": settings.database.model_copy(update={"url": db_url})}
+        )
+        if not db_url.startswith("sqlite"):
+            reset_database(db_url)
         initialise(settings)
         runtime = Runtime(settings)
         yield runtime

@@ -1,0 +1,118 @@
+"""The `badgeflow` command as an operator uses it: init, verify, run without sources."""
+
+from __future__ import annotations
+
+import json
+import stat
+from datetime import timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from badgeflow.cli import app
+from badgeflow.credentials import Ed25519Signer, bake_png, did_document, issue
+from tests.badgeflow.credentials import conftest as credential_fixtures
+from tests.badgeflow.credentials.conftest import ISSUED_AT, ISSUER_DID, TEST_SEED
+from tests.badgeflow.site.factories import tiny_png
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BADGEFLOW_CONFIG", raising=False)
+    monkeypatch.setenv("BADGEFLOW_SIGNING__PASSPHRASE", "correct horse")
+    return tmp_path
+
+
+@pytest.fixture
+def files(tmp_path):
+    """A signed credential, its baked PNG and the issuer's DID document, as files."""
+    signer = Ed25519Signer.from_seed(TEST_SEED, f"{ISSUER_DID}#key-1")
+    unsigned = credential_fixtures.unsigned.__wrapped__(
+        credential_fixtures.issuer.__wrapped__(), credential_fixtures.achievement.__wrapped__()
+    )
+    did_documents = {ISSUER_DID: did_document(ISSUER_DID, [("key-1", signer.public_key)])}
+    signed = issue(unsigned, signer, created=ISSUED_AT)
+    credential = tmp_path / "credential.json"
+    credential.write_text(json.dumps(signed, indent=2))
+    baked = tmp_path / "badge.png"
+    baked.write_bytes(bake_png(tiny_png(), json.dumps(signed)))
+    did = tmp_path / "did.json"
+    did.write_text(json.dumps(next(iter(did_documents.values()))))
+    return signed, credential, baked, did
+
+
+def verify(*args):
+    return runner.invoke(app, ["verify", *map(str, args)])
+
+
+def test_init_creates_an_encrypted_key_and_the_database(env):
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code == 0, result.output
+    key = env / "var" / "keys" / "issuer-ed25519.pem"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert b"ENCRYPTED PRIVATE KEY" in key.read_bytes()
+    assert (env / "var" / "badgeflow.db").is_file()
+    assert "did:web:localhost%3A8000" in result.output
+    again = runner.invoke(app, ["init"])
+    assert again.exit_code == 0 and "(kept)" in again.output
+
+
+def test_verify_accepts_the_json_and_the_baked_png(env, files):
+    _, credential, baked, did = files
+    for path in (credential, baked):
+        result = verify(path, "--did-document", did, "--at", "2025-06-01T00:00:00Z")
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("VERIFIED: Data Foundations")
+
+
+def test_verify_rejects_a_tampered_credential(env, files):
+    signed, credential, _, did = files
+    signed["credentialSubject"]["achievement"]["name"] = "Data Grandmaster"
+    credential.write_text(json.dumps(signed))
+    result = verify(credential, "--did-document", did, "--at", "2025-06-01T00:00:00Z")
+    assert result.exit_code == 1
+    assert result.output.startswith("NOT VERIFIED")
+    assert "signature" in result.output
+
+
+def test_verify_rejects_a_term_the_contexts_do_not_define(env, files):
+    signed, credential, _, did = files
+    signed["credentialSubject"]["favouriteColour"] = "blue"
+    credential.write_text(json.dumps(signed))
+    result = verify(credential, "--did-document", did, "--at", "2025-06-01T00:00:00Z")
+    assert result.exit_code == 1
+    assert "favouriteColour" in result.output
+
+
+def test_verify_rejects_an_expired_credential(env, files):
+    _, credential, _, did = files  # valid for a year from ISSUED_AT
+    later = (ISSUED_AT + timedelta(days=366)).isoformat()
+    result = verify(credential, "--did-document", did, "--at", later)
+    assert result.exit_code == 1
+    assert "expired" in result.output
+    # ...and by default it is checked against the real clock, long after it expired.
+    assert verify(credential, "--did-document", did).exit_code == 1
+
+
+def test_verify_without_the_issuers_did_document_explains(env, files):
+    _, credential, _, _ = files
+    result = verify(credential)
+    assert result.exit_code == 1
+    assert "did:web:badges.example.edu" in result.output
+
+
+def test_verify_reports_an_unreadable_file_with_exit_2(env, tmp_path):
+    path = tmp_path / "nonsense.json"
+    path.write_text("this is not JSON")
+    result = runner.invoke(app, ["verify", str(path)])
+    assert result.exit_code == 2
+    assert "cannot read" in result.output
+
+
+def test_run_without_sources_says_how_to_configure_them(env):
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 2
+    assert "no sources configured" in result.output
