@@ -55,7 +55,7 @@ def publish_site(
             learner_name=r.learner_name,
             awarded_at=r.awarded_at,
             valid_until=r.valid_until,
-            baked_png=Path(r.baked_path).read_bytes() if r.baked_path else None,
+            baked_png=Path(r.baked_path) if r.baked_path else None,
             status=r.status,
         )
         for r in records

@@ -75,7 +75,8 @@ class SiteCredential:
         awarded_at: when it was awarded.
         valid_until: when it expires, or None.
         learner_name: shown on the page when given (never the email address).
-        baked_png: the baked badge image, or None.
+        baked_png: the baked badge image (its bytes, or the file holding them, which is
+            read only while its page is written), or None.
         status: ``active``, ``revoked`` or ``suspended``.
     """
 
@@ -85,7 +86,7 @@ class SiteCredential:
     awarded_at: datetime
     valid_until: datetime | None = None
     learner_name: str | None = None
-    baked_png: bytes | None = None
+    baked_png: bytes | Path | None = None
     status: CredentialStatus = "active"
 
 
@@ -278,7 +279,10 @@ def _write_credentials(
         parsed = read_credential(credential.document, cid)
         writer.text(layout.credential_json(cid), credential.document)
         if credential.baked_png is not None:
-            writer.bytes(layout.credential_png(cid), credential.baked_png)
+            baked = credential.baked_png
+            writer.bytes(
+                layout.credential_png(cid), baked.read_bytes() if isinstance(baked, Path) else baked
+            )
         writer.page(
             f"{layout.credential_page(cid)}index.html",
             "site/credential.html",
