@@ -309,53 +309,79 @@ def test_certification_needs_every_module():
     )
 
 
+def at(day: str) -> datetime:
+    """Midnight UTC on `day` (an ISO date): the as_of of a nightly run."""
+    return datetime.fromisoformat(day).replace(tzinfo=UTC)
+
+
 def test_expiring_badge_is_not_renewed_while_valid():
+    # evaluated while the first period (2024-01-10 .. 2025-01-09) is still running
     ev = run(
         frame(
             completion("1", "bob@x.org", "PRV120", "2024-01-10"),
             completion("2", "bob@x.org", "PRV120", "2024-06-10"),
-        )
+        ),
+        as_of=at("2024-07-01"),
     )
     assert awards_of(ev) == ["data-privacy-basics"]
     award = ev.awards.iloc[0]
+    assert award[VALID_FROM] == pd.Timestamp("2024-01-10", tz="UTC")
     assert award[VALID_UNTIL] == pd.Timestamp("2024-01-10", tz="UTC") + timedelta(days=365)
+    assert award[EVIDENCE_RECORD_IDS] == ("lms:1",)
     assert outcome_of(ev, "lms:2") == (AWARDED, "")
 
 
 def test_expiring_badge_is_renewed_after_it_expires():
-    rows = frame(
+    # Nightly runs, each seeing the completions so far and the awards stored by earlier runs.
+    first, retake, renewal = (
         completion("1", "bob@x.org", "PRV120", "2023-01-10"),
         completion("2", "bob@x.org", "PRV120", "2023-06-10"),
         completion("3", "bob@x.org", "PRV120", "2024-03-01"),
     )
-    ev = run(rows)
-    starts = ev.awards[VALID_FROM].tolist()
+    night1 = run(frame(first), as_of=at("2023-01-11"))
+    stored = night1.awards
+    night2 = run(frame(first, retake), as_of=at("2023-06-11"), existing=stored)
+    assert night2.awards.empty  # still valid: the retake does not start a new period
+    assert outcome_of(night2, "lms:2") == (AWARDED, "")
+    # the first period ended on 2024-01-10; only the renewal is new
+    night3 = run(frame(first, retake, renewal), as_of=at("2024-03-02"), existing=stored)
+    assert night3.awards[VALID_FROM].tolist() == [pd.Timestamp("2024-03-01", tz="UTC")]
+    history = pd.concat([night1.awards, night3.awards], ignore_index=True)
+    starts = history[VALID_FROM].tolist()
     assert starts == [pd.Timestamp("2023-01-10", tz="UTC"), pd.Timestamp("2024-03-01", tz="UTC")]
-    assert ev.awards[AWARD_KEY].nunique() == 2
-    assert ev.awards[EVIDENCE_RECORD_IDS].tolist() == [("lms:1",), ("lms:3",)]
-    # the first period is stored; re-running adds nothing
-    assert run(rows, existing=ev.awards).awards.empty
-    # only the first is stored: the renewal alone is new
-    again = run(rows, existing=ev.awards.iloc[:1])
-    assert again.awards[VALID_FROM].tolist() == [pd.Timestamp("2024-03-01", tz="UTC")]
+    assert history[VALID_UNTIL].tolist() == [s + timedelta(days=365) for s in starts]
+    assert history[AWARD_KEY].nunique() == 2
+    assert history[EVIDENCE_RECORD_IDS].tolist() == [("lms:1",), ("lms:3",)]
+    # both periods are stored: re-running adds nothing, that night or later in the period
+    for day in ("2024-03-02", "2024-12-01"):
+        again = run(frame(first, retake, renewal), as_of=at(day), existing=history)
+        assert again.awards.empty, day
 
 
 def test_existing_active_award_blocks_an_overlapping_period():
-    stored = run(frame(completion("9", "bob@x.org", "PRV120", "2024-05-01"))).awards
-    ev = run(frame(completion("1", "bob@x.org", "PRV120", "2024-03-01")), existing=stored)
+    stored = run(
+        frame(completion("9", "bob@x.org", "PRV120", "2024-05-01")), as_of=at("2024-05-02")
+    ).awards
+    assert len(stored) == 1
+    # an earlier completion arrives late, while the stored award is valid
+    late = frame(completion("1", "bob@x.org", "PRV120", "2024-03-01"))
+    assert awards_of(run(late, as_of=at("2024-06-01"))) == ["data-privacy-basics"]
+    ev = run(late, as_of=at("2024-06-01"), existing=stored)
     assert ev.awards.empty
     assert outcome_of(ev, "lms:1") == (AWARDED, "")
 
 
 def test_expired_prerequisite_does_not_count():
-    rows = frame(
-        completion("1", "cy@x.org", "B1", "2025-01-01"),
-        completion("2", "cy@x.org", "A1", "2025-02-01", score=60),
-    )
-    while_valid = run(rows, catalog=tiny_catalog(), as_of=datetime(2025, 3, 1, tzinfo=UTC))
+    basics = completion("1", "cy@x.org", "B1", "2025-01-01")
+    rows = frame(basics, completion("2", "cy@x.org", "A1", "2025-02-01", score=60))
+    while_valid = run(rows, catalog=tiny_catalog(), as_of=at("2025-03-01"))
     assert awards_of(while_valid) == ["basics", "advanced"]
-    expired = run(rows, catalog=tiny_catalog(), as_of=datetime(2025, 6, 1, tzinfo=UTC))
-    assert awards_of(expired) == ["basics"]
+    # basics (2025-01-01 .. 2025-04-11) was stored by the nightly run after B1; the A1
+    # completion is only evaluated after basics expired
+    stored = run(frame(basics), catalog=tiny_catalog(), as_of=at("2025-01-02"))
+    assert awards_of(stored) == ["basics"]
+    expired = run(rows, catalog=tiny_catalog(), as_of=at("2025-06-01"), existing=stored.awards)
+    assert expired.awards.empty
     assert outcome_of(expired, "lms:2") == (
         NOT_YET_ELIGIBLE,
         "advanced: still needs the basics badge",
@@ -372,11 +398,71 @@ def test_rerun_with_fed_back_awards_is_idempotent():
         completion("6", "bob@x.org", "PRV120", "2024-03-01"),
         completion("7", "bob@x.org", "SQL110", "2024-03-01", score=60, done=6, total=6),
     )
-    first = run(rows)
-    assert len(first.awards) == 5
-    second = run(rows, existing=first.awards.assign(**{AWARD_STATUS: "active"}))
+    earlier = run(rows, as_of=at("2023-01-11")).awards  # bob's first privacy period
+    assert earlier[ACHIEVEMENT_ID].tolist() == ["data-privacy-basics"]
+    first = run(rows, as_of=at("2024-12-01"), existing=earlier)
+    assert len(first.awards) == 4  # ada's three tiers and bob's renewal
+    stored = pd.concat([earlier, first.awards], ignore_index=True).assign(
+        **{AWARD_STATUS: "active"}
+    )
+    second = run(rows, as_of=at("2024-12-01"), existing=stored)
     assert second.awards.empty
     pd.testing.assert_frame_equal(first.outcomes, second.outcomes)
+
+
+def test_lapsed_period_is_not_awarded():
+    ev = run(frame(completion("1", "bob@x.org", "PRV120", "2024-01-10")))
+    assert ev.awards.empty
+    assert outcome_of(ev, "lms:1") == (
+        NOT_YET_ELIGIBLE,
+        "data-privacy-basics: qualified on 2024-01-10, but that award would have expired on "
+        "2025-01-09; complete it again to renew",
+    )
+
+
+@pytest.mark.parametrize(
+    ("before_end", "awarded"), [(timedelta(0), False), (timedelta(seconds=1), True)]
+)
+def test_a_period_ending_exactly_at_as_of_has_lapsed(before_end, awarded):
+    done = datetime(2024, 1, 10, 9, 30, tzinfo=UTC)
+    end = done + timedelta(days=365)
+    ev = run(frame(completion("1", "bob@x.org", "PRV120", done)), as_of=end - before_end)
+    assert awards_of(ev) == (["data-privacy-basics"] if awarded else [])
+    if awarded:
+        assert ev.awards.iloc[0][VALID_UNTIL] == pd.Timestamp(end)
+
+
+@pytest.mark.parametrize("later", ["2024-06-10", "2025-03-01"])
+def test_a_later_completion_inside_the_window_is_awarded(later):
+    ev = run(
+        frame(
+            completion("1", "bob@x.org", "PRV120", "2024-01-10"),
+            completion("2", "bob@x.org", "PRV120", later),
+        )
+    )
+    assert awards_of(ev) == ["data-privacy-basics"]
+    award = ev.awards.iloc[0]
+    start = pd.Timestamp(later, tz="UTC")
+    assert award[VALID_FROM] == award[AWARDED_AT] == start
+    assert award[VALID_UNTIL] == start + timedelta(days=365)
+    assert award[EVIDENCE_RECORD_IDS] == ("lms:2",)
+    assert outcome_of(ev, "lms:2") == (AWARDED, "")
+
+
+def test_non_expiring_badges_do_not_age():
+    ev = run(
+        frame(
+            completion("1", "ada@x.org", "DS101", "2012-03-01"),
+            completion("2", "ada@x.org", "DS201", "2013-04-01", score=90),
+        )
+    )
+    assert awards_of(ev) == ["data-foundations", "data-applied"]
+    assert ev.awards[VALID_FROM].tolist() == [
+        pd.Timestamp("2012-03-01", tz="UTC"),
+        pd.Timestamp("2013-04-01", tz="UTC"),
+    ]
+    assert ev.awards[VALID_UNTIL].isna().all()
+    assert set(ev.outcomes[OUTCOME]) == {AWARDED}
 
 
 def test_outcomes_cover_every_row_in_input_order():

@@ -1,27 +1,48 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from badgeflow.models import ACHIEVEMENT_ID, AWARD_KEY, AWARDED_AT, LEARNER_EMAIL, RECORD_KEY
+from badgeflow.models import (
+    ACHIEVEMENT_ID,
+    AWARD_KEY,
+    AWARDED_AT,
+    COMPLETED_AT,
+    LEARNER_EMAIL,
+    REASON,
+    RECORD_KEY,
+    VALID_FROM,
+    VALID_UNTIL,
+)
 from tests.badgeflow.test_rules import completion, frame, real_catalog, run
 
 CATALOG = real_catalog()
 AS_OF = datetime(2025, 6, 1, tzinfo=UTC)
 START = datetime(2022, 1, 1, tzinfo=UTC)
-COURSES = ("DS101", "DS201", "DS301", "DS390") * 3 + ("SQL110", "PRV120", "PRV120", "OTHER1")
+COURSES = (
+    ("DS101", "DS201", "DS301", "DS390") * 2 + ("SQL110", "SQL110", "OTHER1") + ("PRV120",) * 4
+)
 EMAILS = ("ada@x.org", "ADA@x.org", "bob@x.org")
+SPAN = (AS_OF - START).days
+# Half the dates fall in the last ~15 months, so expiring badges are often still current at
+# AS_OF (an award whose period has already ended is not issued); the rest spread over
+# 2022-2025, so lapsed periods and long holding periods happen too.
+days = st.one_of(
+    st.integers(min_value=0, max_value=SPAN + 10),
+    st.integers(min_value=SPAN - 450, max_value=SPAN + 10),
+)
 
 # Biased towards passing values so pathways and renewals actually happen in the examples.
 row_fields = st.fixed_dictionaries(
     {
         "email": st.sampled_from(EMAILS),
         "course": st.sampled_from(COURSES),
-        "day": st.integers(min_value=0, max_value=(AS_OF - START).days + 10),
+        "day": days,
         "completed": st.sampled_from((True, True, True, False)),
         "score": st.one_of(
             st.sampled_from((None, 69.0, 70.0, 75.0, 95.0)),
@@ -36,7 +57,7 @@ row_fields = st.fixed_dictionaries(
 def pathway_rows(draw) -> list[dict]:
     """The four Data Skills courses for one learner, passed, in any order of dates."""
     email = draw(st.sampled_from(EMAILS))
-    day = st.integers(min_value=0, max_value=(AS_OF - START).days)
+    day = days.filter(lambda d: d <= SPAN)
     passing = {"completed": True, "score": 85.0, "modules": (8, 8)}
     return [
         {"email": email, "course": course, "day": draw(day), **passing}
@@ -74,12 +95,32 @@ def held(evaluation) -> set[tuple[str, str]]:
     )
 
 
+LAPSED = re.compile(r"([a-z0-9-]+): qualified on [-0-9]+, but that award would have expired")
+
+
+def lapsed(evaluation) -> set[tuple[str, str]]:
+    """(learner, slug) pairs whose only qualifying period had already ended at as_of."""
+    return {
+        (email, slug)
+        for email, reason in zip(
+            evaluation.outcomes[LEARNER_EMAIL], evaluation.outcomes[REASON], strict=True
+        )
+        for slug in LAPSED.findall(reason)
+    }
+
+
 @PROPERTY
 @given(row_lists, row_lists)
 def test_adding_completions_never_removes_an_award(first, more):
+    # An added earlier completion (e.g. of a prerequisite, or starting a holding period
+    # sooner) can move the date a badge was qualified for into a period that has already
+    # ended: then, and only then, may an award go, and the outcomes must say so.
     before = run(frame(*build(first)), catalog=CATALOG)
     after = run(frame(*build(first), *build(more, offset=len(first))), catalog=CATALOG)
-    assert held(before) <= held(after)
+    gone = lapsed(after)
+    for email, slug in held(before) - held(after):
+        chain = {slug, *CATALOG.achievement(slug).dependencies}
+        assert any((email, s) in gone for s in chain), (email, slug, gone)
 
 
 @PROPERTY
@@ -133,3 +174,36 @@ def test_feeding_back_awards_gives_no_new_awards(fields):
     second = run(df, catalog=CATALOG, existing=first.awards)
     assert second.awards.empty
     pd.testing.assert_frame_equal(first.outcomes, second.outcomes)
+
+
+@PROPERTY
+@given(row_lists)
+def test_new_awards_are_current_at_as_of(fields):
+    awards = run(frame(*build(fields)), catalog=CATALOG).awards
+    assert (awards[VALID_FROM] <= AS_OF).all()
+    assert (awards[VALID_UNTIL].isna() | (awards[VALID_UNTIL] > AS_OF)).all()
+
+
+@PROPERTY
+@given(row_lists, st.integers(min_value=1, max_value=45))
+def test_nightly_runs_renew_without_overlap(fields, lag):
+    # A run `lag` days after each completion (and one at AS_OF), each seeing the rows so far
+    # and the awards stored by earlier runs, as in production: renewals happen here.
+    rows = build(fields)
+    nights = sorted({min(f["day"] + lag, SPAN) for f in fields} | {SPAN})
+    stored = run(frame(), catalog=CATALOG).awards
+    for night in nights:
+        as_of = START + timedelta(days=night)
+        seen = frame(*(r for r in rows if r[COMPLETED_AT] <= as_of))
+        new = run(seen, catalog=CATALOG, as_of=as_of, existing=stored).awards
+        assert (new[VALID_FROM] <= as_of).all()
+        assert (new[VALID_UNTIL].isna() | (new[VALID_UNTIL] > as_of)).all()
+        if not new.empty:
+            stored = new if stored.empty else pd.concat([stored, new], ignore_index=True)
+        assert run(seen, catalog=CATALOG, as_of=as_of, existing=stored).awards.empty
+    assert stored[AWARD_KEY].is_unique
+    for _, periods in stored.groupby([LEARNER_EMAIL, ACHIEVEMENT_ID]):
+        periods = periods.sort_values(VALID_FROM)
+        ends = periods[VALID_UNTIL].iloc[:-1]
+        assert ends.notna().all()
+        assert (periods[VALID_FROM].iloc[1:].to_numpy() >= ends.to_numpy()).all()
