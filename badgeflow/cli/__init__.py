@@ -23,7 +23,11 @@ from badgeflow.settings import Settings
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="badgeflow: set up, run the nightly issuance flow, verify a badge, serve the site.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 site_app = typer.Typer(help="The static verification site.", no_args_is_help=True)
 app.add_typer(site_app, name="site")
 
