@@ -15,8 +15,10 @@ from typing import Annotated
 import typer
 
 from badgeflow import store
+from badgeflow.cli._common import load_settings
+from badgeflow.cli.batches import batches, quarantine
 from badgeflow.credentials import generate_key_file, unbake_png, verify_credential
-from badgeflow.errors import BadgeflowError, CredentialError
+from badgeflow.errors import CredentialError
 from badgeflow.models import JSONDict
 from badgeflow.runtime_env import apply_offline_defaults
 from badgeflow.settings import Settings
@@ -30,16 +32,13 @@ app = typer.Typer(
 )
 site_app = typer.Typer(help="The static verification site.", no_args_is_help=True)
 app.add_typer(site_app, name="site")
+app.command()(batches)
+app.command()(quarantine)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except (BadgeflowError, ValueError) as exc:
-        typer.secho(f"configuration error: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from exc
+_settings = load_settings
 
 
 @app.command()

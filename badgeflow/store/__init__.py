@@ -73,6 +73,12 @@ from badgeflow.store.outbox import (
     mark_sent,
     pending_emails,
 )
+from badgeflow.store.reports import (
+    QuarantineRecord,
+    latest_batch_id,
+    list_batches,
+    list_quarantine,
+)
 
 __all__ = [
     "AWARD_STATUS",
@@ -80,6 +86,7 @@ __all__ = [
     "CredentialRecord",
     "NewCredential",
     "OutboxItem",
+    "QuarantineRecord",
     "UpsertCounts",
     "awards_to_issue",
     "bare_credential_id",
@@ -96,8 +103,11 @@ __all__ = [
     "get_watermark",
     "head_revision",
     "insert_awards",
+    "latest_batch_id",
     "learner_emails_for",
+    "list_batches",
     "list_credentials",
+    "list_quarantine",
     "load_awards",
     "load_completions",
     "make_engine",

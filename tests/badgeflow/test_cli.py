@@ -116,3 +116,48 @@ def test_run_without_sources_says_how_to_configure_them(env):
     result = runner.invoke(app, ["run"])
     assert result.exit_code == 2
     assert "no sources configured" in result.output
+
+
+def test_batches_and_quarantine_show_what_the_last_run_refused(env, tmp_path):
+    from datetime import UTC, datetime
+
+    import pandas as pd
+
+    from badgeflow import store
+    from badgeflow.models import QUARANTINE_COLUMNS
+
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    engine = store.make_engine("sqlite:///var/badgeflow.db")
+    at = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+    rejected = pd.DataFrame(
+        [["export", 7, "export:r7", "score 140 is outside 0-100", {"score": "140", "id": "r7"}]],
+        columns=list(QUARANTINE_COLUMNS),
+    )
+    with store.session_factory(engine).begin() as session:
+        store.start_batch(session, batch_id="b-1", as_of=at, started_at=at)
+        store.record_quarantine(session, rejected, batch_id="b-1")
+        store.finish_batch(
+            session,
+            "b-1",
+            status="succeeded",
+            finished_at=at,
+            summary={"rows_read": 10, "rows_quarantined": 1},
+        )
+    engine.dispose()
+
+    listing = runner.invoke(app, ["batches"])
+    assert listing.exit_code == 0 and "b-1" in listing.output and "succeeded" in listing.output
+    shown = runner.invoke(app, ["quarantine"])
+    assert shown.exit_code == 0
+    assert "export row 7 (export:r7): score 140 is outside 0-100" in shown.output
+    out = tmp_path / "q.csv"
+    assert runner.invoke(app, ["quarantine", "--batch", "b-1", "--csv", str(out)]).exit_code == 0
+    lines = out.read_text().splitlines()
+    assert lines[0] == "source,row_number,record_key,reason,score,id"
+    assert lines[1] == "export,7,export:r7,score 140 is outside 0-100,140,r7"
+
+
+def test_commands_that_need_the_database_say_to_run_init(env):
+    result = runner.invoke(app, ["batches"])
+    assert result.exit_code == 2
+    assert "badgeflow init" in result.output
