@@ -215,13 +215,10 @@ class Keyring:
             The new key's id.
 
         Raises:
-            ConfigurationError: the keyring changed on disk since it was loaded, or ``now``
-                is before the current key was created.
+            ConfigurationError: the keyring changed on disk since it was loaded.
         """
         _check_aware(now)
         previous = self.current
-        if now < previous.created:
-            raise ConfigurationError(f"cannot rotate at {now}: {previous.key_id} is newer")
         _make_dir(self._dir)
         with keyring_lock(self._dir):
             on_disk = read_manifest(self._dir)
