@@ -21,7 +21,7 @@ from badgeflow.settings import Settings
 __all__ = ["init_keys", "keys_app"]
 
 keys_app = typer.Typer(
-    help="The issuer's signing keys: list them, rotate to a new one.", no_args_is_help=True
+    help="The issuer's signing keys: list, rotate, publish the DID document.", no_args_is_help=True
 )
 
 
@@ -140,12 +140,18 @@ def rotate(
         )
     if did_key:
         return  # did:key resolves itself: no credential waits for did.json
-    typer.secho(
-        f"NEXT: {'deploy' if published else 'publish (`badgeflow keys publish`) and deploy'} "
-        f"the site before the next batch signs with {new}. A nightly run publishes did.json "
-        "only at its end, after its award emails have gone out.",
-        fg="yellow",
-    )
+    if published:
+        typer.echo(
+            f"NEXT: if your web server does not serve {settings.site.output_dir} itself, deploy "
+            f"it before the next batch signs with {new}."
+        )
+    else:
+        typer.secho(
+            f"NEXT: run `badgeflow keys publish` (and deploy the site) before the next batch "
+            f"signs with {new}: a nightly run publishes did.json only at its end, after its "
+            "award emails have gone out.",
+            fg="yellow",
+        )
     if publish and not published:
         raise typer.Exit(1)
 

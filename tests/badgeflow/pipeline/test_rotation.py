@@ -1,4 +1,4 @@
-"""Key rotation between two runs of the pipeline (no Prefect): every published credential verifies."""
+"""Key rotation between two pipeline runs (no Prefect): every published credential verifies."""
 
 from __future__ import annotations
 
