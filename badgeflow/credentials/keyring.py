@@ -1,19 +1,14 @@
 """The issuer's keyring: every Ed25519 key it has signed with, the current one and the retired.
 
-Layout of ``keys_dir`` (mode 0700)::
+Layout of ``keys_dir`` (mode 0700): ``keyring.json``, the public manifest (ids, Multikey
+public keys, created, retired_at, current), and one encrypted PKCS#8 PEM per key,
+``key-<n>.pem`` (mode 0600). The manifest is the commit point of every change: it is replaced
+atomically, and a key file it does not list (a rotation that died half-way) is ignored, though
+its id is never reused. Retired keys stay listed so the DID document keeps publishing them;
+only the current key's file is ever decrypted.
 
-    keyring.json    the manifest: key ids, Multikey public keys, created, retired_at, current
-    key-1.pem       one encrypted PKCS#8 PEM per key (mode 0600)
-    key-2.pem
-
-The manifest holds public information only and is the commit point of every change: it is
-replaced atomically, and a key file it does not list (a rotation that died half-way) is
-ignored, though its id is never reused. Retired keys stay listed so the DID document keeps
-publishing them and every credential signed earlier still verifies; only the current key's
-private file is ever decrypted.
-
-A folder without a manifest but with the pre-keyring single key file (``LegacyKey``) loads
-as a one-key keyring, unchanged on disk; `Keyring.save` (``badgeflow init``) or the first
+A folder without a manifest but with the pre-keyring single key file (`LegacyKey`) loads as a
+one-key keyring, unchanged on disk; `Keyring.save` (``badgeflow init``) or the first
 `Keyring.rotate` writes the manifest, pointing at that file where it is.
 """
 
