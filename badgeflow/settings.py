@@ -51,20 +51,34 @@ class DatabaseSettings(BaseModel):
 
 
 class SigningSettings(BaseModel):
-    """The issuer's signing key."""
+    """The issuer's signing keys and the DID method that names them."""
 
-    key_path: Path = Field(
-        Path("var/keys/issuer-ed25519.pem"),
-        description="PKCS#8 PEM file of the Ed25519 issuer key; created by `badgeflow init`.",
+    keys_dir: Path = Field(
+        Path("var/keys"),
+        description="The keyring folder (mode 0700): one encrypted PKCS#8 PEM per key "
+        "(mode 0600) and the public manifest keyring.json; created by `badgeflow init`, "
+        "grown by `badgeflow keys rotate`.",
     )
     passphrase: SecretStr | None = Field(
         None,
-        description="Passphrase the key file is encrypted with. Unset: the key is stored "
+        description="Passphrase the key files are encrypted with. Unset: keys are stored "
         "unencrypted (file mode 0600); set it for anything but a demo.",
+    )
+    method: Literal["did:web", "did:key"] = Field(
+        "did:web",
+        description="DID method of the issuer: did:web (derived from site.base_url; every "
+        "key, current and retired, published in did.json) or did:key (the current key "
+        "itself; rotating changes the issuer id).",
+    )
+    key_path: Path = Field(
+        Path("var/keys/issuer-ed25519.pem"),
+        description="Legacy: the single key file of badgeflow before the keyring. When "
+        "keys_dir has no keyring.json, this file is used (and adopted by `badgeflow init` or "
+        "the first rotation) as key key_id.",
     )
     key_id: str = Field(
         "key-1",
-        description="Fragment of the verification method id (did:web:...#key-1).",
+        description="Legacy: the id (did:web:...#key-1) of the key_path key when it is adopted.",
         pattern=r"^[A-Za-z0-9._-]+$",
     )
 

@@ -23,7 +23,7 @@ contracts_dir = "{REPO / "data_contracts"}"
 url = "sqlite:///{root / "var" / "badgeflow.db"}"
 
 [signing]
-key_path = "{root / "var" / "keys" / "issuer.pem"}"
+keys_dir = "{root / "var" / "keys"}"
 passphrase = "test-passphrase"
 
 [site]

@@ -17,7 +17,8 @@ import typer
 from badgeflow import store
 from badgeflow.cli._common import load_settings
 from badgeflow.cli.batches import batches, quarantine
-from badgeflow.credentials import generate_key_file, unbake_png, verify_credential
+from badgeflow.cli.keys import init_keys, keys_app
+from badgeflow.credentials import unbake_png, verify_credential
 from badgeflow.errors import CredentialError
 from badgeflow.models import JSONDict
 from badgeflow.runtime_env import apply_offline_defaults
@@ -34,6 +35,7 @@ site_app = typer.Typer(help="The static verification site.", no_args_is_help=Tru
 app.add_typer(site_app, name="site")
 app.command()(batches)
 app.command()(quarantine)
+app.add_typer(keys_app, name="keys")
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -43,26 +45,19 @@ _settings = load_settings
 
 @app.command()
 def init() -> None:
-    """Create ./var, the issuer key (if absent) and the database schema."""
+    """Create ./var, the issuer keyring (if absent) and the database schema."""
     settings = _settings()
     _init(settings)
 
 
 def _init(settings: Settings) -> None:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    key = settings.signing.key_path
-    if key.exists():
-        typer.echo(f"issuer key      {key} (kept)")
-    else:
-        passphrase = settings.signing.passphrase
-        generate_key_file(key, passphrase.get_secret_value() if passphrase else None)
-        note = "encrypted" if passphrase else "NOT encrypted: set BADGEFLOW_SIGNING__PASSPHRASE"
-        typer.echo(f"issuer key      {key} (new, {note})")
+    did = init_keys(settings, now=datetime.now(UTC).replace(microsecond=0))
     engine = store.make_engine(settings.database.url)
     store.migrate(engine)
     engine.dispose()
     typer.echo(f"database        {settings.database.url} (schema up to date)")
-    typer.echo(f"issuer          {settings.site.issuer_did}")
+    typer.echo(f"issuer          {did}")
 
 
 @app.command()

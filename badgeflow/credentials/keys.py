@@ -27,19 +27,40 @@ __all__ = [
     "did_document",
     "generate_key_file",
     "load_private_key",
+    "write_key_file",
 ]
 
 DID_DOCUMENT_CONTEXT = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
 
 
-def generate_key_file(path: Path, passphrase: str | None) -> None:
+def generate_key_file(path: Path, passphrase: str | None) -> Ed25519PrivateKey:
     """Create a new Ed25519 key and write it as PKCS#8 PEM, readable by the owner only.
+
+    Args:
+        path: where to write the key; must not exist yet.
+        passphrase: encrypts the PEM (best available scheme) when set; None stores it
+            unencrypted.
+
+    Returns:
+        The new private key (for its public half; it is already on disk).
+
+    Raises:
+        ConfigurationError: the file already exists, or the passphrase is empty.
+    """
+    key = Ed25519PrivateKey.generate()
+    write_key_file(path, key, passphrase)
+    return key
+
+
+def write_key_file(path: Path, key: Ed25519PrivateKey, passphrase: str | None) -> None:
+    """Write an Ed25519 key as PKCS#8 PEM, readable by the owner only, and flush it to disk.
 
     The parent folder is created with mode 0700 if missing; the file gets mode 0600 from
     the moment it exists (it is opened with those permissions, never chmod-ed afterwards).
 
     Args:
         path: where to write the key; must not exist yet.
+        key: the private key.
         passphrase: encrypts the PEM (best available scheme) when set; None stores it
             unencrypted.
 
@@ -52,13 +73,15 @@ def generate_key_file(path: Path, passphrase: str | None) -> None:
     encryption = (
         BestAvailableEncryption(passphrase.encode("utf-8")) if passphrase else NoEncryption()
     )
-    pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, encryption)
+    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, encryption)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as exc:
         raise ConfigurationError(f"key file {path} already exists; refusing to overwrite") from exc
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def load_private_key(path: Path, passphrase: str | None) -> Ed25519PrivateKey:

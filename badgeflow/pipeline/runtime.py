@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from badgeflow import store
 from badgeflow.catalog import Catalog, load_catalog
-from badgeflow.credentials import Ed25519Signer, did_document, load_private_key
+from badgeflow.credentials import Ed25519Signer, did_document, did_key_from_public_key
+from badgeflow.credentials.keyring import Keyring, LegacyKey, read_manifest
 from badgeflow.errors import ConfigurationError
 from badgeflow.models import IssuerInfo, JSONDict
 from badgeflow.notify.mailer import FileMailer, Mailer, SmtpMailer
@@ -47,9 +48,19 @@ class Runtime:
         """The badge catalog."""
         return load_catalog(self.settings.catalog_dir)
 
+    @cached_property
+    def keyring(self) -> Keyring:
+        """The issuer's keyring, read once per process (a rotation applies to the next run)."""
+        signing = self.settings.signing
+        passphrase = signing.passphrase.get_secret_value() if signing.passphrase else None
+        legacy = LegacyKey(signing.key_path, signing.key_id)
+        return Keyring.load(signing.keys_dir, passphrase, legacy=legacy)
+
     @property
     def issuer_did(self) -> str:
-        """The issuer DID, did:web from the site URL."""
+        """The issuer DID: did:web from the site URL, or did:key of the current key."""
+        if self.settings.signing.method == "did:key":
+            return did_key_from_public_key(self.keyring.current.public_key)
         return self.settings.site.issuer_did
 
     @cached_property
@@ -61,18 +72,31 @@ class Runtime:
 
     @cached_property
     def signer(self) -> Ed25519Signer:
-        """The issuer's signer; its key never leaves this process."""
-        signing = self.settings.signing
-        passphrase = signing.passphrase.get_secret_value() if signing.passphrase else None
-        key = load_private_key(signing.key_path, passphrase)
-        return Ed25519Signer(key, verification_method=f"{self.issuer_did}#{signing.key_id}")
+        """The current key's signer; its key never leaves this process.
 
-    @cached_property
+        Its verification method is ``did:web:<site>#key-<n>``, or ``did:key:<mk>#<mk>``
+        when ``signing.method`` is did:key.
+        """
+        did_web = None if self.settings.signing.method == "did:key" else self.issuer_did
+        return self.keyring.signer(did_web)
+
+    @property
     def did_document(self) -> JSONDict:
-        """The issuer's DID document, published at /.well-known/did.json."""
-        return did_document(
-            self.issuer_did, [(self.settings.signing.key_id, self.signer.public_key)]
-        )
+        """The site's did:web DID document, published at /.well-known/did.json.
+
+        It lists every key of the keyring, current and retired, with absolute ids, so every
+        credential ever signed still verifies. The manifest is read again on each call: a
+        site published by a run that started before a rotation still lists the new key.
+        With did:key the credentials do not need it (did:key resolves itself); it is
+        published all the same, tying the keys to the site's domain.
+        """
+        site_did = self.settings.site.issuer_did
+        records = {r.key_id: r for r in self.keyring.records}
+        for record in read_manifest(self.settings.signing.keys_dir) or ():
+            known = records.setdefault(record.key_id, record)
+            if known.public_key_multibase != record.public_key_multibase:
+                raise ConfigurationError(f"key {record.key_id} changed on disk during this run")
+        return did_document(site_did, [(r.key_id, r.public_key) for r in records.values()])
 
     @cached_property
     def mailer(self) -> Mailer:

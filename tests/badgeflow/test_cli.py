@@ -51,8 +51,9 @@ def verify(*args):
 def test_init_creates_an_encrypted_key_and_the_database(env):
     result = runner.invoke(app, ["init"])
     assert result.exit_code == 0, result.output
-    key = env / "var" / "keys" / "issuer-ed25519.pem"
+    key = env / "var" / "keys" / "key-1.pem"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert (env / "var" / "keys" / "keyring.json").is_file()
     assert b"ENCRYPTED PRIVATE KEY" in key.read_bytes()
     assert (env / "var" / "badgeflow.db").is_file()
     assert "did:web:localhost%3A8000" in result.output

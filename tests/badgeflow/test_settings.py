@@ -95,3 +95,13 @@ def test_invalid_settings_name_the_problem(kwargs, message):
 )
 def test_did_web_from_url(url, did):
     assert did_web_from_url(url) == did
+
+
+def test_signing_method_is_did_web_or_did_key(monkeypatch):
+    assert Settings().signing.method == "did:web"
+    assert str(Settings().signing.keys_dir) == "var/keys"
+    monkeypatch.setenv("BADGEFLOW_SIGNING__METHOD", "did:key")
+    assert Settings().signing.method == "did:key"
+    monkeypatch.setenv("BADGEFLOW_SIGNING__METHOD", "did:example")
+    with pytest.raises(ValidationError, match="did:web"):
+        Settings()
