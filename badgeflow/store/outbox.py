@@ -86,7 +86,7 @@ def enqueue_award_emails(session: Session, *, batch_limit: int | None = None) ->
     return len(rows)
 
 
-def enqueue_revoked_email(session: Session, credential_id: str) -> bool:
+def enqueue_revoked_email(session: Session, credential_id: str) -> int | None:
     """Queue a ``revoked`` email to the learner of a credential (at most one per credential).
 
     Args:
@@ -94,7 +94,7 @@ def enqueue_revoked_email(session: Session, credential_id: str) -> bool:
         credential_id: the bare credential id.
 
     Returns:
-        True when queued, False when the credential is unknown or already has one.
+        The outbox id, or None when the credential is unknown or already has one.
     """
     row = session.execute(
         select(Credential.id, Learner.email)
@@ -103,21 +103,20 @@ def enqueue_revoked_email(session: Session, credential_id: str) -> bool:
         .where(Credential.id == credential_id)
     ).one_or_none()
     if row is None:
-        return False
+        return None
     existing = session.scalar(
         select(EmailOutbox.id).where(
             EmailOutbox.credential_id == credential_id, EmailOutbox.kind == REVOKED_KIND
         )
     )
     if existing is not None:
-        return False
-    session.add(
-        EmailOutbox(
-            credential_id=row[0], kind=REVOKED_KIND, to_address=row[1], status="pending", attempts=0
-        )
+        return None
+    item = EmailOutbox(
+        credential_id=row[0], kind=REVOKED_KIND, to_address=row[1], status="pending", attempts=0
     )
+    session.add(item)
     session.flush()
-    return True
+    return item.id
 
 
 def _sendable(max_attempts: int) -> Select[EmailOutbox, Credential, Award, Learner]:
