@@ -78,7 +78,8 @@ def decode_bitstring(encoded: str) -> bytes:
         raise CredentialError("encodedList must start with the multibase prefix 'u' (base64url)")
     body = encoded[1:]
     try:
-        compressed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        padded = body + "=" * (-len(body) % 4)
+        compressed = base64.b64decode(padded, altchars=b"-_", validate=True)
     except (binascii.Error, ValueError) as exc:
         raise CredentialError(f"encodedList is not base64url: {exc}") from exc
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # GZIP framing
