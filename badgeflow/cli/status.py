@@ -12,7 +12,7 @@ import getpass
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,6 +21,9 @@ from badgeflow.models import JSONDict
 from badgeflow.settings import Settings
 from badgeflow.status import status_entries
 from badgeflow.store import StatusAction
+
+if TYPE_CHECKING:
+    from badgeflow.pipeline.runtime import Runtime
 
 __all__ = ["local_status_lists", "register"]
 
@@ -74,12 +77,28 @@ def _apply(
     notify: bool,
     publish: bool,
 ) -> None:
-    from badgeflow.pipeline import change_statuses, publish_site, send_emails
     from badgeflow.pipeline.runtime import Runtime
+
+    runtime = Runtime(_settings())
+    try:
+        _apply_with(runtime, action, rows, actor=actor, notify=notify, publish=publish)
+    finally:
+        if "engine" in runtime.__dict__:  # built lazily; close its pooled connections
+            runtime.engine.dispose()
+
+
+def _apply_with(
+    runtime: Runtime,
+    action: StatusAction,
+    rows: list[tuple[str, str, str]],
+    *,
+    actor: str | None,
+    notify: bool,
+    publish: bool,
+) -> None:
+    from badgeflow.pipeline import change_statuses, publish_site, send_emails
     from badgeflow.pipeline.status import StatusRequest
 
-    settings = _settings()
-    runtime = Runtime(settings)
     now = datetime.now(UTC).replace(microsecond=0)
     requests = [StatusRequest(cid, reason, label) for label, cid, reason in rows]
     try:
@@ -193,14 +212,15 @@ def site_publish() -> None:
     from badgeflow.pipeline import publish_site
     from badgeflow.pipeline.runtime import Runtime
 
-    settings = _settings()
+    runtime = Runtime(_settings())
     try:
-        report = publish_site(
-            Runtime(settings), generated_at=datetime.now(UTC).replace(microsecond=0)
-        )
+        report = publish_site(runtime, generated_at=datetime.now(UTC).replace(microsecond=0))
     except BadgeflowError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(1) from exc
+    finally:
+        if "engine" in runtime.__dict__:
+            runtime.engine.dispose()
     typer.echo(f"published {report.credentials_published} credentials to {report.output_dir}")
 
 

@@ -162,3 +162,13 @@ def test_csv_revoke_reports_a_bad_row_and_keeps_the_others(runtime, tmp_path):
 
 def test_revoke_needs_an_id_or_a_csv(runtime):
     assert runner.invoke(app, ["revoke", "--reason", "x"]).exit_code == 2
+
+
+def test_site_publish_re_signs_the_lists(runtime):
+    listing = runtime.settings.site.output_dir / "status" / "revocation" / "1"
+    before = json.loads(listing.read_text(encoding="utf-8"))
+    result = runner.invoke(app, ["site", "publish"])
+    assert result.exit_code == 0, result.output
+    after = json.loads(listing.read_text(encoding="utf-8"))
+    assert after["validFrom"] != before["validFrom"]
+    assert after["credentialSubject"] == before["credentialSubject"]
