@@ -170,3 +170,19 @@ def test_one_revoked_email_per_credential(sessions, issued):
         assert enqueue_revoked_email(session, C1) is not None
         assert enqueue_revoked_email(session, C1) is None
         assert enqueue_revoked_email(session, "unknown") is None
+
+
+def test_a_queued_award_email_is_held_back_once_the_credential_is_revoked(sessions, issued):
+    from badgeflow.store import enqueue_award_emails, pending_emails
+
+    with sessions.begin() as session:
+        assert enqueue_award_emails(session) == 2
+        change_status(session, C1, "revoke", reason="fraud", actor="ops", at=AS_OF)
+        revoked_mail = enqueue_revoked_email(session, C1)
+    with sessions() as session:
+        pending = pending_emails(session)
+    assert {(item.credential_id, item.kind) for item in pending} == {
+        (C2, "award"),
+        (C1, "revoked"),
+    }
+    assert revoked_mail in {item.outbox_id for item in pending}
