@@ -87,7 +87,7 @@ def test_published_credentials_verify_with_our_verifier(demo_run):
     files = sorted((site / "credentials").glob("*.json"))
     assert len(files) == first["credentials_issued"]
     lists = {doc["id"]: doc for doc in map(json.loads, map(Path.read_text, _status_lists(site)))}
-    assert len(lists) == 1  # revocation only by default (OB 3.0 allows one credentialStatus)
+    assert len(lists) == 2  # revocation/1 and suspension/1, published even when unused
     for path in files:
         credential = json.loads(path.read_text())
         result = verify_credential(
@@ -95,6 +95,8 @@ def test_published_credentials_verify_with_our_verifier(demo_run):
         )
         assert result.verified, (path.name, result.errors)
         assert result.warnings == []
+        # Revocation only by default: OB 3.0 allows one credentialStatus, an object.
+        assert credential["credentialStatus"]["statusPurpose"] == "revocation"
         baked = (site / "credentials" / f"{path.stem}.png").read_bytes()
         assert json.loads(unbake_png(baked)) == credential
 
