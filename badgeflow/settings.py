@@ -161,6 +161,13 @@ class MoodleSourceSettings(_SourceBase):
 SourceSettings = Annotated[CsvSourceSettings | MoodleSourceSettings, Field(discriminator="kind")]
 
 
+StatusPurposeName = Literal["revocation", "suspension"]
+
+
+def _default_status_purposes() -> list[StatusPurposeName]:
+    return ["revocation"]
+
+
 class IssuanceSettings(BaseModel):
     """Batch shape of the nightly run."""
 
@@ -170,6 +177,22 @@ class IssuanceSettings(BaseModel):
         le=10_000,
         description="Credentials signed (and emails sent) per Prefect task run.",
     )
+    status_purposes: list[StatusPurposeName] = Field(
+        default_factory=_default_status_purposes,
+        min_length=1,
+        description=(
+            "Bitstring Status List entries each new credential carries. OB 3.0 allows one "
+            "credentialStatus (its JSON Schema expects an object), so the default is "
+            "revocation only; adding suspension writes an array (valid VC 2.0, outside OB 3.0)."
+        ),
+    )
+
+    @field_validator("status_purposes")
+    @classmethod
+    def _distinct_purposes(cls, value: list[StatusPurposeName]) -> list[StatusPurposeName]:
+        if len(set(value)) != len(value):
+            raise ValueError("issuance.status_purposes lists a purpose twice")
+        return value
 
 
 class Settings(BaseSettings):

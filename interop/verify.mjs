@@ -4,11 +4,18 @@
 //
 // Usage:
 //   node verify.mjs --contexts DIR [--provenance FILE]
-//                   [--did-document did.json ...] [--now ISO] [--proof-only]
+//                   [--did-document did.json ...] [--status-list FILE ...]
+//                   [--now ISO] [--proof-only]
 //                   CRED.json|DIR [...]
 //
+// --status-list serves a BitstringStatusListCredential (from a file) at its
+// `id`; credentials with `credentialStatus` are checked with Digital Bazaar's
+// @digitalbazaar/vc-bitstring-status-list `checkStatus` (which verifies the
+// list credential's own proof and issuer). A set bit fails verification.
+//
 // Prints one JSON line per credential:
-//   {"file": ..., "verified": true|false, "error": null|"...", "ms": ...}
+//   {"file": ..., "verified": true|false, "error": null|"...",
+//    "status": null|{"revocation": bool, "suspension": bool}, "ms": ...}
 // Exit status: 0 all verified, 1 some did not, 2 usage or setup error.
 import {readdir, stat} from 'node:fs/promises';
 import path from 'node:path';
@@ -17,6 +24,7 @@ import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite as eddsaRdfc2022CryptoSuite} from
   '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import * as vc from '@digitalbazaar/vc';
+import {checkStatus} from '@digitalbazaar/vc-bitstring-status-list';
 import jsigs from 'jsonld-signatures';
 import {
   findProvenance, indexControllerDocuments, loadContexts, makeDocumentLoader,
@@ -24,7 +32,8 @@ import {
 } from './loader.mjs';
 
 const USAGE = 'usage: node verify.mjs --contexts DIR [--provenance FILE] ' +
-  '[--did-document FILE ...] [--now ISO] [--proof-only] CRED.json|DIR ...';
+  '[--did-document FILE ...] [--status-list FILE ...] [--now ISO] ' +
+  '[--proof-only] CRED.json|DIR ...';
 
 /** Expands directories into their *.json files (sorted, not recursive). */
 async function credentialFiles(args) {
@@ -42,7 +51,8 @@ async function credentialFiles(args) {
 
 /** Flattens a vc/jsigs result into one readable error string. */
 function describe(result) {
-  const errors = [result.error, ...(result.results ?? []).map(r => r.error)]
+  const errors = [result.error, ...(result.results ?? []).map(r => r.error),
+    result.statusResult?.error]
     .flatMap(e => e?.errors ?? [e])
     .filter(Boolean)
     .map(e => e.message ?? String(e));
@@ -53,6 +63,7 @@ async function verifyOne(file, {documentLoader, now, proofOnly}) {
   const started = performance.now();
   let verified = false;
   let error = null;
+  let status = null;
   try {
     const credential = await readJson(file);
     const suite = new DataIntegrityProof({
@@ -63,14 +74,29 @@ async function verifyOne(file, {documentLoader, now, proofOnly}) {
     const purpose = proofOnly ?
       new jsigs.purposes.AssertionProofPurpose() : undefined;
     const result = await vc.verifyCredential(
-      {credential, suite, documentLoader, now, purpose});
+      {credential, suite, documentLoader, now, purpose, checkStatus});
     verified = result.verified === true;
     error = verified ? null : describe(result);
+    // checkStatus reports a set bit as `status: true` on a verified result;
+    // the caller decides what it means. Here: revoked / suspended = invalid.
+    const statuses = result.statusResult?.results ?? [];
+    if(statuses.length > 0) {
+      status = {};
+      for(const {credentialStatus, status: bit} of statuses) {
+        status[credentialStatus.statusPurpose] = bit === true;
+      }
+      const set = Object.keys(status).filter(purpose => status[purpose]);
+      if(verified && set.length > 0) {
+        verified = false;
+        error = set.map(p => p === 'revocation' ? 'revoked' :
+          p === 'suspension' ? 'suspended' : `status ${p} set`).join('; ');
+      }
+    }
   } catch(e) {
     error = e.message ?? String(e);
   }
   const ms = Math.round((performance.now() - started) * 10) / 10;
-  return {file, verified, error, ms};
+  return {file, verified, error, status, ms};
 }
 
 async function main() {
@@ -83,6 +109,7 @@ async function main() {
         contexts: {type: 'string'},
         provenance: {type: 'string'},
         'did-document': {type: 'string', multiple: true, default: []},
+        'status-list': {type: 'string', multiple: true, default: []},
         now: {type: 'string'},
         'proof-only': {type: 'boolean', default: false}
       }
@@ -95,6 +122,13 @@ async function main() {
     const controllerDocs = await Promise.all(
       values['did-document'].map(readJson));
     const documents = indexControllerDocuments(controllerDocs);
+    for(const listing of await Promise.all(
+      values['status-list'].map(readJson))) {
+      if(typeof listing.id !== 'string') {
+        throw new Error('status list credential has no string "id"');
+      }
+      documents.set(listing.id, listing);
+    }
     options = {
       documentLoader: makeDocumentLoader({contexts, documents}),
       now: values.now,

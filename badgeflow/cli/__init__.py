@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from badgeflow import store
+from badgeflow.cli import status as status_commands
 from badgeflow.cli._common import load_settings
 from badgeflow.cli.batches import batches, quarantine
 from badgeflow.cli.keys import init_keys, keys_app
@@ -178,8 +179,12 @@ def verify(
         datetime | None,
         typer.Option(help="Check validity dates as of this time (ISO 8601) instead of now."),
     ] = None,
+    status_list: Annotated[
+        list[Path] | None,
+        typer.Option(help="Status list credential(s) to check against; default: the local site's."),
+    ] = None,
 ) -> None:
-    """Verify a credential's signature, issuer key and validity dates (offline)."""
+    """Verify a credential's signature, issuer key, validity dates and status (offline)."""
     settings = _settings()
     try:
         credential = _read_credential(path)
@@ -193,7 +198,11 @@ def verify(
             doc = json.loads(candidate.read_text(encoding="utf-8"))
             documents[str(doc.get("id"))] = doc
     when = (at if at.tzinfo else at.replace(tzinfo=UTC)) if at else datetime.now(UTC)
-    result = verify_credential(credential, did_documents=documents, now=when)
+    lists = status_commands.local_status_lists(credential, settings)
+    for listing in status_list or []:
+        doc = json.loads(listing.read_text(encoding="utf-8"))
+        lists[str(doc.get("id"))] = doc
+    result = verify_credential(credential, did_documents=documents, now=when, status_lists=lists)
     name = credential.get("name", "credential")
     if result.verified:
         typer.secho(
@@ -238,6 +247,9 @@ def site_serve(
                 time.sleep(3600)
         except KeyboardInterrupt:
             typer.echo("stopped")
+
+
+status_commands.register(app, site_app)  # revoke, suspend, reinstate, site publish
 
 
 def main() -> None:

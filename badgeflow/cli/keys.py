@@ -104,9 +104,31 @@ def rotate(
         bool,
         typer.Option(help="Re-publish the site right away, so did.json lists the new key."),
     ] = True,
+    new_issuer: Annotated[
+        bool,
+        typer.Option(
+            "--new-issuer",
+            help="did:key only: rotate even though revocation status lists are in use.",
+        ),
+    ] = False,
 ) -> None:
     """Make a new current key; the previous one is retired but stays in did.json."""
     settings = load_settings()
+    if (
+        settings.signing.method == "did:key"
+        and settings.issuance.status_purposes
+        and not new_issuer
+    ):
+        typer.secho(
+            "refusing to rotate: with did:key the issuer id IS the key, so rotating creates a new "
+            "issuer. Status lists are signed by the current issuer, and strict verifiers reject a "
+            "list whose issuer differs from the credential's, so revocation checks of credentials "
+            "issued before the rotation would fail. Use did:web (the default) for rotatable keys, "
+            "or pass --new-issuer to accept this.",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(2)
     now = datetime.now(UTC).replace(microsecond=0)
     try:
         keyring = Keyring.load(

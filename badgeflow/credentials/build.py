@@ -8,6 +8,7 @@ are always arrays (the 1EdTech JSON Schemas expect them) and absent values are o
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
@@ -117,6 +118,7 @@ def build_credential(
     awarded_at: datetime,
     score: float | None,
     evidence_narrative: str | None = None,
+    credential_status: Sequence[JSONDict] = (),
 ) -> JSONDict:
     """Build an unsigned OB 3.0 ``OpenBadgeCredential``.
 
@@ -131,6 +133,9 @@ def build_credential(
         awarded_at: when the award was made (``awardedDate``; kept across re-issues).
         score: the learner's final score in percent (0-100), or None to omit the result.
         evidence_narrative: optional Markdown narrative of the evidence.
+        credential_status: ``credentialStatus`` entries (see `badgeflow.status.status_entry`).
+            One entry is written as an object (OB 3.0 allows 0..1 and its JSON Schema
+            expects an object), several as an array (valid VC 2.0, outside OB 3.0's 0..1).
 
     Returns:
         The credential as a JSON-LD dict, ready for `issue`.
@@ -182,5 +187,9 @@ def build_credential(
     credential["credentialSubject"] = subject
     if evidence_narrative:
         credential["evidence"] = [{"type": ["Evidence"], "narrative": evidence_narrative}]
+    if len(credential_status) == 1:
+        credential["credentialStatus"] = dict(credential_status[0])
+    elif credential_status:
+        credential["credentialStatus"] = [dict(entry) for entry in credential_status]
     credential["credentialSchema"] = [dict(CREDENTIAL_SCHEMA)]
     return credential

@@ -26,6 +26,7 @@ from badgeflow.credentials.proof import CRYPTOSUITE, PROOF_TYPE, canonicalize, c
 from badgeflow.credentials.signer import multibase_decode, public_key_from_multibase
 from badgeflow.errors import CredentialError
 from badgeflow.models import JSONDict
+from badgeflow.status.check import check_status, status_entries
 
 __all__ = ["VerificationResult", "verify_credential"]
 
@@ -176,6 +177,7 @@ def verify_credential(
     did_documents: Mapping[str, JSONDict],
     now: datetime,
     loader: DocumentLoader = strict_document_loader,
+    status_lists: Mapping[str, JSONDict] | None = None,
 ) -> VerificationResult:
     """Verify a signed credential offline.
 
@@ -188,10 +190,14 @@ def verify_credential(
         did_documents: DID documents (or controller documents) keyed by DID / URL.
         now: the time to check ``validFrom``/``validUntil`` against (aware datetime).
         loader: the JSON-LD document loader; the strict offline loader by default.
+        status_lists: status list credentials keyed by URL, to check ``credentialStatus``
+            (see `badgeflow.status.check_status`: revoked, suspended and a missing list are
+            errors). None skips the status check, with a warning when the credential has one.
 
     Returns:
         The verification result; ``verified`` is False with reasons in ``errors`` when any
-        check fails (bad or missing proof, unknown key, undefined terms, expired ...).
+        check fails (bad or missing proof, unknown key, undefined terms, expired, revoked,
+        suspended ...).
 
     Raises:
         ValueError: ``now`` is naive.
@@ -217,6 +223,18 @@ def verify_credential(
         except CredentialError as exc:
             errors.append(f"proof: {exc}")
     _check_period(doc, now, errors)
+    if status_lists is not None:
+
+        def verify_list(listing: JSONDict) -> list[str]:
+            return verify_credential(
+                listing, did_documents=did_documents, now=now, loader=loader
+            ).errors
+
+        status = check_status(doc, status_lists, verify_list)
+        errors.extend(status.errors)
+        warnings.extend(status.warnings)
+    elif status_entries(doc):
+        warnings.append("credentialStatus was not checked (no status lists given)")
     return VerificationResult(
         verified=not errors,
         errors=errors,

@@ -1,4 +1,4 @@
-"""Learner notifications: render award emails (`render`) and hand them to a `Mailer`."""
+"""Learner notifications: render award and revocation emails (`render`), send via a `Mailer`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from badgeflow.notify.render import (
     award_links,
     linkedin_add_to_profile_url,
     render_award_email,
+    render_revoked_email,
 )
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "award_links",
     "linkedin_add_to_profile_url",
     "render_award_email",
+    "render_revoked_email",
 ]

@@ -1,4 +1,7 @@
-"""Render the "you earned a badge" email: pure, no I/O (sending is a `Mailer`'s job)."""
+"""Render the learner emails ("you earned a badge", "your badge was revoked").
+
+Rendering is pure, no I/O: sending is a `Mailer`'s job.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ __all__ = [
     "award_links",
     "linkedin_add_to_profile_url",
     "render_award_email",
+    "render_revoked_email",
 ]
 
 LINKEDIN_ADD_URL = "https://www.linkedin.com/profile/add"
@@ -189,3 +193,51 @@ def render_award_email(
 def _message_id(credential_page: str, domain: str) -> str:
     # The page URL is a function of the credential id, so this is stable across resends.
     return f"<award.{uuid.uuid5(uuid.NAMESPACE_URL, credential_page)}@{domain}>"
+
+
+def render_revoked_email(
+    *,
+    to_address: str,
+    learner_name: str | None,
+    achievement: AchievementInfo,
+    issuer: IssuerInfo,
+    credential_page: str,
+    awarded: date,
+    reason: str,
+    from_address: str,
+    message_id_domain: str,
+) -> EmailMessage:
+    """Render the email telling a learner their badge was revoked, and why.
+
+    Args:
+        to_address: the learner's email address.
+        learner_name: display name, or None to greet generically.
+        achievement: the revoked badge's achievement.
+        issuer: the issuer.
+        credential_page: the credential's verification page URL.
+        awarded: the award date.
+        reason: the revocation reason from the audit trail.
+        from_address: the ``From:`` header.
+        message_id_domain: right-hand side of the Message-ID.
+
+    Returns:
+        The message (plain text and HTML); its Message-ID is stable per credential.
+    """
+    context = {
+        "learner_name": learner_name,
+        "achievement": achievement,
+        "issuer": issuer,
+        "credential_page": credential_page,
+        "awarded": f"{awarded.day} {awarded:%B %Y}",
+        "reason": reason,
+    }
+    message = EmailMessage()
+    message["Subject"] = f"Your {achievement.name} badge has been revoked"
+    message["From"] = from_address
+    message["To"] = Address(display_name=learner_name or "", addr_spec=to_address)
+    stable = uuid.uuid5(uuid.NAMESPACE_URL, credential_page)
+    message["Message-ID"] = f"<revoked.{stable}@{message_id_domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(_env.get_template("email/revoked.txt").render(context))
+    message.add_alternative(_env.get_template("email/revoked.html").render(context), subtype="html")
+    return message

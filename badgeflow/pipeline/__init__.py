@@ -2,9 +2,10 @@
 
 Stages: ingest (extract + validate + store, per source) → evaluate (criteria and pathways,
 record awards) → issue (sign and bake, in chunks) → notify (render and send, in chunks) →
-publish (the static site). Every stage reads its inputs from the store and commits its
-outputs, so a batch that dies half-way is finished by simply running it again: nothing is
-issued or emailed twice.
+publish (the static site and its signed status lists). Every stage reads its inputs from the
+store and commits its outputs, so a batch that dies half-way is finished by simply running it
+again: nothing is issued or emailed twice. `status` revokes, suspends and reinstates
+credentials outside the nightly run.
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ from badgeflow.pipeline.issue import issue_credentials, pending_award_ids
 from badgeflow.pipeline.notify import SendResult, enqueue_emails, pending_email_ids, send_emails
 from badgeflow.pipeline.publish import publish_site
 from badgeflow.pipeline.runtime import Runtime, runtime_for
+from badgeflow.pipeline.status import (
+    StatusRequest,
+    StatusResult,
+    change_statuses,
+    status_list_credentials,
+)
 from badgeflow.pipeline.summary import BatchSummary
 
 __all__ = [
@@ -23,6 +30,9 @@ __all__ = [
     "IngestResult",
     "Runtime",
     "SendResult",
+    "StatusRequest",
+    "StatusResult",
+    "change_statuses",
     "enqueue_emails",
     "evaluate_awards",
     "ingest_source",
@@ -32,4 +42,5 @@ __all__ = [
     "publish_site",
     "runtime_for",
     "send_emails",
+    "status_list_credentials",
 ]

@@ -12,7 +12,8 @@ from pathlib import Path
 from badgeflow import store
 from badgeflow.credentials import bake_png, build_credential, issue
 from badgeflow.pipeline.runtime import Runtime
-from badgeflow.store import AwardToIssue, NewCredential
+from badgeflow.status import status_entry, status_list_url
+from badgeflow.store import AwardToIssue, NewCredential, StatusSlot
 
 __all__ = ["CREDENTIAL_NAMESPACE", "credential_uuid", "issue_credentials", "pending_award_ids"]
 
@@ -41,6 +42,11 @@ def issue_credentials(
     Awards that already have a credential (a re-run after a crash) are skipped, and the store
     refuses a second credential per award, so no award is ever issued twice.
 
+    Each credential gets one status list slot per purpose of ``issuance.status_purposes``.
+    The slots are reserved (and committed) first, in a short transaction of their own: a
+    failed chunk leaves unused slots behind but never hands a slot out twice. The
+    credentials and their status entries are then stored in one transaction.
+
     Args:
         runtime: resources built from settings.
         award_ids: the chunk to issue.
@@ -50,24 +56,41 @@ def issue_credentials(
     Returns:
         How many credentials were stored.
     """
+    purposes = runtime.settings.issuance.status_purposes
+    count = len(set(award_ids))
+    with runtime.sessions.begin() as session:
+        reserved = [store.reserve_status_slots(session, p, count) for p in purposes]
     with runtime.sessions.begin() as session:
         awards = store.awards_to_issue(session, award_ids)
+        # One list of slots per award (empty when no status purpose is configured).
+        slots = (
+            [list(chosen) for chosen in zip(*reserved, strict=True)]
+            if reserved
+            else [[] for _ in range(count)]
+        )
         rows = [
-            _issue_one(runtime, award, batch_id=batch_id, issued_at=issued_at) for award in awards
+            _issue_one(runtime, award, slots=s, batch_id=batch_id, issued_at=issued_at)
+            for award, s in zip(awards, slots, strict=False)
         ]
         stored = store.save_credentials(session, rows)
+        for row, chosen in zip(rows, slots, strict=False):
+            store.save_status_entries(session, row.id, chosen)
     logger.info("issued %d credentials (%d awards in chunk)", stored, len(award_ids))
     return stored
 
 
 def _issue_one(
-    runtime: Runtime, award: AwardToIssue, *, batch_id: str, issued_at: datetime
+    runtime: Runtime,
+    award: AwardToIssue,
+    *,
+    slots: list[StatusSlot],
+    batch_id: str,
+    issued_at: datetime,
 ) -> NewCredential:
     credential_id = credential_uuid(award.award_key)
     salt = secrets.token_hex(16)
-    achievement = runtime.catalog.achievement_info(
-        award.achievement_id, site_base_url=runtime.settings.site.base_url
-    )
+    base = runtime.settings.site.base_url
+    achievement = runtime.catalog.achievement_info(award.achievement_id, site_base_url=base)
     unsigned = build_credential(
         credential_id=f"urn:uuid:{credential_id}",
         issuer=runtime.issuer,
@@ -78,6 +101,14 @@ def _issue_one(
         valid_until=award.valid_until,
         awarded_at=award.awarded_at,
         score=award.score,
+        credential_status=[
+            status_entry(
+                list_url=status_list_url(base, slot.purpose, slot.list_number),
+                index=slot.index,
+                purpose=slot.purpose,
+            )
+            for slot in slots
+        ],
     )
     signed = issue(unsigned, runtime.signer, created=issued_at)
     document = json.dumps(signed, indent=2, ensure_ascii=False) + "\n"

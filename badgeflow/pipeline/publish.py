@@ -9,6 +9,7 @@ from pathlib import Path
 
 from badgeflow import store
 from badgeflow.pipeline.runtime import Runtime
+from badgeflow.pipeline.status import status_list_credentials
 from badgeflow.site.build import SiteAchievement, SiteCredential, SiteReport, build_site
 
 __all__ = ["publish_site"]
@@ -24,12 +25,15 @@ def publish_site(
 ) -> SiteReport:
     """Write the whole site (every credential, achievement page, issuer profile, did.json).
 
+    The status lists (``status/<purpose>/<n>``) are re-signed on every publish, with
+    ``validFrom`` = ``generated_at``.
+
     The site is rebuilt from the store each time and swapped in atomically, so it always
     matches the database, even after a failed night.
 
     Args:
         runtime: resources built from settings.
-        generated_at: the batch clock, shown on the pages.
+        generated_at: the batch clock, shown on the pages and signing the status lists.
         on_progress: called with (done, total) as credential pages are written.
 
     Returns:
@@ -60,6 +64,7 @@ def publish_site(
         )
         for r in records
     ]
+    status_lists = status_list_credentials(runtime, published_at=generated_at)
     report = build_site(
         runtime.settings.site.output_dir,
         issuer=runtime.issuer,
@@ -69,6 +74,7 @@ def publish_site(
         base_url=base,
         generated_at=generated_at,
         on_progress=on_progress,
+        extra_json=status_lists,
     )
     logger.info("site: %d credentials published to %s", len(credentials), report.output_dir)
     return report

@@ -12,7 +12,7 @@ import logging
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
@@ -119,6 +119,7 @@ def build_site(
     issuer_logo: Path | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     progress_every: int = 100,
+    extra_json: Mapping[str, JSONDict] | None = None,
 ) -> SiteReport:
     """Build the whole verification site and publish it atomically in ``output_dir``.
 
@@ -141,6 +142,8 @@ def build_site(
         on_progress: called with ``(done, total)`` every ``progress_every`` credentials and
             once at the end.
         progress_every: how often ``on_progress`` is called.
+        extra_json: more JSON documents to publish, keyed by site-relative path (e.g. the
+            status lists, ``status/revocation/1``: no extension, as their URL is their id).
 
     Returns:
         What was published.
@@ -164,6 +167,9 @@ def build_site(
             "did_document_url": _did_document_url(base_url),
         }
         _write_static(writer, issuer, did_document, base_url, issuer_logo)
+        for relative, document in (extra_json or {}).items():
+            check_public(document, relative)
+            writer.json(layout.check_relative_path(relative), document)
         writer.page(
             "index.html", "site/index.html", common, achievements=[a.info for a in achievements]
         )

@@ -15,6 +15,7 @@ __all__ = [
     "achievement_json",
     "achievement_page",
     "check_credential_id",
+    "check_relative_path",
     "check_slug",
     "credential_json",
     "credential_page",
@@ -57,6 +58,18 @@ def check_credential_id(credential_id: str) -> str:
     if not _SAFE_NAME.match(credential_id):
         raise CredentialError(f"credential id {credential_id!r} is not a safe file name")
     return credential_id
+
+
+def check_relative_path(path: str) -> str:
+    """Make sure a site-relative path stays inside the site (safe segments, no ``..``).
+
+    Raises:
+        CredentialError: an empty, absolute or escaping path, or an unsafe segment.
+    """
+    parts = path.split("/")
+    if not path or any(not _SAFE_NAME.match(part) for part in parts):
+        raise CredentialError(f"site path {path!r} is not a safe relative path")
+    return path
 
 
 def credential_page(credential_id: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +26,13 @@ class _SiteHandler(SimpleHTTPRequestHandler):
         ".css": "text/css",
         ".html": "text/html; charset=utf-8",
     }
+
+    def guess_type(self, path: str | os.PathLike[str]) -> str:
+        # Status list credentials live at extension-less URLs (status/<purpose>/<n>).
+        parts = Path(os.fspath(path)).parts
+        if "status" in parts[:-1] and not Path(os.fspath(path)).suffix:
+            return "application/json"
+        return super().guess_type(path)
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s - %s", self.address_string(), format % args)

@@ -15,8 +15,10 @@ from badgeflow.store.schema import Award, Credential, EmailOutbox, Learner
 __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
     "OutboxItem",
+    "REVOKED_KIND",
     "emails_to_send",
     "enqueue_award_emails",
+    "enqueue_revoked_email",
     "mark_failed",
     "mark_sent",
     "pending_emails",
@@ -24,6 +26,7 @@ __all__ = [
 
 DEFAULT_MAX_ATTEMPTS: Final = 5
 AWARD_KIND: Final = "award"
+REVOKED_KIND: Final = "revoked"
 _MAX_ERROR_CHARS: Final = 2000
 _CHUNK: Final = 500
 
@@ -83,6 +86,39 @@ def enqueue_award_emails(session: Session, *, batch_limit: int | None = None) ->
     return len(rows)
 
 
+def enqueue_revoked_email(session: Session, credential_id: str) -> int | None:
+    """Queue a ``revoked`` email to the learner of a credential (at most one per credential).
+
+    Args:
+        session: the caller's session; the caller commits.
+        credential_id: the bare credential id.
+
+    Returns:
+        The outbox id, or None when the credential is unknown or already has one.
+    """
+    row = session.execute(
+        select(Credential.id, Learner.email)
+        .join(Award, Credential.award_id == Award.id)
+        .join(Learner, Award.learner_id == Learner.id)
+        .where(Credential.id == credential_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    existing = session.scalar(
+        select(EmailOutbox.id).where(
+            EmailOutbox.credential_id == credential_id, EmailOutbox.kind == REVOKED_KIND
+        )
+    )
+    if existing is not None:
+        return None
+    item = EmailOutbox(
+        credential_id=row[0], kind=REVOKED_KIND, to_address=row[1], status="pending", attempts=0
+    )
+    session.add(item)
+    session.flush()
+    return item.id
+
+
 def _sendable(max_attempts: int) -> Select[EmailOutbox, Credential, Award, Learner]:
     return (
         select(EmailOutbox, Credential, Award, Learner)
@@ -93,7 +129,9 @@ def _sendable(max_attempts: int) -> Select[EmailOutbox, Credential, Award, Learn
             or_(
                 EmailOutbox.status == "pending",
                 (EmailOutbox.status == "failed") & (EmailOutbox.attempts < max_attempts),
-            )
+            ),
+            # An award email whose credential was revoked or suspended meanwhile stays unsent.
+            or_(EmailOutbox.kind != AWARD_KIND, Award.status == "active"),
         )
         .order_by(EmailOutbox.created_at, EmailOutbox.id)
         # PostgreSQL: concurrent senders skip rows another transaction holds. SQLite: no-op.

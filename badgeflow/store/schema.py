@@ -40,12 +40,17 @@ __all__ = [
     "EmailOutbox",
     "QuarantinedRow",
     "Source",
+    "StatusCounter",
+    "StatusEntry",
+    "StatusEvent",
 ]
 
 BATCH_STATUSES: Final = ("running", "succeeded", "failed")
 AwardStatus = Literal["active", "revoked", "suspended"]
 AWARD_STATUSES: Final[tuple[AwardStatus, ...]] = get_args(AwardStatus)
 OUTBOX_STATUSES: Final = ("pending", "sent", "failed")
+STATUS_PURPOSES: Final = ("revocation", "suspension")
+STATUS_ACTIONS: Final = ("revoke", "suspend", "reinstate")
 
 NAMING_CONVENTION: Final = {
     "ix": "ix_%(column_0_label)s",
@@ -244,3 +249,52 @@ class Metric(Base):
     period_start: Mapped[datetime] = mapped_column(index=True)
     value: Mapped[float]
     computed_at: Mapped[datetime]
+
+
+class StatusCounter(Base):
+    """Where the next status list slot of a purpose comes from.
+
+    Slot ``p`` is index ``p % list_size`` of list ``p // list_size + 1``; ``next_position``
+    only grows, so a slot is never handed out twice (reserved slots of a failed transaction
+    are skipped, not reused).
+    """
+
+    __tablename__ = "status_counters"
+    __table_args__ = (_one_of("purpose", STATUS_PURPOSES),)
+
+    purpose: Mapped[str] = mapped_column(String(16), primary_key=True)
+    list_size: Mapped[int]
+    next_position: Mapped[int]
+
+
+class StatusEntry(Base):
+    """A credential's bit in a status list (one per credential and purpose)."""
+
+    __tablename__ = "status_entries"
+    __table_args__ = (
+        UniqueConstraint("credential_id", "purpose"),
+        UniqueConstraint("purpose", "list_number", "status_index"),
+        _one_of("purpose", STATUS_PURPOSES),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"))
+    purpose: Mapped[str] = mapped_column(String(16))
+    list_number: Mapped[int]
+    status_index: Mapped[int]
+    created_at: Mapped[datetime] = _created_at()
+
+
+class StatusEvent(Base):
+    """Audit trail: who revoked, suspended or reinstated a credential, when and why."""
+
+    __tablename__ = "status_events"
+    __table_args__ = (_one_of("action", STATUS_ACTIONS),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime] = _created_at()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -75,16 +76,27 @@ def test_second_run_issues_and_emails_nothing_new(demo_run):
     assert second["site_credentials"] == first["credentials_issued"]
 
 
+def _status_lists(site: Path) -> list[Path]:
+    return sorted(path for path in (site / "status").glob("*/*") if path.is_file())
+
+
 def test_published_credentials_verify_with_our_verifier(demo_run):
     first, _, settings, _ = demo_run
     site = settings.site.output_dir
     did = json.loads((site / ".well-known" / "did.json").read_text())
     files = sorted((site / "credentials").glob("*.json"))
     assert len(files) == first["credentials_issued"]
+    lists = {doc["id"]: doc for doc in map(json.loads, map(Path.read_text, _status_lists(site)))}
+    assert len(lists) == 2  # revocation/1 and suspension/1, published even when unused
     for path in files:
         credential = json.loads(path.read_text())
-        result = verify_credential(credential, did_documents={did["id"]: did}, now=AS_OF)
+        result = verify_credential(
+            credential, did_documents={did["id"]: did}, now=AS_OF, status_lists=lists
+        )
         assert result.verified, (path.name, result.errors)
+        assert result.warnings == []
+        # Revocation only by default: OB 3.0 allows one credentialStatus, an object.
+        assert credential["credentialStatus"]["statusPurpose"] == "revocation"
         baked = (site / "credentials" / f"{path.stem}.png").read_bytes()
         assert json.loads(unbake_png(baked)) == credential
 
@@ -95,7 +107,9 @@ def test_published_credentials_verify_with_digital_bazaar(demo_run):
     _, _, settings, _ = demo_run
     site = settings.site.output_dir
     files = sorted((site / "credentials").glob("*.json"))
-    results = verify_with_digitalbazaar(files, [site / ".well-known" / "did.json"])
+    results = verify_with_digitalbazaar(
+        files, [site / ".well-known" / "did.json"], status_lists=_status_lists(site)
+    )
     assert len(results) == len(files)
     failures = [r for r in results if not r["verified"]]
     assert failures == []

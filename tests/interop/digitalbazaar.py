@@ -90,6 +90,7 @@ def run_verifier(
     *,
     now: str | None = None,
     proof_only: bool = False,
+    status_lists: list[Path] | None = None,
 ) -> tuple[int, list[dict[str, Any]], str]:
     """Run ``interop/verify.mjs`` and return (exit code, parsed lines, stderr)."""
     ensure_node_modules()
@@ -97,6 +98,8 @@ def run_verifier(
     args += ["--provenance", str(PROVENANCE)]
     for doc in did_documents:
         args += ["--did-document", str(doc)]
+    for listing in status_lists or []:
+        args += ["--status-list", str(listing)]
     if now is not None:
         args += ["--now", now]
     if proof_only:
@@ -113,6 +116,7 @@ def verify_with_digitalbazaar(
     *,
     now: str | None = None,
     proof_only: bool = False,
+    status_lists: list[Path] | None = None,
 ) -> list[dict[str, Any]]:
     """Verify credentials with Digital Bazaar's ``vc.verifyCredential``, offline.
 
@@ -122,15 +126,20 @@ def verify_with_digitalbazaar(
             that resolve each proof's ``verificationMethod``; ``did:key`` needs none.
         now: ISO date-time used for ``validFrom``/``validUntil`` checks (default: now).
         proof_only: Skip the "issuer must be the key's controller" check.
+        status_lists: BitstringStatusListCredential files, served at their ``id``; a
+            credential with ``credentialStatus`` is checked against them (a set bit, or a
+            missing list, fails it). Digital Bazaar verifies each list's proof against the
+            wall clock (it passes no ``now`` on), so sign lists with a past ``validFrom``.
 
     Returns:
-        One dict per credential: ``{"file", "verified", "error", "ms"}``.
+        One dict per credential: ``{"file", "verified", "error", "status", "ms"}``;
+        ``status`` maps each checked status purpose to whether its bit is set.
 
     Raises:
         NodeHarnessError: The harness could not run (usage/setup error, exit 2).
     """
     code, lines, stderr = run_verifier(
-        credential_paths, did_documents, now=now, proof_only=proof_only
+        credential_paths, did_documents, now=now, proof_only=proof_only, status_lists=status_lists
     )
     if code not in (0, 1) or not lines:
         raise NodeHarnessError(f"verify.mjs exited {code}: {stderr.strip()}")

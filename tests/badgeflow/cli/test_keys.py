@@ -98,7 +98,11 @@ def test_did_key_rotation_changes_the_issuer(env, monkeypatch):
     assert init.exit_code == 0, init.output
     [record] = read_manifest(env / "var" / "keys")
     assert f"issuer          did:key:{record.public_key_multibase}" in init.output
-    result = keys("rotate")
+    refused = keys("rotate")
+    assert refused.exit_code == 2
+    assert "refusing to rotate" in refused.output and "--new-issuer" in refused.output
+    assert len(read_manifest(env / "var" / "keys")) == 1
+    result = keys("rotate", "--new-issuer")
     assert result.exit_code == 0, result.output
     new = read_manifest(env / "var" / "keys")[1]
     mk = new.public_key_multibase

@@ -250,3 +250,29 @@ def test_non_ascii_names_survive_serialisation():
     text, html = parts(parsed)
     assert "Hi Zoë Ōtani," in text
     assert "Congratulations, Zoë Ōtani!" in html
+
+
+def test_revoked_email_names_the_badge_and_the_reason_with_a_stable_id():
+    from badgeflow.notify.render import render_revoked_email
+
+    def render_it():
+        return render_revoked_email(
+            to_address="ada@example.org",
+            learner_name="Ada <Lovelace>",
+            achievement=make_achievement(),
+            issuer=make_issuer(),
+            credential_page="https://badges.example.org/credentials/abc/",
+            awarded=date(2026, 3, 1),
+            reason="Exam <script> misconduct",
+            from_address="Academy <badges@example.org>",
+            message_id_domain="badges.example.org",
+        )
+
+    message = render_it()
+    assert message["Subject"] == f"Your {make_achievement().name} badge has been revoked"
+    assert message["Message-ID"] == render_it()["Message-ID"]
+    assert message["Message-ID"].startswith("<revoked.")
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Reason: Exam <script> misconduct" in text and "1 March 2026" in text
+    assert "Exam &lt;script&gt; misconduct" in html and "<script>" not in html

@@ -389,3 +389,13 @@ def test_hash_checker_script_agrees_with_the_credential_hash(tmp_path):
         "check-result",
         "no-match",
     ]
+
+
+def test_extra_json_is_published_at_its_path_and_refuses_escaping_paths(tmp_path):
+    from badgeflow.errors import CredentialError
+    from tests.badgeflow.site.factories import build as build_with
+
+    output = build_with(tmp_path, extra_json={"status/revocation/1": {"id": "list"}}).output_dir
+    assert json.loads((output / "status" / "revocation" / "1").read_text("utf-8")) == {"id": "list"}
+    with pytest.raises(CredentialError, match="not a safe relative path"):
+        build_with(tmp_path, extra_json={"../outside": {"id": "list"}})

@@ -58,3 +58,14 @@ def test_missing_files_are_404_and_the_server_stops(site):
         server.stop()
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_status_lists_without_an_extension_are_served_as_json(site):
+    listing = site / "status" / "revocation" / "1"
+    listing.parent.mkdir(parents=True)
+    listing.write_text('{"id": "x"}', encoding="utf-8")
+    with serve(site, port=0) as server:
+        response = get(f"{server.url}status/revocation/1")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"id": "x"}

@@ -47,6 +47,9 @@ EXPECTED_TABLES = {
     "awards",
     "credentials",
     "email_outbox",
+    "status_counters",
+    "status_entries",
+    "status_events",
     "engagement_events",
     "metrics",
 }

@@ -110,4 +110,6 @@ def test_count_rows_covers_every_table(sessions):
     with sessions() as session:
         counts = count_rows(session)
     assert set(counts) == EXPECTED_TABLES
+    # The migration seeds one status slot counter per purpose (revocation, suspension).
+    assert counts.pop("status_counters") == 2
     assert set(counts.values()) == {0}
