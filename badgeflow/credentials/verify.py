@@ -12,8 +12,7 @@ without any network access:
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,13 +21,16 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from badgeflow.credentials.document_loader import DocumentLoader, strict_document_loader
-from badgeflow.credentials.proof import CRYPTOSUITE, PROOF_TYPE, canonicalize, combine
+from badgeflow.credentials.proof import CRYPTOSUITE, PROOF_TYPE, combine, hash_document
 from badgeflow.credentials.signer import multibase_decode, public_key_from_multibase
 from badgeflow.errors import CredentialError
 from badgeflow.models import JSONDict
 from badgeflow.status.check import check_status, status_entries
 
-__all__ = ["VerificationResult", "verify_credential"]
+__all__ = ["DocumentHasher", "VerificationResult", "verify_credential"]
+
+DocumentHasher = Callable[[JSONDict], bytes]
+"""SHA-256 of a document's canonical N-Quads (`proof.hash_document`, or a faster equal one)."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def _check_proof(
     proof: Any,
     issuer: str | None,
     did_documents: Mapping[str, JSONDict],
-    loader: DocumentLoader,
+    hasher: DocumentHasher,
     warnings: list[str],
 ) -> None:
     """Verify one proof; raise CredentialError with the reason when it fails."""
@@ -156,8 +158,8 @@ def _check_proof(
     unsigned = {key: value for key, value in doc.items() if key != "proof"}
     config = {key: value for key, value in proof.items() if key != "proofValue"}
     config["@context"] = doc.get("@context")
-    doc_hash = hashlib.sha256(canonicalize(unsigned, loader=loader).encode("utf-8")).digest()
-    proof_hash = hashlib.sha256(canonicalize(config, loader=loader).encode("utf-8")).digest()
+    doc_hash = hasher(unsigned)
+    proof_hash = hasher(config)
     try:
         public_key.verify(signature, combine(proof_hash, doc_hash))
     except InvalidSignature:
@@ -178,6 +180,7 @@ def verify_credential(
     now: datetime,
     loader: DocumentLoader = strict_document_loader,
     status_lists: Mapping[str, JSONDict] | None = None,
+    hasher: DocumentHasher | None = None,
 ) -> VerificationResult:
     """Verify a signed credential offline.
 
@@ -193,6 +196,8 @@ def verify_credential(
         status_lists: status list credentials keyed by URL, to check ``credentialStatus``
             (see `badgeflow.status.check_status`: revoked, suspended and a missing list are
             errors). None skips the status check, with a warning when the credential has one.
+        hasher: hashes the credential and proof options (default: `proof.hash_document`
+            with ``loader``); `fast.BatchVerifier` passes its template-based one.
 
     Returns:
         The verification result; ``verified`` is False with reasons in ``errors`` when any
@@ -213,13 +218,18 @@ def verify_credential(
     types = doc.get("type", [])
     if "VerifiableCredential" not in (types if isinstance(types, list) else [types]):
         errors.append("type does not include VerifiableCredential")
+    if hasher is None:
+
+        def hasher(document: JSONDict) -> bytes:
+            return hash_document(document, loader=loader)
+
     proofs = doc.get("proof")
     proof_list = proofs if isinstance(proofs, list) else [] if proofs is None else [proofs]
     if not proof_list:
         errors.append("credential has no proof")
     for proof in proof_list:
         try:
-            _check_proof(doc, proof, issuer, did_documents, loader, warnings)
+            _check_proof(doc, proof, issuer, did_documents, hasher, warnings)
         except CredentialError as exc:
             errors.append(f"proof: {exc}")
     _check_period(doc, now, errors)

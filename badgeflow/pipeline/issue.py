@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import uuid
@@ -10,7 +9,9 @@ from datetime import datetime
 from pathlib import Path
 
 from badgeflow import store
-from badgeflow.credentials import bake_png, build_credential, issue
+from badgeflow.credentials import bake_png, build_credential
+from badgeflow.credentials.fast import BatchSigner
+from badgeflow.models import JSONDict
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.status import status_entry, status_list_url
 from badgeflow.store import AwardToIssue, NewCredential, StatusSlot
@@ -68,9 +69,17 @@ def issue_credentials(
             if reserved
             else [[] for _ in range(count)]
         )
+        prepared = [
+            _prepare(runtime, award, slots=s) for award, s in zip(awards, slots, strict=False)
+        ]
+        # One batch signer per chunk: the proof options are canonicalised once and each
+        # credential shape is compiled once, giving the same bytes as `issue` per credential.
+        documents = BatchSigner(runtime.signer, created=issued_at).sign_json(
+            [unsigned for _, _, _, unsigned in prepared]
+        )
         rows = [
-            _issue_one(runtime, award, slots=s, batch_id=batch_id, issued_at=issued_at)
-            for award, s in zip(awards, slots, strict=False)
+            _finish(runtime, award, credential_id, salt, document, batch_id, issued_at)
+            for (award, credential_id, salt, _), document in zip(prepared, documents, strict=True)
         ]
         stored = store.save_credentials(session, rows)
         for row, chosen in zip(rows, slots, strict=False):
@@ -79,14 +88,10 @@ def issue_credentials(
     return stored
 
 
-def _issue_one(
-    runtime: Runtime,
-    award: AwardToIssue,
-    *,
-    slots: list[StatusSlot],
-    batch_id: str,
-    issued_at: datetime,
-) -> NewCredential:
+def _prepare(
+    runtime: Runtime, award: AwardToIssue, *, slots: list[StatusSlot]
+) -> tuple[AwardToIssue, str, str, JSONDict]:
+    """Build the unsigned credential of an award: (award, credential id, salt, document)."""
     credential_id = credential_uuid(award.award_key)
     salt = secrets.token_hex(16)
     base = runtime.settings.site.base_url
@@ -110,8 +115,18 @@ def _issue_one(
             for slot in slots
         ],
     )
-    signed = issue(unsigned, runtime.signer, created=issued_at)
-    document = json.dumps(signed, indent=2, ensure_ascii=False) + "\n"
+    return award, credential_id, salt, unsigned
+
+
+def _finish(
+    runtime: Runtime,
+    award: AwardToIssue,
+    credential_id: str,
+    salt: str,
+    document: str,
+    batch_id: str,
+    issued_at: datetime,
+) -> NewCredential:
     baked = _bake(runtime, award.achievement_id, credential_id, document)
     return NewCredential(
         id=credential_id,

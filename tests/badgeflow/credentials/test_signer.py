@@ -6,6 +6,8 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given
+from hypothesis import strategies as st
 
 from badgeflow.credentials.signer import (
     Ed25519Signer,
@@ -106,3 +108,15 @@ def test_signer_defaults_to_did_key_method_and_signs_deterministically():
 def test_seed_must_be_32_bytes():
     with pytest.raises(CredentialError, match="32 bytes"):
         Ed25519Signer.from_seed(b"short")
+
+
+@given(st.binary(max_size=80))
+def test_b58encode_matches_the_digit_by_digit_definition(data):
+    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+    number, digits = int.from_bytes(data, "big"), []
+    while number:
+        number, remainder = divmod(number, 58)
+        digits.append(alphabet[remainder])
+    zeros = len(data) - len(data.lstrip(b"\0"))
+    assert b58encode(data) == "1" * zeros + "".join(reversed(digits))
+    assert b58decode(b58encode(data)) == data
