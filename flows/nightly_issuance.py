@@ -77,6 +77,13 @@ def nightly_issuance(
             logger.info("issued %d/%d credentials", done, len(pending))
         _stage(batch_id, "issue", started, credentials=summary.credentials_issued)
 
+        # Publish before notifying: the links in the emails (and the keys in did.json) must
+        # be live when the learner opens them.
+        started = datetime.now(UTC)
+        report = site.publish(as_of)
+        summary.site_dir = str(report.output_dir)
+        summary.site_credentials = report.credentials_published
+        _stage(batch_id, "publish", started, credentials=report.credentials_published)
         started = datetime.now(UTC)
         queued = notify.queue_emails()
         summary.emails_queued = len(queued)
@@ -87,11 +94,6 @@ def nightly_issuance(
             logger.info("sent %d/%d emails", done, len(queued))
         _stage(batch_id, "notify", started, sent=summary.emails_sent, failed=summary.emails_failed)
 
-        started = datetime.now(UTC)
-        report = site.publish(as_of)
-        summary.site_dir = str(report.output_dir)
-        summary.site_credentials = report.credentials_published
-        _stage(batch_id, "publish", started, credentials=report.credentials_published)
     except BaseException:
         batches.finish_batch(batch_id, "failed", summary.as_dict())
         raise

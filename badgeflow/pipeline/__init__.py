@@ -1,11 +1,11 @@
 """The nightly issuance pipeline as plain functions, one per stage; ``tasks/`` wraps each one.
 
 Stages: ingest (extract + validate + store, per source) → evaluate (criteria and pathways,
-record awards) → issue (sign and bake, in chunks) → notify (render and send, in chunks) →
-publish (the static site and its signed status lists). Every stage reads its inputs from the
-store and commits its outputs, so a batch that dies half-way is finished by simply running it
-again: nothing is issued or emailed twice. `status` revokes, suspends and reinstates
-credentials outside the nightly run.
+record awards) → issue (sign and bake, in chunks) → publish (the static site and its signed
+status lists) → notify (render and send, in chunks, once the links are live). Every stage
+reads its inputs from the store and commits its outputs, so a batch that dies half-way is
+finished by simply running it again: nothing is issued or emailed twice. `status` revokes,
+suspends and reinstates credentials outside the nightly run.
 """
 
 from __future__ import annotations
