@@ -115,9 +115,13 @@ def demo() -> None:
         summary = _run_flow(settings, as_of=None, sources=[], full_resync=False, batch_id=None)
     _print_summary(summary)
     typer.echo(
-        "\nNext: `make demo` again issues nothing new; browse the site with "
-        "`.venv/bin/badgeflow site serve`; check a badge with "
-        "`.venv/bin/badgeflow verify var/site/credentials/<id>.json`."
+        "\nNext:\n"
+        "  make demo                        # again: issues and emails nothing new\n"
+        "  export BADGEFLOW_CONFIG=var/demo.toml   # the demo's settings (key passphrase) for:\n"
+        "  .venv/bin/badgeflow site serve   # browse the site at http://127.0.0.1:8000\n"
+        "  .venv/bin/badgeflow verify var/site/credentials/<id>.json\n"
+        "  .venv/bin/badgeflow revoke <id> --reason 'demo'   # then verify again\n"
+        "  .venv/bin/badgeflow batches; .venv/bin/badgeflow quarantine"
     )
 
 
