@@ -71,8 +71,8 @@ def ensure_node_modules() -> float:
         return 0.0
     started = time.perf_counter()
     proc = subprocess.run(
-        ["npm", "install", "--no-audit", "--no-fund", "--no-package-lock"]
-        + ["--prefix", str(INTEROP_DIR)],
+        # `npm ci` installs exactly what the committed package-lock.json pins.
+        ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(INTEROP_DIR)],
         cwd=INTEROP_DIR,
         capture_output=True,
         text=True,
@@ -80,7 +80,7 @@ def ensure_node_modules() -> float:
         check=False,
     )
     if proc.returncode != 0 or not node_modules_ready():
-        raise NodeHarnessError(f"npm install failed in {INTEROP_DIR}:\n{proc.stderr[-4000:]}")
+        raise NodeHarnessError(f"npm ci failed in {INTEROP_DIR}:\n{proc.stderr[-4000:]}")
     return time.perf_counter() - started
 
 
