@@ -143,7 +143,9 @@ def _check_period(doc: JSONDict, now: datetime, outcome: _Outcome) -> None:
     for error in errors:
         outcome.fail("validity", error)
     until = f" until {doc['validUntil']}" if "validUntil" in doc else ""
-    outcome.passed["validity"] = f"valid from {doc.get('validFrom')}{until}; checked at {now}"
+    outcome.passed["validity"] = (
+        f"valid from {doc.get('validFrom')}{until}; checked at {now.isoformat(timespec='seconds')}"
+    )
 
 
 def _method_from_document(
@@ -230,6 +232,8 @@ def _check_proof(
     except CredentialError as exc:
         raise _Failed("context", str(exc)) from None
     outcome.passed["context"] = "every term is defined by the pinned JSON-LD contexts"
+    if controller == issuer:
+        outcome.passed["issuer"] = f"{issuer} controls the signing key"
     try:
         public_key.verify(signature, combine(proof_hash, doc_hash))
     except InvalidSignature:
@@ -243,7 +247,6 @@ def _check_proof(
             f"signature is valid but its key is controlled by {controller}, not by the issuer "
             f"{issuer}",
         )
-    outcome.passed["issuer"] = f"{issuer} controls the signing key"
 
 
 def verify_credential(
