@@ -19,8 +19,7 @@ from badgeflow.cli import status as status_commands
 from badgeflow.cli._common import load_settings
 from badgeflow.cli.batches import batches, quarantine
 from badgeflow.cli.keys import init_keys, keys_app
-from badgeflow.credentials import unbake_png, verify_credential
-from badgeflow.errors import CredentialError
+from badgeflow.cli.verify import verify
 from badgeflow.models import JSONDict
 from badgeflow.runtime_env import apply_offline_defaults
 from badgeflow.settings import Settings
@@ -36,10 +35,8 @@ site_app = typer.Typer(help="The static verification site.", no_args_is_help=Tru
 app.add_typer(site_app, name="site")
 app.command()(batches)
 app.command()(quarantine)
+app.command()(verify)
 app.add_typer(keys_app, name="keys")
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
 
 _settings = load_settings
 
@@ -170,64 +167,6 @@ def _print_summary(summary: JSONDict) -> None:
     typer.echo("")
     for line in BatchSummary(**fields).lines():
         typer.echo(line)
-
-
-@app.command()
-def verify(
-    path: Annotated[Path, typer.Argument(help="Credential JSON or baked PNG.")],
-    did_document: Annotated[
-        list[Path] | None,
-        typer.Option(help="DID document(s) to trust; default: the local site's did.json."),
-    ] = None,
-    at: Annotated[
-        datetime | None,
-        typer.Option(help="Check validity dates as of this time (ISO 8601) instead of now."),
-    ] = None,
-    status_list: Annotated[
-        list[Path] | None,
-        typer.Option(help="Status list credential(s) to check against; default: the local site's."),
-    ] = None,
-) -> None:
-    """Verify a credential's signature, issuer key, validity dates and status (offline)."""
-    settings = _settings()
-    try:
-        credential = _read_credential(path)
-    except (OSError, CredentialError, ValueError) as exc:
-        typer.secho(f"cannot read {path}: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from exc
-    documents: dict[str, JSONDict] = {}
-    candidates = did_document or [settings.site.output_dir / ".well-known" / "did.json"]
-    for candidate in candidates:
-        if candidate.is_file():
-            doc = json.loads(candidate.read_text(encoding="utf-8"))
-            documents[str(doc.get("id"))] = doc
-    when = (at if at.tzinfo else at.replace(tzinfo=UTC)) if at else datetime.now(UTC)
-    lists = status_commands.local_status_lists(credential, settings)
-    for listing in status_list or []:
-        doc = json.loads(listing.read_text(encoding="utf-8"))
-        lists[str(doc.get("id"))] = doc
-    result = verify_credential(credential, did_documents=documents, now=when, status_lists=lists)
-    name = credential.get("name", "credential")
-    if result.verified:
-        typer.secho(
-            f"VERIFIED: {name} ({result.credential_id}) issued by {result.issuer}", fg="green"
-        )
-    else:
-        typer.secho(f"NOT VERIFIED: {name} ({result.credential_id})", fg="red")
-    for error in result.errors:
-        typer.echo(f"  error: {error}")
-    for warning in result.warnings:
-        typer.echo(f"  warning: {warning}")
-    raise typer.Exit(0 if result.verified else 1)
-
-
-def _read_credential(path: Path) -> JSONDict:
-    data = path.read_bytes()
-    text = unbake_png(data) if data.startswith(PNG_MAGIC) else data.decode("utf-8")
-    credential = json.loads(text)
-    if not isinstance(credential, dict):
-        raise ValueError("not a JSON object")
-    return credential
 
 
 @site_app.command("serve")

@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 from badgeflow.credentials.bake import bake_png, unbake_png
+from badgeflow.credentials.bake_svg import bake_svg, unbake_svg
 from badgeflow.credentials.build import build_credential, identity_hash, normalise_email
 from badgeflow.credentials.document_loader import (
     DocumentLoader,
@@ -32,6 +33,7 @@ __all__ = [
     "Signer",
     "VerificationResult",
     "bake_png",
+    "bake_svg",
     "build_credential",
     "canonicalize",
     "did_document",
@@ -45,5 +47,6 @@ __all__ = [
     "public_key_multibase",
     "strict_document_loader",
     "unbake_png",
+    "unbake_svg",
     "verify_credential",
 ]

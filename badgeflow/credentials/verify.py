@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -27,10 +27,31 @@ from badgeflow.errors import CredentialError
 from badgeflow.models import JSONDict
 from badgeflow.status.check import check_status, status_entries
 
-__all__ = ["DocumentHasher", "VerificationResult", "verify_credential"]
+__all__ = ["CHECK_NAMES", "Check", "DocumentHasher", "VerificationResult", "verify_credential"]
+
+CHECK_NAMES: Final = ("format", "context", "proof", "issuer", "validity", "status")
+"""The named checks of a `VerificationResult`, in the order they are reported."""
 
 DocumentHasher = Callable[[JSONDict], bytes]
 """SHA-256 of a document's canonical N-Quads (`proof.hash_document`, or a faster equal one)."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named check of a verification and its outcome.
+
+    Attributes:
+        name: one of `CHECK_NAMES`: ``format`` (a VerifiableCredential), ``context`` (every
+            term defined by the pinned JSON-LD contexts), ``proof`` (the signature),
+            ``issuer`` (the key belongs to the issuer), ``validity`` (validFrom/validUntil),
+            ``status`` (not revoked or suspended).
+        passed: True or False; None when the check was not made (the detail says why).
+        detail: what was found, or why it failed.
+    """
+
+    name: str
+    passed: bool | None
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -43,6 +64,8 @@ class VerificationResult:
         warnings: things worth knowing that do not fail verification.
         issuer: the issuer id found in the credential, if any.
         credential_id: the credential's ``id``, if any.
+        checks: the same outcome per named check, in `CHECK_NAMES` order; a failed check's
+            detail joins its errors.
     """
 
     verified: bool
@@ -50,6 +73,40 @@ class VerificationResult:
     warnings: list[str] = field(default_factory=list)
     issuer: str | None = None
     credential_id: str | None = None
+    checks: list[Check] = field(default_factory=list)
+
+
+class _Failed(CredentialError):
+    """A proof failed at the check named ``check``."""
+
+    def __init__(self, check: str, message: str) -> None:
+        super().__init__(message)
+        self.check = check
+
+
+class _Outcome:
+    """Errors and successes per check, gathered while verifying."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.failed: dict[str, list[str]] = {name: [] for name in CHECK_NAMES}
+        self.passed: dict[str, str] = {}
+        self.skipped: dict[str, str] = {}
+
+    def fail(self, check: str, message: str) -> None:
+        self.errors.append(message)
+        self.failed[check].append(message)
+
+    def checks(self) -> list[Check]:
+        result = []
+        for name in CHECK_NAMES:
+            if self.failed[name]:
+                result.append(Check(name, False, "; ".join(self.failed[name])))
+            elif name in self.passed:
+                result.append(Check(name, True, self.passed[name]))
+            else:
+                result.append(Check(name, None, self.skipped.get(name, "not checked")))
+        return result
 
 
 def _issuer_id(doc: JSONDict) -> str | None:
@@ -74,7 +131,8 @@ def _parse_time(value: Any, name: str, errors: list[str]) -> datetime | None:
     return parsed
 
 
-def _check_period(doc: JSONDict, now: datetime, errors: list[str]) -> None:
+def _check_period(doc: JSONDict, now: datetime, outcome: _Outcome) -> None:
+    errors: list[str] = []
     valid_from = _parse_time(doc.get("validFrom"), "validFrom", errors)
     if valid_from is not None and now < valid_from:
         errors.append(f"credential is not yet valid: validFrom {doc['validFrom']} is in the future")
@@ -82,6 +140,12 @@ def _check_period(doc: JSONDict, now: datetime, errors: list[str]) -> None:
         valid_until = _parse_time(doc["validUntil"], "validUntil", errors)
         if valid_until is not None and now >= valid_until:
             errors.append(f"credential has expired: validUntil {doc['validUntil']} has passed")
+    for error in errors:
+        outcome.fail("validity", error)
+    until = f" until {doc['validUntil']}" if "validUntil" in doc else ""
+    outcome.passed["validity"] = (
+        f"valid from {doc.get('validFrom')}{until}; checked at {now.isoformat(timespec='seconds')}"
+    )
 
 
 def _method_from_document(
@@ -137,8 +201,9 @@ def _check_proof(
     did_documents: Mapping[str, JSONDict],
     hasher: DocumentHasher,
     warnings: list[str],
+    outcome: _Outcome,
 ) -> None:
-    """Verify one proof; raise CredentialError with the reason when it fails."""
+    """Verify one proof; raise `_Failed` naming the check and the reason when it fails."""
     if not isinstance(proof, dict):
         raise CredentialError("proof is not an object")
     if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
@@ -151,25 +216,36 @@ def _check_proof(
     method_id, proof_value = proof.get("verificationMethod"), proof.get("proofValue")
     if not isinstance(method_id, str) or not isinstance(proof_value, str):
         raise CredentialError("proof lacks verificationMethod or proofValue")
-    public_key, controller = _resolve_key(method_id, issuer, did_documents, warnings)
+    try:
+        public_key, controller = _resolve_key(method_id, issuer, did_documents, warnings)
+    except CredentialError as exc:
+        raise _Failed("issuer", str(exc)) from None
     signature = multibase_decode(proof_value)
     if len(signature) != 64:
         raise CredentialError("proofValue is not a 64-byte Ed25519 signature")
     unsigned = {key: value for key, value in doc.items() if key != "proof"}
     config = {key: value for key, value in proof.items() if key != "proofValue"}
     config["@context"] = doc.get("@context")
-    doc_hash = hasher(unsigned)
-    proof_hash = hasher(config)
+    try:
+        doc_hash = hasher(unsigned)
+        proof_hash = hasher(config)
+    except CredentialError as exc:
+        raise _Failed("context", str(exc)) from None
+    outcome.passed["context"] = "every term is defined by the pinned JSON-LD contexts"
+    if controller == issuer:
+        outcome.passed["issuer"] = f"{issuer} controls the signing key"
     try:
         public_key.verify(signature, combine(proof_hash, doc_hash))
     except InvalidSignature:
         raise CredentialError("signature does not match: the credential was altered") from None
+    outcome.passed["proof"] = f"{PROOF_TYPE} {CRYPTOSUITE} signature by {method_id}"
     # As vc.js's CredentialIssuancePurpose: a valid signature only speaks for the issuer when
     # the key belongs to the issuer. Otherwise anyone could sign "as" our did:web.
     if controller != issuer:
-        raise CredentialError(
+        raise _Failed(
+            "issuer",
             f"signature is valid but its key is controlled by {controller}, not by the issuer "
-            f"{issuer}"
+            f"{issuer}",
         )
 
 
@@ -209,15 +285,17 @@ def verify_credential(
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    errors: list[str] = []
+    outcome = _Outcome()
     warnings: list[str] = []
     issuer = _issuer_id(doc)
     credential_id = doc.get("id") if isinstance(doc.get("id"), str) else None
     if issuer is None:
-        errors.append("credential has no issuer id")
+        outcome.fail("issuer", "credential has no issuer id")
     types = doc.get("type", [])
-    if "VerifiableCredential" not in (types if isinstance(types, list) else [types]):
-        errors.append("type does not include VerifiableCredential")
+    type_list = types if isinstance(types, list) else [types]
+    if "VerifiableCredential" not in type_list:
+        outcome.fail("format", "type does not include VerifiableCredential")
+    outcome.passed["format"] = "type " + ", ".join(map(str, type_list))
     if hasher is None:
 
         def hasher(document: JSONDict) -> bytes:
@@ -226,13 +304,15 @@ def verify_credential(
     proofs = doc.get("proof")
     proof_list = proofs if isinstance(proofs, list) else [] if proofs is None else [proofs]
     if not proof_list:
-        errors.append("credential has no proof")
+        outcome.fail("proof", "credential has no proof")
+        outcome.skipped["context"] = outcome.skipped["issuer"] = "not checked: no proof"
     for proof in proof_list:
         try:
-            _check_proof(doc, proof, issuer, did_documents, hasher, warnings)
-        except CredentialError as exc:
-            errors.append(f"proof: {exc}")
-    _check_period(doc, now, errors)
+            _check_proof(doc, proof, issuer, did_documents, hasher, warnings, outcome)
+        except (CredentialError, ValueError) as exc:
+            outcome.fail(exc.check if isinstance(exc, _Failed) else "proof", f"proof: {exc}")
+    _check_period(doc, now, outcome)
+    entries = status_entries(doc)
     if status_lists is not None:
 
         def verify_list(listing: JSONDict) -> list[str]:
@@ -241,14 +321,23 @@ def verify_credential(
             ).errors
 
         status = check_status(doc, status_lists, verify_list)
-        errors.extend(status.errors)
+        for error in status.errors:
+            outcome.fail("status", error)
         warnings.extend(status.warnings)
-    elif status_entries(doc):
+        if entries:
+            outcome.passed["status"] = f"not revoked or suspended ({len(entries)} status entries)"
+        else:
+            outcome.skipped["status"] = "not checked: the credential has no credentialStatus"
+    elif entries:
         warnings.append("credentialStatus was not checked (no status lists given)")
+        outcome.skipped["status"] = "not checked: no status lists given"
+    else:
+        outcome.skipped["status"] = "not checked: the credential has no credentialStatus"
     return VerificationResult(
-        verified=not errors,
-        errors=errors,
+        verified=not outcome.errors,
+        errors=outcome.errors,
         warnings=warnings,
         issuer=issuer,
         credential_id=credential_id,
+        checks=outcome.checks(),
     )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from badgeflow import store
+from badgeflow.credentials import bake_svg
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.pipeline.status import status_list_credentials
 from badgeflow.site.build import SiteAchievement, SiteCredential, SiteReport, build_site
@@ -49,6 +51,8 @@ def publish_site(
         )
         for slug in catalog.achievement_slugs
     ]
+    # Baked on the fly as each page is written, so only one baked SVG is held at a time.
+    svgs = {a.info.slug: a.image_svg.read_text("utf-8") for a in achievements if a.image_svg}
     with runtime.sessions() as session:
         records = store.list_credentials(session)
     credentials = [
@@ -61,6 +65,11 @@ def publish_site(
             valid_until=r.valid_until,
             baked_png=Path(r.baked_path) if r.baked_path else None,
             status=r.status,
+            baked_svg=(
+                partial(bake_svg, svgs[r.achievement_id], r.document)
+                if r.achievement_id in svgs
+                else None
+            ),
         )
         for r in records
     ]

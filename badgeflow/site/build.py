@@ -78,6 +78,8 @@ class SiteCredential:
         baked_png: the baked badge image (its bytes, or the file holding them, which is
             read only while its page is written), or None.
         status: ``active``, ``revoked`` or ``suspended``.
+        baked_svg: the baked SVG badge image, or a function returning it (called only while
+            its page is written), or None.
     """
 
     credential_id: str
@@ -88,6 +90,7 @@ class SiteCredential:
     learner_name: str | None = None
     baked_png: bytes | Path | None = None
     status: CredentialStatus = "active"
+    baked_svg: str | Callable[[], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -289,6 +292,9 @@ def _write_credentials(
             writer.bytes(
                 layout.credential_png(cid), baked.read_bytes() if isinstance(baked, Path) else baked
             )
+        if credential.baked_svg is not None:
+            svg = credential.baked_svg
+            writer.text(layout.credential_svg(cid), svg if isinstance(svg, str) else svg())
         writer.page(
             f"{layout.credential_page(cid)}index.html",
             "site/credential.html",
@@ -300,6 +306,7 @@ def _write_credentials(
             document_id=parsed.document_id,
             verification_method=parsed.verification_method,
             has_png=credential.baked_png is not None,
+            has_svg=credential.baked_svg is not None,
         )
         if on_progress is not None and (done % progress_every == 0 or done == total):
             on_progress(done, total)

@@ -20,6 +20,7 @@ __all__ = [
     "credential_json",
     "credential_page",
     "credential_png",
+    "credential_svg",
     "join_url",
 ]
 
@@ -85,6 +86,11 @@ def credential_json(credential_id: str) -> str:
 def credential_png(credential_id: str) -> str:
     """Site-relative path of the baked badge PNG."""
     return f"credentials/{check_credential_id(credential_id)}.png"
+
+
+def credential_svg(credential_id: str) -> str:
+    """Site-relative path of the baked badge SVG."""
+    return f"credentials/{check_credential_id(credential_id)}.svg"
 
 
 def achievement_page(slug: str) -> str:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import stat
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from badgeflow.cli import app
-from badgeflow.credentials import Ed25519Signer, bake_png, did_document, issue
+from badgeflow.credentials import Ed25519Signer, bake_png, bake_svg, did_document, issue
 from tests.badgeflow.credentials import conftest as credential_fixtures
-from tests.badgeflow.credentials.conftest import ISSUED_AT, ISSUER_DID, TEST_SEED
+from tests.badgeflow.credentials.conftest import ISSUED_AT, ISSUER_DID, TEST_SEED, reference_path
 from tests.badgeflow.site.factories import tiny_png
 
 runner = CliRunner()
@@ -67,6 +68,72 @@ def test_verify_accepts_the_json_and_the_baked_png(env, files):
         result = verify(path, "--did-document", did, "--at", "2025-06-01T00:00:00Z")
         assert result.exit_code == 0, result.output
         assert result.output.startswith("VERIFIED: Data Foundations")
+
+
+CATALOG_SVG = Path(__file__).parents[2] / "badge_catalog" / "images" / "data-foundations.svg"
+CHECKS = ["format", "context", "proof", "issuer", "validity", "status"]
+
+
+def test_verify_accepts_a_baked_svg_and_lists_the_checks(env, files, tmp_path):
+    signed, _, _, did = files
+    svg = tmp_path / "badge.svg"
+    svg.write_text(bake_svg(CATALOG_SVG.read_text("utf-8"), json.dumps(signed)), "utf-8")
+    result = verify(svg, "--did-document", did, "--at", "2025-06-01T00:00:00Z")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("VERIFIED: Data Foundations")
+    assert "source: baked SVG" in lines[1]
+    marks = {line.split()[1]: line.split()[0] for line in lines[2:8]}
+    assert marks == {**dict.fromkeys(CHECKS[:5], "✓"), "status": "–"}
+
+
+def test_verify_json_report_names_the_checks(env, files):
+    signed, credential, _, did = files
+    signed["name"] = "Data Grandmaster"
+    credential.write_text(json.dumps(signed))
+    result = verify(credential, "--did-document", did, "--at", "2025-06-01T00:00:00Z", "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert set(report) == {"verified", "credential_id", "issuer", "checks", "errors", "warnings"}
+    assert report["verified"] is False and report["issuer"] == ISSUER_DID
+    assert report["credential_id"] == signed["id"]
+    assert [check["name"] for check in report["checks"]] == CHECKS
+    passed = {check["name"]: check["passed"] for check in report["checks"]}
+    assert passed == {**dict.fromkeys(CHECKS, True), "proof": False, "status": None}
+    assert report["errors"] == ["proof: signature does not match: the credential was altered"]
+
+
+@pytest.mark.parametrize("name", ["simple-json.png", "simple-json.svg"])
+def test_verify_reads_the_1edtech_baked_samples(env, name):
+    # Signed by 1EdTech's test key; the verificationMethod is <issuer https URL>#z6Mk..., so
+    # the key comes from the fragment (as the 1EdTech validator does), with a warning.
+    path = reference_path(f"examples/ob30/validator/baked/{name}")
+    result = verify(path, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["verified"] is True
+    assert report["issuer"] == "https://example.com/issuers/876543"
+    assert report["credential_id"] == "http://example.com/credentials/3527"
+    assert [w for w in report["warnings"] if "verification method fragment" in w]
+
+
+@pytest.mark.parametrize("name", ["baked/simple-jwt.png", "baked/simple-jwt.svg", "simple.jwt"])
+def test_verify_says_vc_jwt_is_not_supported_yet(env, name):
+    path = reference_path(f"examples/ob30/validator/{name}")
+    result = verify(path)
+    assert result.exit_code == 1
+    assert result.output.startswith("NOT VERIFIED")
+    assert "VC-JWT is not supported yet" in result.output
+    report = json.loads(verify(path, "--json").output)
+    assert report["verified"] is False and report["checks"][0]["passed"] is False
+
+
+def test_verify_reports_a_malformed_svg_with_exit_2(env, tmp_path):
+    path = tmp_path / "badge.svg"
+    path.write_text('<!DOCTYPE svg [<!ENTITY a "a">]><svg xmlns="http://www.w3.org/2000/svg"/>')
+    result = verify(path)
+    assert result.exit_code == 2
+    assert "cannot read" in result.output and "refused" in result.output
 
 
 def test_verify_rejects_a_tampered_credential(env, files):

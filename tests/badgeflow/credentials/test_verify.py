@@ -15,6 +15,7 @@ from badgeflow.credentials import (
     verify_credential,
 )
 from badgeflow.credentials.keys import did_document
+from badgeflow.credentials.verify import CHECK_NAMES
 from badgeflow.errors import UndefinedTermError
 
 from .conftest import ISSUED_AT, ISSUER_DID, TEST_SEED, reference_path
@@ -189,3 +190,80 @@ def test_did_key_method_for_a_different_issuer_is_refused():
         "did:key:z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi, not by the issuer "
         "urn:uuid:6f2e33e5-7a29-4155-840a-59483ba10164"
     ]
+
+
+def _marks(result):
+    return {check.name: check.passed for check in result.checks}
+
+
+def test_checks_name_each_outcome(signed, did_documents):
+    result = verify_credential(signed, did_documents=did_documents, now=NOW)
+    assert [check.name for check in result.checks] == list(CHECK_NAMES)
+    assert _marks(result) == {
+        "format": True,
+        "context": True,
+        "proof": True,
+        "issuer": True,
+        "validity": True,
+        "status": None,  # this fixture has no credentialStatus
+    }
+    details = {check.name: check.detail for check in result.checks}
+    assert f"{ISSUER_DID}#key-1" in details["proof"]
+    assert "no credentialStatus" in details["status"]
+
+
+def test_checks_place_each_failure(signed, did_documents):
+    tampered = copy.deepcopy(signed)
+    tampered["name"] = "Data Mastery"
+    assert (
+        _marks(verify_credential(tampered, did_documents=did_documents, now=NOW))["proof"] is False
+    )
+
+    undefined = copy.deepcopy(signed)
+    undefined["credentialSubject"]["nickname"] = "Ada"
+    result = verify_credential(undefined, did_documents=did_documents, now=NOW)
+    assert _marks(result)["context"] is False and _marks(result)["proof"] is None
+    assert "nickname" in next(c.detail for c in result.checks if c.name == "context")
+
+    unknown_key = verify_credential(signed, did_documents={}, now=NOW)
+    assert _marks(unknown_key)["issuer"] is False and _marks(unknown_key)["proof"] is None
+
+    expired = verify_credential(signed, did_documents=did_documents, now=NOW + timedelta(400))
+    assert _marks(expired) == {**_marks(expired), "validity": False, "proof": True}
+
+    not_a_vc = {"type": "Thing"}
+    result = verify_credential(not_a_vc, did_documents={}, now=NOW)
+    assert _marks(result) == {
+        "format": False,
+        "context": None,
+        "proof": False,
+        "issuer": False,
+        "validity": False,
+        "status": None,
+    }
+    # The named checks carry the same errors as the flat list.
+    failed = [c.detail for c in result.checks if c.passed is False]
+    assert "; ".join(failed).count(";") + 1 == len(result.errors)
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {},
+        {"proof": "nonsense", "issuer": 7, "validFrom": 3},
+        {
+            "proof": [
+                {
+                    "type": "DataIntegrityProof",
+                    "cryptosuite": "eddsa-rdfc-2022",
+                    "proofPurpose": "assertionMethod",
+                    "verificationMethod": "did:key:zzz",
+                    "proofValue": "z0OIl",
+                }
+            ]
+        },
+    ],
+)
+def test_bad_input_is_a_result_not_an_exception(doc):
+    result = verify_credential(doc, did_documents={}, now=NOW)
+    assert not result.verified and result.errors

@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 
 from badgeflow import store
 from badgeflow.cli import app
+from badgeflow.credentials import unbake_svg
+from badgeflow.credentials.verify import CHECK_NAMES
 from badgeflow.demo import demo_dataset_path
 from badgeflow.fakelms.moodle import FakeMoodle, MoodleDataset
 from badgeflow.pipeline import (
@@ -172,3 +174,23 @@ def test_site_publish_re_signs_the_lists(runtime):
     after = json.loads(listing.read_text(encoding="utf-8"))
     assert after["validFrom"] != before["validFrom"]
     assert after["credentialSubject"] == before["credentialSubject"]
+
+
+def test_the_published_baked_svg_verifies_and_shows_a_revocation(runtime):
+    cid = _ids(runtime)[0]
+    svg = _credential_file(runtime, cid).with_suffix(".svg")
+    baked = svg.read_text(encoding="utf-8")
+    assert unbake_svg(baked) == _credential_file(runtime, cid).read_text(encoding="utf-8").strip()
+    page = (svg.parent / cid / "index.html").read_text(encoding="utf-8")
+    assert f"credentials/{cid}.svg" in page
+
+    def report():
+        result = runner.invoke(app, ["verify", str(svg), "--at", CHECK_AT, "--json"])
+        return result.exit_code, {
+            c["name"]: c["passed"] for c in json.loads(result.output)["checks"]
+        }
+
+    assert report() == (0, dict.fromkeys(CHECK_NAMES, True))
+    assert runner.invoke(app, ["revoke", cid, "--reason", "test", "--no-publish"]).exit_code == 0
+    publish_site(runtime, generated_at=AS_OF)
+    assert report() == (1, {**dict.fromkeys(CHECK_NAMES, True), "status": False})

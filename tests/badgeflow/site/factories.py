@@ -147,6 +147,8 @@ def make_credentials(count: int = 3) -> list[SiteCredential]:
                 learner_name="Ada <script>alert(1)</script>" if n == 0 else None,
                 baked_png=tiny_png((n, n, n)) if n != 2 else None,
                 status=statuses[n % 3],
+                # A ready string, a function called while the page is written, or none.
+                baked_svg=[f"<svg>{n}</svg>", lambda: "<svg>1</svg>", None][n % 3],
             )
         )
     return credentials

@@ -82,9 +82,11 @@ def test_writes_every_expected_file(tmp_path):
         f"credentials/{CID0}/index.html",
         f"credentials/{CID0}.json",
         f"credentials/{CID0}.png",
+        f"credentials/{CID0}.svg",
         f"credentials/{CID1}/index.html",
         f"credentials/{CID1}.json",
         f"credentials/{CID1}.png",
+        f"credentials/{CID1}.svg",
         f"credentials/{CID2}/index.html",
         f"credentials/{CID2}.json",
     }
@@ -316,6 +318,11 @@ def test_credential_page_content(tmp_path):
     assert f"urn:uuid:{CID0}" in active
     # no baked PNG for the third credential: no link to it
     assert f"{CID2}.png" not in suspended
+    # baked SVGs: the first two credentials have one (a string, a function), the third none
+    assert (
+        f'href="../../credentials/{CID0}.svg" download' in active and f"{CID2}.svg" not in suspended
+    )
+    assert (site / "credentials" / f"{CID1}.svg").read_text() == "<svg>1</svg>"
 
 
 def test_expired_credentials_are_marked(tmp_path):

@@ -1,0 +1,123 @@
+"""`badgeflow verify`: check a credential JSON, baked PNG or baked SVG offline, and report."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Final
+
+import typer
+
+from badgeflow.cli import status as status_commands
+from badgeflow.cli._common import load_settings
+from badgeflow.credentials import unbake_png, unbake_svg, verify_credential
+from badgeflow.credentials.verify import CHECK_NAMES, Check, VerificationResult
+from badgeflow.errors import CredentialError
+from badgeflow.models import JSONDict
+
+__all__ = ["verify"]
+
+PNG_MAGIC: Final = b"\x89PNG\r\n\x1a\n"
+_COMPACT_JWS: Final = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+_MARKS: Final = {True: "✓", False: "✗", None: "–"}
+VC_JWT_UNSUPPORTED: Final = (
+    "VC-JWT is not supported yet: this is a compact JWS, not an embedded proof"
+)
+
+
+def _read_payload(path: Path) -> tuple[str, str]:
+    """Return ``(kind, text)``: the file's credential text and where it came from."""
+    data = path.read_bytes()
+    if data.startswith(PNG_MAGIC):
+        return "baked PNG", unbake_png(data)
+    text = data.decode("utf-8-sig")
+    if text.lstrip().startswith("<"):
+        return "baked SVG", unbake_svg(text)
+    return "JSON", text
+
+
+def _jwt_result() -> VerificationResult:
+    checks = [Check("format", False, VC_JWT_UNSUPPORTED)]
+    checks += [Check(name, None, "not checked: VC-JWT") for name in CHECK_NAMES[1:]]
+    return VerificationResult(verified=False, errors=[VC_JWT_UNSUPPORTED], checks=checks)
+
+
+def _report(result: VerificationResult, name: str, kind: str, as_json: bool) -> None:
+    if as_json:
+        report = {
+            "verified": result.verified,
+            "credential_id": result.credential_id,
+            "issuer": result.issuer,
+            "checks": [asdict(check) for check in result.checks],
+            "errors": result.errors,
+            "warnings": result.warnings,
+        }
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    label = f"{name} ({result.credential_id})" if result.credential_id else name
+    if result.verified:
+        typer.secho(f"VERIFIED: {label} issued by {result.issuer}", fg="green")
+    else:
+        typer.secho(f"NOT VERIFIED: {label}", fg="red")
+    typer.echo(f"  source: {kind}")
+    width = max(len(check_name) for check_name in CHECK_NAMES)
+    for check in result.checks:
+        typer.echo(f"  {_MARKS[check.passed]} {check.name:{width}}  {check.detail}")
+    for warning in result.warnings:
+        typer.echo(f"  warning: {warning}")
+
+
+def verify(
+    path: Annotated[Path, typer.Argument(help="Credential JSON, baked PNG or baked SVG.")],
+    did_document: Annotated[
+        list[Path] | None,
+        typer.Option(help="DID document(s) to trust; default: the local site's did.json."),
+    ] = None,
+    at: Annotated[
+        datetime | None,
+        typer.Option(help="Check validity dates as of this time (ISO 8601) instead of now."),
+    ] = None,
+    status_list: Annotated[
+        list[Path] | None,
+        typer.Option(help="Status list credential(s) to check against; default: the local site's."),
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print a JSON report {verified, credential_id, issuer, checks, ...}."
+        ),
+    ] = False,
+) -> None:
+    """Verify a credential's signature, issuer key, validity dates and status (offline).
+
+    Exit status: 0 verified, 1 not verified (or a VC-JWT, not supported yet), 2 unreadable.
+    """
+    settings = load_settings()
+    try:
+        kind, text = _read_payload(path)
+        if _COMPACT_JWS.fullmatch(text.strip()):
+            _report(_jwt_result(), "compact JWS (VC-JWT)", kind, as_json)
+            raise typer.Exit(1)
+        credential = json.loads(text)
+        if not isinstance(credential, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, CredentialError, ValueError) as exc:
+        typer.secho(f"cannot read {path}: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    documents: dict[str, JSONDict] = {}
+    candidates = did_document or [settings.site.output_dir / ".well-known" / "did.json"]
+    for candidate in candidates:
+        if candidate.is_file():
+            doc = json.loads(candidate.read_text(encoding="utf-8"))
+            documents[str(doc.get("id"))] = doc
+    when = (at if at.tzinfo else at.replace(tzinfo=UTC)) if at else datetime.now(UTC)
+    lists = status_commands.local_status_lists(credential, settings)
+    for listing in status_list or []:
+        doc = json.loads(listing.read_text(encoding="utf-8"))
+        lists[str(doc.get("id"))] = doc
+    result = verify_credential(credential, did_documents=documents, now=when, status_lists=lists)
+    _report(result, str(credential.get("name", "credential")), kind, as_json)
+    raise typer.Exit(0 if result.verified else 1)
