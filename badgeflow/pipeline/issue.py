@@ -77,8 +77,14 @@ def issue_credentials(
         documents = BatchSigner(runtime.signer, created=issued_at).sign_json(
             [unsigned for _, _, _, unsigned in prepared]
         )
+        # Each achievement's badge image is read once per chunk, not once per credential.
+        images = {
+            slug: runtime.catalog.image_path(slug, ".png").read_bytes()
+            for slug in {award.achievement_id for award in awards}
+        }
+        runtime.baked_dir.mkdir(parents=True, exist_ok=True)
         rows = [
-            _finish(runtime, award, credential_id, salt, document, batch_id, issued_at)
+            _finish(runtime, award, credential_id, salt, document, batch_id, issued_at, images)
             for (award, credential_id, salt, _), document in zip(prepared, documents, strict=True)
         ]
         stored = store.save_credentials(session, rows)
@@ -126,8 +132,9 @@ def _finish(
     document: str,
     batch_id: str,
     issued_at: datetime,
+    images: dict[str, bytes],
 ) -> NewCredential:
-    baked = _bake(runtime, award.achievement_id, credential_id, document)
+    baked = _bake(runtime.baked_dir, images[award.achievement_id], credential_id, document)
     return NewCredential(
         id=credential_id,
         award_id=award.award_id,
@@ -140,10 +147,8 @@ def _finish(
     )
 
 
-def _bake(runtime: Runtime, slug: str, credential_id: str, document: str) -> Path:
-    image = runtime.catalog.image_path(slug, ".png").read_bytes()
-    runtime.baked_dir.mkdir(parents=True, exist_ok=True)
-    target = runtime.baked_dir / f"{credential_id}.png"
+def _bake(baked_dir: Path, image: bytes, credential_id: str, document: str) -> Path:
+    target = baked_dir / f"{credential_id}.png"
     tmp = target.with_suffix(".png.tmp")
     tmp.write_bytes(bake_png(image, document))
     tmp.replace(target)
