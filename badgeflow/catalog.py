@@ -10,8 +10,17 @@ from typing import Annotated, Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from badgeflow.catalog_ob3 import (
+    CatalogAlignment,
+    CatalogEvidence,
+    endorsements_for,
+    load_endorsement,
+    to_alignment,
+    to_evidence,
+)
+from badgeflow.credentials.ob3 import ACHIEVEMENT_TYPES
 from badgeflow.errors import CatalogError
-from badgeflow.models import AchievementInfo, IssuerInfo
+from badgeflow.models import AchievementInfo, IssuerInfo, JSONDict
 
 __all__ = [
     "ACHIEVEMENT_TYPES",
@@ -26,15 +35,6 @@ __all__ = [
     "load_catalog",
 ]
 
-ACHIEVEMENT_TYPES: frozenset[str] = frozenset(
-    "Achievement ApprenticeshipCertificate Assessment Assignment AssociateDegree Award Badge "
-    "BachelorDegree Certificate CertificateOfCompletion Certification CommunityService "
-    "Competency Course CoCurricular Degree Diploma DoctoralDegree Fieldwork "
-    "GeneralEducationDevelopment JourneymanCertificate LearningProgram License Membership "
-    "ProfessionalDoctorate QualityAssuranceCredential MasterCertificate MasterDegree "
-    "MicroCredential ResearchDoctorate SecondarySchoolDiploma".split()
-)
-"""The OB 3.0 ``AchievementType`` vocabulary; ``ext:`` names extend it."""
 
 _SLUG = r"^[a-z0-9][a-z0-9-]*$"
 _FROZEN = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
@@ -109,6 +109,14 @@ class Achievement(BaseModel):
     )
     valid_for_days: int | None = Field(None, ge=1)
     rules: RuleSet
+    alignment: tuple[CatalogAlignment, ...] = ()
+    evidence: tuple[CatalogEvidence, ...] = ()
+    endorsements: tuple[str, ...] = Field((), description="Signed endorsement files (JSON).")
+    version: str | None = None
+    in_language: str | None = Field(None, alias="inLanguage")
+    human_code: str | None = Field(None, alias="humanCode")
+    field_of_study: str | None = Field(None, alias="fieldOfStudy")
+    credits_available: float | None = Field(None, ge=0, alias="creditsAvailable")
 
     @property
     def dependencies(self) -> tuple[str, ...]:
@@ -149,6 +157,9 @@ class Catalog(BaseModel):
     issuer: IssuerProfile
     achievements: Mapping[str, Achievement]
     pathways: Mapping[str, Pathway] = Field(default_factory=dict)
+    endorsement_documents: Mapping[str, tuple[tuple[str, JSONDict], ...]] = Field(
+        default_factory=dict, description="slug -> (file, signed endorsement) pairs"
+    )
 
     @property
     def achievement_slugs(self) -> tuple[str, ...]:
@@ -209,6 +220,7 @@ class Catalog(BaseModel):
         """
         achievement = self.achievement(slug)
         page = f"{site_base_url.rstrip('/')}/achievements/{slug}"
+        where = self.root / "achievements" / f"{slug}.yaml"
         return AchievementInfo(
             id=page,
             slug=slug,
@@ -220,6 +232,14 @@ class Catalog(BaseModel):
             achievement_type=achievement.achievement_type,
             tags=achievement.tags,
             valid_for_days=achievement.valid_for_days,
+            alignments=tuple(to_alignment(a, where) for a in achievement.alignment),
+            endorsements=endorsements_for(self.endorsement_documents.get(slug, ()), page),
+            evidence=tuple(to_evidence(e, where) for e in achievement.evidence),
+            version=achievement.version,
+            in_language=achievement.in_language,
+            human_code=achievement.human_code,
+            field_of_study=achievement.field_of_study,
+            credits_available=achievement.credits_available,
         )
 
     def issuer_info(self, *, issuer_did: str, site_base_url: str) -> IssuerInfo:
@@ -273,7 +293,18 @@ def load_catalog(path: Path) -> Catalog:
     }
     _check_references(achievements, pathways)
     _topological_order(achievements)
-    return Catalog(root=path, issuer=issuer, achievements=achievements, pathways=pathways)
+    endorsements = {
+        slug: tuple((name, load_endorsement(path / name)) for name in a.endorsements)
+        for slug, a in achievements.items()
+        if a.endorsements
+    }
+    return Catalog(
+        root=path,
+        issuer=issuer,
+        achievements=achievements,
+        pathways=pathways,
+        endorsement_documents=endorsements,
+    )
 
 
 def _load_achievement(root: Path, file: Path) -> Achievement:
@@ -289,6 +320,10 @@ def _load_achievement(root: Path, file: Path) -> Achievement:
     if kind not in ACHIEVEMENT_TYPES and not re.fullmatch(r"ext:[A-Za-z0-9.|_-]+", kind):
         raise CatalogError(f"{file}: achievementType {kind!r} is not an OB 3.0 AchievementType")
     _check_images(root, achievement.image, file.stem)
+    for alignment in achievement.alignment:  # fail at load time, not at issuance
+        to_alignment(alignment, file)
+    for evidence in achievement.evidence:
+        to_evidence(evidence, file)
     return achievement
 
 

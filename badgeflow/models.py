@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:  # the OB 3.0 models import this module
+    from badgeflow.credentials.ob3 import Alignment, Evidence
 
 __all__ = [
     "ACHIEVEMENT_ID",
@@ -170,6 +173,11 @@ class AchievementInfo:
         achievement_type: an OB 3.0 achievement type, e.g. ``Badge`` or ``Certification``.
         tags: free keywords.
         valid_for_days: how long an award stays valid; None for never expiring.
+        alignments: skills, competencies or standards it aligns to (OB 3.0 ``alignment``).
+        endorsements: signed ``EndorsementCredential`` documents embedded as ``endorsement``.
+        evidence: evidence items every credential of it carries (assessment, assessor ...).
+        version, in_language, human_code, field_of_study, credits_available: the OB 3.0
+            ``Achievement`` properties of the same names (omitted when None).
     """
 
     id: str
@@ -182,3 +190,11 @@ class AchievementInfo:
     achievement_type: str = "Badge"
     tags: tuple[str, ...] = field(default_factory=tuple)
     valid_for_days: int | None = None
+    alignments: tuple[Alignment, ...] = ()
+    endorsements: tuple[JSONDict, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    version: str | None = None
+    in_language: str | None = None
+    human_code: str | None = None
+    field_of_study: str | None = None
+    credits_available: float | None = None

@@ -187,6 +187,17 @@ class IssuanceSettings(BaseModel):
         ),
     )
 
+    recipient_identity: Literal["hashed_email", "email", "did"] = Field(
+        "hashed_email",
+        description=(
+            "How credentials name the learner: hashed_email (salted SHA-256 of the trimmed, "
+            "lower-cased address; a new salt per credential), email (the address in clear, "
+            "hashed: false; the site then publishes the page but never the file) or did "
+            "(credentialSubject.id = the learner's DID, taken from the learner_id of the "
+            "completion that earned the award; awards without one are not issued)."
+        ),
+    )
+
     @field_validator("status_purposes")
     @classmethod
     def _distinct_purposes(cls, value: list[StatusPurposeName]) -> list[StatusPurposeName]:

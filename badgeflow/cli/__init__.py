@@ -18,6 +18,7 @@ from badgeflow import store
 from badgeflow.cli import status as status_commands
 from badgeflow.cli._common import load_settings
 from badgeflow.cli.batches import batches, quarantine
+from badgeflow.cli.endorse import endorse
 from badgeflow.cli.keys import init_keys, keys_app
 from badgeflow.cli.verify import verify
 from badgeflow.models import JSONDict
@@ -36,6 +37,7 @@ app.add_typer(site_app, name="site")
 app.command()(batches)
 app.command()(quarantine)
 app.command()(verify)
+app.command()(endorse)
 app.add_typer(keys_app, name="keys")
 
 _settings = load_settings

@@ -8,10 +8,13 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from badgeflow import store
 from badgeflow.credentials import bake_png, build_credential
 from badgeflow.credentials.fast import BatchSigner
 from badgeflow.models import JSONDict
+from badgeflow.pipeline.recipients import NO_DID, learner_dids
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.status import status_entry, status_list_url
 from badgeflow.store import AwardToIssue, NewCredential, StatusSlot
@@ -62,7 +65,7 @@ def issue_credentials(
     with runtime.sessions.begin() as session:
         reserved = [store.reserve_status_slots(session, p, count) for p in purposes]
     with runtime.sessions.begin() as session:
-        awards = store.awards_to_issue(session, award_ids)
+        awards = _with_recipient(runtime, session, store.awards_to_issue(session, award_ids))
         # One list of slots per award (empty when no status purpose is configured).
         slots = (
             [list(chosen) for chosen in zip(*reserved, strict=True)]
@@ -70,7 +73,8 @@ def issue_credentials(
             else [[] for _ in range(count)]
         )
         prepared = [
-            _prepare(runtime, award, slots=s) for award, s in zip(awards, slots, strict=False)
+            _prepare(runtime, award, slots=s, did=did)
+            for (award, did), s in zip(awards, slots, strict=False)
         ]
         # One batch signer per chunk: the proof options are canonicalised once and each
         # credential shape is compiled once, giving the same bytes as `issue` per credential.
@@ -80,7 +84,7 @@ def issue_credentials(
         # Each achievement's badge image is read once per chunk, not once per credential.
         images = {
             slug: runtime.catalog.image_path(slug, ".png").read_bytes()
-            for slug in {award.achievement_id for award in awards}
+            for slug in {award.achievement_id for award, _ in awards}
         }
         runtime.baked_dir.mkdir(parents=True, exist_ok=True)
         rows = [
@@ -94,8 +98,27 @@ def issue_credentials(
     return stored
 
 
+def _with_recipient(
+    runtime: Runtime, session: Session, awards: list[AwardToIssue]
+) -> list[tuple[AwardToIssue, str | None]]:
+    """Pair each award with its learner's DID; in did mode, drop (and log) those without one.
+
+    An award left out stays pending, so it is issued by the first run after its learner's
+    DID arrives; its credential id is deterministic, so it is never issued twice.
+    """
+    if runtime.settings.issuance.recipient_identity != "did":
+        return [(award, None) for award in awards]
+    dids = learner_dids(session, awards)
+    for award in awards:
+        if dids[award.award_id] is None:
+            logger.warning(
+                "award %d (%s) not issued: %s", award.award_id, award.achievement_id, NO_DID
+            )
+    return [(award, dids[award.award_id]) for award in awards if dids[award.award_id]]
+
+
 def _prepare(
-    runtime: Runtime, award: AwardToIssue, *, slots: list[StatusSlot]
+    runtime: Runtime, award: AwardToIssue, *, slots: list[StatusSlot], did: str | None
 ) -> tuple[AwardToIssue, str, str, JSONDict]:
     """Build the unsigned credential of an award: (award, credential id, salt, document)."""
     credential_id = credential_uuid(award.award_key)
@@ -112,6 +135,8 @@ def _prepare(
         valid_until=award.valid_until,
         awarded_at=award.awarded_at,
         score=award.score,
+        recipient_identity=runtime.settings.issuance.recipient_identity,
+        recipient_did=did,
         credential_status=[
             status_entry(
                 list_url=status_list_url(base, slot.purpose, slot.list_number),

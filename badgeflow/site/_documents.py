@@ -53,6 +53,8 @@ class ParsedCredential:
     document_id: str | None
     recipient: RecipientHash | None
     verification_method: str | None
+    plaintext_email: bool = False
+    """The recipient is a plain email (``hashed: false``): publish the page, never the file."""
 
 
 def profile_document(issuer: IssuerInfo) -> JSONDict:
@@ -140,8 +142,9 @@ def read_credential(text: str, credential_id: str) -> ParsedCredential:
         The parts of the credential the page needs.
 
     Raises:
-        CredentialError: the text is not a JSON object, or publishing it would reveal a
-            plaintext email address or private key material.
+        CredentialError: the text is not a JSON object, names its subject by a ``mailto:``
+            id, or holds private key material. (A ``hashed: false`` email identifier is
+            reported as ``plaintext_email``: the caller must not publish the file.)
     """
     where = f"credential {credential_id}"
     try:
@@ -152,13 +155,17 @@ def read_credential(text: str, credential_id: str) -> ParsedCredential:
         raise CredentialError(f"{where} is not a JSON object")
     check_public(document, where)
     recipient: RecipientHash | None = None
+    plaintext = False
     for subject in _as_list(document.get("credentialSubject")):
         if not isinstance(subject, dict):
             continue
         if str(subject.get("id", "")).lower().startswith("mailto:"):
             raise CredentialError(f"{where} names its subject by a plaintext email address")
         for identity in _as_list(subject.get("identifier")):
-            found = _email_hash(identity, where)
+            if _is_plain_email(identity):
+                plaintext = True
+                continue
+            found = _email_hash(identity)
             recipient = recipient or found
     proofs = [p for p in _as_list(document.get("proof")) if isinstance(p, dict)]
     method = proofs[0].get("verificationMethod") if proofs else None
@@ -167,14 +174,21 @@ def read_credential(text: str, credential_id: str) -> ParsedCredential:
         document_id=document_id if isinstance(document_id, str) else None,
         recipient=recipient,
         verification_method=method if isinstance(method, str) else None,
+        plaintext_email=plaintext,
     )
 
 
-def _email_hash(identity: Any, where: str) -> RecipientHash | None:
+def _is_plain_email(identity: Any) -> bool:
+    return (
+        isinstance(identity, dict)
+        and identity.get("identityType") == "emailAddress"
+        and identity.get("hashed") is not True
+    )
+
+
+def _email_hash(identity: Any) -> RecipientHash | None:
     if not isinstance(identity, dict) or identity.get("identityType") != "emailAddress":
         return None
-    if identity.get("hashed") is not True:
-        raise CredentialError(f"{where} carries an unhashed email address; refusing to publish")
     identity_hash = identity.get("identityHash")
     if not isinstance(identity_hash, str) or not identity_hash.lower().startswith("sha256$"):
         return None

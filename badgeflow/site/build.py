@@ -286,13 +286,18 @@ def _write_credentials(
                 f"credential {cid} is for unknown achievement {credential.achievement_slug!r}"
             )
         parsed = read_credential(credential.document, cid)
-        writer.text(layout.credential_json(cid), credential.document)
-        if credential.baked_png is not None:
+        # A plain-email credential gets its page only: its file would publish the address.
+        withheld = parsed.plaintext_email
+        has_png = credential.baked_png is not None and not withheld
+        has_svg = credential.baked_svg is not None and not withheld
+        if not withheld:
+            writer.text(layout.credential_json(cid), credential.document)
+        if has_png and credential.baked_png is not None:
             baked = credential.baked_png
             writer.bytes(
                 layout.credential_png(cid), baked.read_bytes() if isinstance(baked, Path) else baked
             )
-        if credential.baked_svg is not None:
+        if has_svg and credential.baked_svg is not None:
             svg = credential.baked_svg
             writer.text(layout.credential_svg(cid), svg if isinstance(svg, str) else svg())
         writer.page(
@@ -305,8 +310,9 @@ def _write_credentials(
             recipient=parsed.recipient,
             document_id=parsed.document_id,
             verification_method=parsed.verification_method,
-            has_png=credential.baked_png is not None,
-            has_svg=credential.baked_svg is not None,
+            has_png=has_png,
+            has_svg=has_svg,
+            withheld=withheld,
         )
         if on_progress is not None and (done % progress_every == 0 or done == total):
             on_progress(done, total)

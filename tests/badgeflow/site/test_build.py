@@ -150,19 +150,42 @@ def test_no_learner_email_or_private_key_is_published(tmp_path):
         assert b"secretKeyMultibase" not in data, path
 
 
-def test_refuses_an_unhashed_email_and_keeps_the_old_site(tmp_path):
-    build(tmp_path)
-    before = rel(tmp_path / "site")
+def test_a_plain_email_credential_gets_its_page_but_never_its_files(tmp_path):
     document = json.loads(credential_document(CID0, "eve@example.com", "s", "sql-basics"))
     identity = document["credentialSubject"]["identifier"][0]
     identity.update(hashed=False, identityHash="eve@example.com")
+    del identity["salt"]
+    private = SiteCredential(
+        credential_id=CID0,
+        document=json.dumps(document),
+        achievement_slug="sql-basics",
+        awarded_at=datetime(2026, 1, 1, tzinfo=UTC),
+        baked_png=b"\x89PNG eve@example.com",
+        baked_svg=lambda: "<svg>eve@example.com</svg>",
+    )
+    build(tmp_path, credentials=[private])
+    site = tmp_path / "site"
+    assert not list((site / "credentials").glob(f"{CID0}.*"))
+    for path in all_files(site):
+        assert b"eve@example.com" not in path.read_bytes(), path
+    page = (site / "credentials" / CID0 / "index.html").read_text("utf-8")
+    assert "does not\n  publish the credential file here" in page
+    assert "badgeflow verify &lt;file&gt;" in page
+    assert f"credentials/{CID0}.json" not in page
+
+
+def test_refuses_a_mailto_subject_and_keeps_the_old_site(tmp_path):
+    build(tmp_path)
+    before = rel(tmp_path / "site")
+    document = json.loads(credential_document(CID0, "eve@example.com", "s", "sql-basics"))
+    document["credentialSubject"]["id"] = "mailto:eve@example.com"
     leaky = SiteCredential(
         credential_id=CID0,
         document=json.dumps(document),
         achievement_slug="sql-basics",
         awarded_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
-    with pytest.raises(CredentialError, match="unhashed email"):
+    with pytest.raises(CredentialError, match="plaintext email"):
         build(tmp_path, credentials=[leaky])
     assert rel(tmp_path / "site") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["images", "logo.svg", "site"]
