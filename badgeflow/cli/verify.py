@@ -136,6 +136,8 @@ def verify(
         when = (at if at.tzinfo else at.replace(tzinfo=UTC)) if at else datetime.now(UTC)
         if _ob2_assertion(text):
             result = _verify_ob2(text, document or [], when)
+            if kind == "JSON" and _COMPACT_JWS.fullmatch(text.strip()):
+                kind = "JWS"
             _report(result, "Open Badges 2.0 assertion", f"{kind}, OB 2.0", as_json)
             raise typer.Exit(0 if result.verified else 1)
         if _COMPACT_JWS.fullmatch(text.strip()):
