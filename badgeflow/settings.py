@@ -198,6 +198,15 @@ class IssuanceSettings(BaseModel):
         ),
     )
 
+    ob2: Literal["off", "hosted", "signed"] = Field(
+        "hosted",
+        description=(
+            "Open Badges 2.0 copies on the site for systems still on 2.0 (Moodle's backpack, "
+            "older wallets): hosted assertions (JSON at their URL), signed ones (an RS256 JWS "
+            "and a hosted CryptographicKey), or off."
+        ),
+    )
+
     @field_validator("status_purposes")
     @classmethod
     def _distinct_purposes(cls, value: list[StatusPurposeName]) -> list[StatusPurposeName]:

@@ -14,6 +14,8 @@ import typer
 from badgeflow.cli import status as status_commands
 from badgeflow.cli._common import load_settings
 from badgeflow.credentials import unbake_png, unbake_svg, verify_credential
+from badgeflow.credentials.jws import decode_compact
+from badgeflow.credentials.ob2 import is_ob2, site_resolver, verify_ob2
 from badgeflow.credentials.verify import CHECK_NAMES, Check, VerificationResult
 from badgeflow.errors import CredentialError
 from badgeflow.models import JSONDict
@@ -63,11 +65,34 @@ def _report(result: VerificationResult, name: str, kind: str, as_json: bool) -> 
     else:
         typer.secho(f"NOT VERIFIED: {label}", fg="red")
     typer.echo(f"  source: {kind}")
-    width = max(len(check_name) for check_name in CHECK_NAMES)
+    width = max((len(check.name) for check in result.checks), default=0)
     for check in result.checks:
         typer.echo(f"  {_MARKS[check.passed]} {check.name:{width}}  {check.detail}")
     for warning in result.warnings:
         typer.echo(f"  warning: {warning}")
+
+
+def _ob2_assertion(text: str) -> bool:
+    """Tell whether ``text`` is an OB 2.0 assertion: its JSON, URL or signed JWS."""
+    text = text.strip()
+    if text.startswith(("http://", "https://")):
+        return True
+    try:
+        if _COMPACT_JWS.fullmatch(text):
+            return is_ob2(decode_compact(text).payload)
+        return is_ob2(json.loads(text))
+    except (CredentialError, ValueError):
+        return False
+
+
+def _verify_ob2(text: str, documents: list[Path], when: datetime) -> VerificationResult:
+    settings = load_settings()
+    given: dict[str, JSONDict] = {}
+    for document in documents:
+        loaded = json.loads(document.read_text(encoding="utf-8"))
+        given[str(loaded.get("id"))] = loaded
+    resolve = site_resolver(settings.site.output_dir, settings.site.base_url, given)
+    return verify_ob2(text, resolve=resolve, now=when)
 
 
 def verify(
@@ -90,14 +115,31 @@ def verify(
             "--json", help="Print a JSON report {verified, credential_id, issuer, checks, ...}."
         ),
     ] = False,
+    document: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="OB 2.0: a linked document (BadgeClass, Profile, key, revocation list, hosted "
+            "assertion) to use for its id; default: the local site's."
+        ),
+    ] = None,
 ) -> None:
     """Verify a credential's signature, issuer key, validity dates and status (offline).
+
+    OB 2.0 assertions (hosted JSON or URL, signed JWS, baked PNG/SVG) are checked against the
+    local site folder and any --document.
 
     Exit status: 0 verified, 1 not verified (or a VC-JWT, not supported yet), 2 unreadable.
     """
     settings = load_settings()
     try:
         kind, text = _read_payload(path)
+        when = (at if at.tzinfo else at.replace(tzinfo=UTC)) if at else datetime.now(UTC)
+        if _ob2_assertion(text):
+            result = _verify_ob2(text, document or [], when)
+            if kind == "JSON" and _COMPACT_JWS.fullmatch(text.strip()):
+                kind = "JWS"
+            _report(result, "Open Badges 2.0 assertion", f"{kind}, OB 2.0", as_json)
+            raise typer.Exit(0 if result.verified else 1)
         if _COMPACT_JWS.fullmatch(text.strip()):
             _report(_jwt_result(), "compact JWS (VC-JWT)", kind, as_json)
             raise typer.Exit(1)
@@ -113,7 +155,6 @@ def verify(
         if candidate.is_file():
             doc = json.loads(candidate.read_text(encoding="utf-8"))
             documents[str(doc.get("id"))] = doc
-    when = (at if at.tzinfo else at.replace(tzinfo=UTC)) if at else datetime.now(UTC)
     lists = status_commands.local_status_lists(credential, settings)
     for listing in status_list or []:
         doc = json.loads(listing.read_text(encoding="utf-8"))

@@ -19,7 +19,14 @@ from badgeflow.credentials.signer import did_key_verification_method, public_key
 from badgeflow.errors import BadgeflowError, ConfigurationError
 from badgeflow.models import JSONDict
 
-__all__ = ["MANIFEST", "KeyRecord", "keyring_lock", "read_manifest", "write_manifest"]
+__all__ = [
+    "MANIFEST",
+    "KeyRecord",
+    "keyring_lock",
+    "read_manifest",
+    "write_json_atomic",
+    "write_manifest",
+]
 
 MANIFEST = "keyring.json"
 _VERSION = 1
@@ -136,17 +143,27 @@ def write_manifest(keys_dir: Path, records: tuple[KeyRecord, ...]) -> None:
         "current": current,
         "keys": [r.to_json() for r in records],
     }
-    fd, tmp = tempfile.mkstemp(prefix=".keyring.", suffix=".tmp", dir=keys_dir)
+    write_json_atomic(keys_dir / MANIFEST, document)
+
+
+def write_json_atomic(path: Path, document: JSONDict) -> None:
+    """Replace a JSON file atomically (temporary file, fsync, rename, fsync the folder).
+
+    Args:
+        path: the file; its folder must exist.
+        document: the JSON object to write.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(json.dumps(document, indent=2) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, keys_dir / MANIFEST)
+        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(keys_dir)
+    _fsync_dir(path.parent)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -16,10 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 from xml.parsers import expat
+from xml.sax.saxutils import escape
 
 from badgeflow.errors import CredentialError
 
-__all__ = ["OB2_SVG_NAMESPACE", "OB3_SVG_NAMESPACE", "bake_svg", "unbake_svg"]
+__all__ = ["OB2_SVG_NAMESPACE", "OB3_SVG_NAMESPACE", "bake_svg", "bake_svg_ob2", "unbake_svg"]
 
 OB3_SVG_NAMESPACE: Final = "https://purl.imsglobal.org/ob/v3p0"
 OB2_SVG_NAMESPACE: Final = "http://openbadges.org"
@@ -143,14 +144,45 @@ def bake_svg(svg: str, payload: str) -> str:
         CredentialError: not well-formed XML, not an SVG, entity declarations, or the
             ``openbadges`` prefix already bound to another namespace on the root.
     """
+    element = f"<openbadges:credential>{_cdata(payload)}</openbadges:credential>"
+    return _insert(svg, OB3_SVG_NAMESPACE, _OB3_ELEMENT, element)
+
+
+def bake_svg_ob2(svg: str, *, verify: str, assertion: str | None = None) -> str:
+    """Embed an OB 2.0 assertion in an SVG image (``<openbadges:assertion verify="...">``).
+
+    Args:
+        svg: the badge image (an ``<svg>`` root element).
+        verify: the hosted assertion's URL, or the compact JWS of a signed assertion.
+        assertion: for a hosted assertion, its JSON, put in a CDATA section; None for a JWS
+            (the element is then empty).
+
+    Returns:
+        The baked SVG, with ``xmlns:openbadges="http://openbadges.org"`` on the root and any
+        earlier ``<openbadges:assertion>`` replaced.
+
+    Raises:
+        CredentialError: as `bake_svg`.
+    """
+    attribute = escape(verify, {'"': "&quot;"})
+    if assertion is None:
+        element = f'<openbadges:assertion verify="{attribute}"/>'
+    else:
+        element = (
+            f'<openbadges:assertion verify="{attribute}">{_cdata(assertion)}</openbadges:assertion>'
+        )
+    return _insert(svg, OB2_SVG_NAMESPACE, _OB2_ELEMENT, element)
+
+
+def _insert(svg: str, namespace: str, name: str, element: str) -> str:
     scan = _scan(svg)
     if scan.root != _SVG_ROOT:
         raise CredentialError(f"the root element is {scan.root!r}, not an SVG <svg>")
     declared = scan.root_namespaces.get("openbadges")
-    if declared not in (None, OB3_SVG_NAMESPACE):
+    if declared not in (None, namespace):
         raise CredentialError(f"the openbadges prefix is already bound to {declared}")
     data = svg.encode("utf-8")
-    old = scan.found.get(_OB3_ELEMENT)
+    old = scan.found.get(name)
     if old is not None:
         # Drop the old element, and the line break and indentation we put before it.
         end = _tag_end(data, old.start)
@@ -165,10 +197,9 @@ def bake_svg(svg: str, payload: str) -> str:
         raise CredentialError("the <svg> element is empty (self-closing); nothing to bake into")
     opening = data[scan.root_start : root_end - 1]
     if declared is None:
-        opening += f' xmlns:openbadges="{OB3_SVG_NAMESPACE}"'.encode()
-    element = f"\n  <openbadges:credential>{_cdata(payload)}</openbadges:credential>"
+        opening += f' xmlns:openbadges="{namespace}"'.encode()
     return (
-        data[: scan.root_start] + opening + b">" + element.encode("utf-8") + data[root_end:]
+        data[: scan.root_start] + opening + b">" + f"\n  {element}".encode() + data[root_end:]
     ).decode("utf-8")
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import (
     BestAvailableEncryption,
     Encoding,
@@ -18,19 +20,31 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
+from badgeflow.credentials.jws import JwsPrivateKey
 from badgeflow.credentials.signer import public_key_multibase
 from badgeflow.errors import ConfigurationError
 from badgeflow.models import JSONDict
 
 __all__ = [
     "DID_DOCUMENT_CONTEXT",
+    "JSON_WEB_KEY_CONTEXT",
     "did_document",
     "generate_key_file",
+    "load_pem_key",
     "load_private_key",
     "write_key_file",
 ]
 
 DID_DOCUMENT_CONTEXT = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
+
+JSON_WEB_KEY_CONTEXT: JSONDict = {
+    "JsonWebKey": "https://w3id.org/security#JsonWebKey",
+    "publicKeyJwk": {"@id": "https://w3id.org/security#publicKeyJwk", "@type": "@json"},
+}
+"""Inline context for ``JsonWebKey`` methods: the two terms of ``https://w3id.org/security/jwk/v1``
+that the DID document uses, with the same IRIs. Inline because neither our strict loader nor the
+interop harness holds that context offline (``controller``, ``id`` and ``type`` come from the
+DID context)."""
 
 
 def generate_key_file(path: Path, passphrase: str | None) -> Ed25519PrivateKey:
@@ -52,8 +66,10 @@ def generate_key_file(path: Path, passphrase: str | None) -> Ed25519PrivateKey:
     return key
 
 
-def write_key_file(path: Path, key: Ed25519PrivateKey, passphrase: str | None) -> None:
-    """Write an Ed25519 key as PKCS#8 PEM, readable by the owner only, and flush it to disk.
+def write_key_file(
+    path: Path, key: Ed25519PrivateKey | JwsPrivateKey, passphrase: str | None
+) -> None:
+    """Write a private key (Ed25519, or RSA/EC for JOSE) as PKCS#8 PEM, owner-only, flushed.
 
     The parent folder is created with mode 0700 if missing; the file gets mode 0600 from
     the moment it exists (it is opened with those permissions, never chmod-ed afterwards).
@@ -98,6 +114,26 @@ def load_private_key(path: Path, passphrase: str | None) -> Ed25519PrivateKey:
         ConfigurationError: the file is missing or unreadable, the passphrase is wrong or
             missing, or the key is not Ed25519.
     """
+    key = load_pem_key(path, passphrase)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigurationError(f"signing key file {path} does not hold an Ed25519 key")
+    return key
+
+
+def load_pem_key(path: Path, passphrase: str | None) -> PrivateKeyTypes:
+    """Read a private key of any type from a PKCS#8 PEM file (callers check the type).
+
+    Args:
+        path: the key file.
+        passphrase: the passphrase it was encrypted with, or None.
+
+    Returns:
+        The private key.
+
+    Raises:
+        ConfigurationError: the file is missing or unreadable, or the passphrase is wrong
+            or missing.
+    """
     try:
         pem = path.read_bytes()
     except OSError as exc:
@@ -112,21 +148,27 @@ def load_private_key(path: Path, passphrase: str | None) -> Ed25519PrivateKey:
         raise ConfigurationError(
             f"cannot load signing key file {path}: wrong passphrase or not a PEM key"
         ) from exc
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ConfigurationError(f"signing key file {path} does not hold an Ed25519 key")
     return key
 
 
-def did_document(did: str, keys: Sequence[tuple[str, Ed25519PublicKey]]) -> JSONDict:
+def did_document(
+    did: str,
+    keys: Sequence[tuple[str, Ed25519PublicKey]],
+    *,
+    jose_methods: Sequence[JSONDict] = (),
+) -> JSONDict:
     """Build the DID document (``did.json``) publishing the issuer's keys as Multikeys.
 
     Args:
         did: the DID the document describes (``did:web:...``), controller of every key.
         keys: ``(key_id, public_key)`` pairs; the method id is ``f"{did}#{key_id}"``.
+        jose_methods: ``JsonWebKey`` verification methods (VC-JWT and OB 2.0 keys, from
+            `JoseKeyring.verification_methods`), listed under ``verificationMethod`` and
+            ``assertionMethod`` only; the context then gains `JSON_WEB_KEY_CONTEXT`.
 
     Returns:
-        A DID document with absolute verification method ids, listed under both
-        ``assertionMethod`` (signing credentials) and ``authentication``.
+        A DID document with absolute verification method ids; the Ed25519 keys are listed
+        under both ``assertionMethod`` (signing credentials) and ``authentication``.
     """
     methods = [
         {
@@ -138,10 +180,13 @@ def did_document(did: str, keys: Sequence[tuple[str, Ed25519PublicKey]]) -> JSON
         for key_id, public_key in keys
     ]
     method_ids = [method["id"] for method in methods]
+    context: list[Any] = list(DID_DOCUMENT_CONTEXT)
+    if jose_methods:
+        context.append(dict(JSON_WEB_KEY_CONTEXT))
     return {
-        "@context": list(DID_DOCUMENT_CONTEXT),
+        "@context": context,
         "id": did,
-        "verificationMethod": methods,
-        "assertionMethod": list(method_ids),
+        "verificationMethod": methods + [dict(m) for m in jose_methods],
+        "assertionMethod": method_ids + [str(m["id"]) for m in jose_methods],
         "authentication": list(method_ids),
     }

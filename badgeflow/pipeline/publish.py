@@ -10,6 +10,7 @@ from pathlib import Path
 
 from badgeflow import store
 from badgeflow.credentials import bake_svg
+from badgeflow.pipeline.ob2 import ob2_output
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.pipeline.status import status_list_credentials
 from badgeflow.site.build import SiteAchievement, SiteCredential, SiteReport, build_site
@@ -28,7 +29,8 @@ def publish_site(
     """Write the whole site (every credential, achievement page, issuer profile, did.json).
 
     The status lists (``status/<purpose>/<n>``) are re-signed on every publish, with
-    ``validFrom`` = ``generated_at``.
+    ``validFrom`` = ``generated_at``. With ``issuance.ob2`` on, the OB 2.0 copies
+    (`badgeflow.site.ob2`) are published too.
 
     The site is rebuilt from the store each time and swapped in atomically, so it always
     matches the database, even after a failed night.
@@ -74,6 +76,7 @@ def publish_site(
         for r in records
     ]
     status_lists = status_list_credentials(runtime, published_at=generated_at)
+    ob2 = ob2_output(runtime, records, achievements, generated_at=generated_at)
     report = build_site(
         runtime.settings.site.output_dir,
         issuer=runtime.issuer,
@@ -83,7 +86,8 @@ def publish_site(
         base_url=base,
         generated_at=generated_at,
         on_progress=on_progress,
-        extra_json=status_lists,
+        extra_json={**status_lists, **ob2.documents},
+        extra_files=ob2.files,
     )
     logger.info("site: %d credentials published to %s", len(credentials), report.output_dir)
     return report

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from badgeflow import store
 from badgeflow.catalog import Catalog, load_catalog
 from badgeflow.credentials import Ed25519Signer, did_document, did_key_from_public_key
+from badgeflow.credentials.jose_keys import jose_verification_methods, read_jose_manifest
 from badgeflow.credentials.keyring import Keyring, LegacyKey, read_manifest
 from badgeflow.errors import ConfigurationError
 from badgeflow.models import IssuerInfo, JSONDict
@@ -88,7 +89,8 @@ class Runtime:
         credential ever signed still verifies. The manifest is read again on each call: a
         site published by a run that started before a rotation still lists the new key.
         With did:key the credentials do not need it (did:key resolves itself); it is
-        published all the same, tying the keys to the site's domain.
+        published all the same, tying the keys to the site's domain. The JOSE keys (VC-JWT,
+        `JoseKeyring`), when there are any, are listed too, as ``JsonWebKey`` methods.
         """
         site_did = self.settings.site.issuer_did
         records = {r.key_id: r for r in self.keyring.records}
@@ -96,7 +98,12 @@ class Runtime:
             known = records.setdefault(record.key_id, record)
             if known.public_key_multibase != record.public_key_multibase:
                 raise ConfigurationError(f"key {record.key_id} changed on disk during this run")
-        return did_document(site_did, [(r.key_id, r.public_key) for r in records.values()])
+        jose = read_jose_manifest(self.settings.signing.keys_dir) or ()
+        return did_document(
+            site_did,
+            [(r.key_id, r.public_key) for r in records.values()],
+            jose_methods=jose_verification_methods(jose, site_did),
+        )
 
     @cached_property
     def mailer(self) -> Mailer:

@@ -123,6 +123,7 @@ def build_site(
     on_progress: Callable[[int, int], None] | None = None,
     progress_every: int = 100,
     extra_json: Mapping[str, JSONDict] | None = None,
+    extra_files: Mapping[str, bytes | Callable[[], bytes]] | None = None,
 ) -> SiteReport:
     """Build the whole verification site and publish it atomically in ``output_dir``.
 
@@ -147,6 +148,8 @@ def build_site(
         progress_every: how often ``on_progress`` is called.
         extra_json: more JSON documents to publish, keyed by site-relative path (e.g. the
             status lists, ``status/revocation/1``: no extension, as their URL is their id).
+        extra_files: more files (their bytes, or a function returning them, called only
+            while the file is written), keyed by site-relative path (e.g. OB 2.0 baked images).
 
     Returns:
         What was published.
@@ -173,6 +176,9 @@ def build_site(
         for relative, document in (extra_json or {}).items():
             check_public(document, relative)
             writer.json(layout.check_relative_path(relative), document)
+        for relative, content in (extra_files or {}).items():
+            data = content if isinstance(content, bytes) else content()
+            writer.bytes(layout.check_relative_path(relative), data)
         writer.page(
             "index.html", "site/index.html", common, achievements=[a.info for a in achievements]
         )

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from badgeflow.credentials.bake_svg import OB3_SVG_NAMESPACE, bake_svg, unbake_svg
+from badgeflow.credentials.bake_svg import (
+    OB2_SVG_NAMESPACE,
+    OB3_SVG_NAMESPACE,
+    bake_svg,
+    bake_svg_ob2,
+    unbake_svg,
+)
 from badgeflow.errors import CredentialError
 
 from .conftest import reference_path
@@ -108,3 +114,27 @@ def test_bake_refuses_what_it_cannot_bake_into(svg, match):
 def test_unbaking_a_plain_svg_says_there_is_no_badge():
     with pytest.raises(CredentialError, match="no baked Open Badge"):
         unbake_svg(SVG)
+
+
+def test_ob2_hosted_assertion_round_trip_with_a_catalog_image():
+    original = CATALOG_SVG.read_text(encoding="utf-8")
+    url = "https://badges.example.org/ob2/assertions/a.json?x=1&y=2"
+    payload = json.dumps({"id": url, "narrative": "a]]>b"})
+    baked = bake_svg_ob2(original, verify=url, assertion=payload)
+    assert unbake_svg(baked) == payload
+    assert f'xmlns:openbadges="{OB2_SVG_NAMESPACE}"' in baked.split(">", 2)[1]
+    assert (
+        '<openbadges:assertion verify="https://badges.example.org/ob2/assertions/a.json?x=1&amp;y=2">'
+        in baked
+    )
+
+
+def test_ob2_signed_assertion_is_the_verify_attribute_and_rebaking_replaces_it():
+    baked = bake_svg_ob2(bake_svg_ob2(SVG, verify="h.p.s1"), verify="h.p.s2")
+    assert unbake_svg(baked) == "h.p.s2"
+    assert baked.count("<openbadges:assertion") == 1 and baked.count("xmlns:openbadges") == 1
+
+
+def test_ob2_and_ob3_namespaces_do_not_mix():
+    with pytest.raises(CredentialError, match="already bound"):
+        bake_svg_ob2(bake_svg(SVG, "{}"), verify="h.p.s")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -20,7 +19,9 @@ from badgeflow.credentials.jws import (
 )
 from badgeflow.errors import CredentialError
 
-OB20 = Path(__file__).resolve().parents[3] / "shared/reference/openbadges/examples/ob20/validator"
+from .conftest import REFERENCE
+
+OB20 = REFERENCE / "examples/ob20/validator"
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,116 @@
+"""OB 2.0 end to end: issue, publish, verify from the site folder with the CLI, revoke.
+
+Runs without Prefect on the demo data, hosted and signed. Clocks are fixed as in test_status.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from badgeflow import store
+from badgeflow.cli import app
+from badgeflow.credentials import unbake_png, unbake_svg
+from badgeflow.credentials.ob2 import OB2_CHECK_NAMES
+from badgeflow.demo import demo_dataset_path
+from badgeflow.fakelms.moodle import FakeMoodle, MoodleDataset
+from badgeflow.pipeline import (
+    Runtime,
+    evaluate_awards,
+    ingest_source,
+    issue_credentials,
+    pending_award_ids,
+    publish_site,
+)
+from tests.demo_env import initialise, settings_from, write_config
+
+AS_OF = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+CHECK_AT = (AS_OF + timedelta(hours=1)).isoformat()
+runner = CliRunner()
+
+
+def _runtime(tmp_path, monkeypatch, mode):
+    with FakeMoodle(MoodleDataset.load(demo_dataset_path()), token="demo-token") as moodle:
+        config = write_config(tmp_path, moodle.base_url)
+        config.write_text(
+            config.read_text(encoding="utf-8") + f'\n[issuance]\nob2 = "{mode}"\n',
+            encoding="utf-8",
+        )
+        monkeypatch.setenv("BADGEFLOW_CONFIG", str(config))
+        settings = settings_from(config)
+        initialise(settings)
+        runtime = Runtime(settings)
+        with runtime.sessions.begin() as session:
+            store.start_batch(session, batch_id="b1", as_of=AS_OF, started_at=AS_OF)
+        for source in settings.sources:
+            ingest_source(runtime, source.name, batch_id="b1", as_of=AS_OF, full_resync=False)
+        evaluate_awards(runtime, batch_id="b1", as_of=AS_OF)
+        issue_credentials(runtime, pending_award_ids(runtime)[:3], batch_id="b1", issued_at=AS_OF)
+        publish_site(runtime, generated_at=AS_OF)
+    return runtime
+
+
+@pytest.fixture(params=["hosted", "signed"])
+def runtime(request, tmp_path, monkeypatch):
+    runtime = _runtime(tmp_path, monkeypatch, request.param)
+    yield runtime
+    runtime.engine.dispose()
+
+
+def _ids(runtime):
+    with runtime.sessions() as session:
+        return [r.credential_id for r in store.list_credentials(session)]
+
+
+def _verify(path):
+    result = runner.invoke(app, ["verify", str(path), "--at", CHECK_AT, "--json"])
+    report = json.loads(result.output)
+    return result.exit_code, {c["name"]: c["passed"] for c in report["checks"]}, report
+
+
+def test_every_published_form_verifies_then_shows_the_revocation(runtime):
+    site = runtime.settings.site.output_dir / "ob2"
+    signed = runtime.settings.issuance.ob2 == "signed"
+    cid = _ids(runtime)[0]
+    forms = [site / "assertions" / f"{cid}.{ext}" for ext in ("png", "svg")]
+    forms.append(site / "assertions" / f"{cid}.{'jwt' if signed else 'json'}")
+    issuer = json.loads((site / "issuer.json").read_text(encoding="utf-8"))
+    assert issuer["id"] == f"{runtime.settings.site.base_url}/ob2/issuer.json"
+    assert ("revocationList" in issuer) is signed
+    expected = dict.fromkeys(OB2_CHECK_NAMES, True)
+    if not signed:
+        assert unbake_png(forms[0].read_bytes()) == json.dumps(
+            json.loads((site / "assertions" / f"{cid}.json").read_text(encoding="utf-8")),
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+    else:
+        assert unbake_svg(forms[1].read_text(encoding="utf-8")) == forms[2].read_text("utf-8")
+    for form in forms:
+        code, checks, report = _verify(form)
+        assert (code, checks) == (0, expected), (form.name, report)
+    result = runner.invoke(app, ["revoke", cid, "--reason", "plagiarised exam", "--no-publish"])
+    assert result.exit_code == 0, result.output
+    publish_site(runtime, generated_at=AS_OF)
+    hosted = json.loads((site / "assertions" / f"{cid}.json").read_text(encoding="utf-8"))
+    assert hosted["revoked"] is True and hosted["revocationReason"] == "plagiarised exam"
+    if signed:
+        listing = json.loads((site / "revocations.json").read_text(encoding="utf-8"))
+        assert listing["revokedAssertions"] == [
+            {"id": hosted["id"], "revocationReason": "plagiarised exam"}
+        ]
+    for form in forms:
+        code, checks, report = _verify(form)
+        assert (code, checks) == (1, {**expected, "status": False}), (form.name, report)
+        assert any("plagiarised exam" in e for e in report["errors"])
+    other = _ids(runtime)[1]
+    assert _verify(site / "assertions" / f"{other}.png")[0] == 0
+
+
+def test_ob2_off_publishes_nothing(tmp_path, monkeypatch):
+    runtime = _runtime(tmp_path, monkeypatch, "off")
+    assert not (runtime.settings.site.output_dir / "ob2").exists()
+    runtime.engine.dispose()
