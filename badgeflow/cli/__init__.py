@@ -19,6 +19,7 @@ from badgeflow.cli import status as status_commands
 from badgeflow.cli._common import load_settings
 from badgeflow.cli.batches import batches, quarantine
 from badgeflow.cli.keys import init_keys, keys_app
+from badgeflow.cli.reissue import reissue
 from badgeflow.cli.verify import verify
 from badgeflow.models import JSONDict
 from badgeflow.runtime_env import apply_offline_defaults
@@ -36,6 +37,7 @@ app.add_typer(site_app, name="site")
 app.command()(batches)
 app.command()(quarantine)
 app.command()(verify)
+app.command()(reissue)
 app.add_typer(keys_app, name="keys")
 
 _settings = load_settings
