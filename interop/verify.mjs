@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Verifies OB 3.0 / VC 2.0 credentials (DataIntegrityProof, eddsa-rdfc-2022)
-// with Digital Bazaar's verifier, offline, against the official contexts.
+// with Digital Bazaar's verifier, offline, against the official contexts of
+// the npm context packages (see loader.mjs); --contexts adds more from a folder.
 //
 // Usage:
-//   node verify.mjs --contexts DIR [--provenance FILE]
+//   node verify.mjs [--contexts DIR [--provenance FILE]]
 //                   [--did-document did.json ...] [--status-list FILE ...]
 //                   [--now ISO] [--proof-only]
 //                   CRED.json|DIR [...]
@@ -27,11 +28,10 @@ import * as vc from '@digitalbazaar/vc';
 import {checkStatus} from '@digitalbazaar/vc-bitstring-status-list';
 import jsigs from 'jsonld-signatures';
 import {
-  findProvenance, indexControllerDocuments, loadContexts, makeDocumentLoader,
-  readJson
+  indexControllerDocuments, makeDocumentLoader, readJson, resolveContexts
 } from './loader.mjs';
 
-const USAGE = 'usage: node verify.mjs --contexts DIR [--provenance FILE] ' +
+const USAGE = 'usage: node verify.mjs [--contexts DIR [--provenance FILE]] ' +
   '[--did-document FILE ...] [--status-list FILE ...] [--now ISO] ' +
   '[--proof-only] CRED.json|DIR ...';
 
@@ -114,11 +114,15 @@ async function main() {
         'proof-only': {type: 'boolean', default: false}
       }
     });
-    if(!values.contexts || positionals.length === 0) {
-      throw new Error('--contexts and at least one credential are required');
+    if(positionals.length === 0) {
+      throw new Error('at least one credential is required');
     }
-    const provenance = values.provenance ?? findProvenance(values.contexts);
-    const contexts = await loadContexts(values.contexts, provenance);
+    const contexts = await resolveContexts({
+      contextsDir: values.contexts,
+      provenancePath: values.provenance,
+      onConflict: url => console.error(
+        `verify.mjs: ${url} in --contexts differs from npm's; using npm's`)
+    });
     const controllerDocs = await Promise.all(
       values['did-document'].map(readJson));
     const documents = indexControllerDocuments(controllerDocs);

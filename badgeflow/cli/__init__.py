@@ -20,6 +20,7 @@ from badgeflow.cli._common import load_settings
 from badgeflow.cli.batches import batches, quarantine
 from badgeflow.cli.endorse import endorse
 from badgeflow.cli.keys import init_keys, keys_app
+from badgeflow.cli.reissue import reissue
 from badgeflow.cli.verify import verify
 from badgeflow.models import JSONDict
 from badgeflow.runtime_env import apply_offline_defaults
@@ -38,6 +39,7 @@ app.command()(batches)
 app.command()(quarantine)
 app.command()(verify)
 app.command()(endorse)
+app.command()(reissue)
 app.add_typer(keys_app, name="keys")
 
 _settings = load_settings

@@ -1,4 +1,7 @@
-"""`badgeflow verify`: check a credential JSON, baked PNG or baked SVG offline, and report."""
+"""`badgeflow verify`: check a credential JSON, baked PNG or baked SVG, and report.
+
+Offline by default; ``--online`` resolves the did:web issuer and fetches status lists.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +17,10 @@ import typer
 from badgeflow.cli import status as status_commands
 from badgeflow.cli._common import load_settings
 from badgeflow.credentials import unbake_png, unbake_svg, verify_credential
+from badgeflow.credentials.did_web import HttpFetcher
 from badgeflow.credentials.jws import decode_compact
 from badgeflow.credentials.ob2 import is_ob2, site_resolver, verify_ob2
+from badgeflow.credentials.online import verify_credential_online
 from badgeflow.credentials.verify import CHECK_NAMES, Check, VerificationResult
 from badgeflow.errors import CredentialError
 from badgeflow.models import JSONDict
@@ -122,12 +127,21 @@ def verify(
             "assertion) to use for its id; default: the local site's."
         ),
     ] = None,
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online",
+            help="Fetch the did:web DID document and the status lists over HTTPS (instead of "
+            "the local site's); --did-document / --status-list files are still used first.",
+        ),
+    ] = False,
 ) -> None:
-    """Verify a credential's signature, issuer key, validity dates and status (offline).
+    """Verify a credential's signature, issuer key, validity dates and status.
 
     OB 2.0 assertions (hosted JSON or URL, signed JWS, baked PNG/SVG) are checked against the
     local site folder and any --document.
 
+    Offline by default; --online resolves the issuer over HTTPS.
     Exit status: 0 verified, 1 not verified (or a VC-JWT, not supported yet), 2 unreadable.
     """
     settings = load_settings()
@@ -150,15 +164,26 @@ def verify(
         typer.secho(f"cannot read {path}: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
     documents: dict[str, JSONDict] = {}
-    candidates = did_document or [settings.site.output_dir / ".well-known" / "did.json"]
-    for candidate in candidates:
+    local_did = [] if online else [settings.site.output_dir / ".well-known" / "did.json"]
+    for candidate in did_document or local_did:
         if candidate.is_file():
             doc = json.loads(candidate.read_text(encoding="utf-8"))
             documents[str(doc.get("id"))] = doc
-    lists = status_commands.local_status_lists(credential, settings)
+    lists = {} if online else status_commands.local_status_lists(credential, settings)
     for listing in status_list or []:
         doc = json.loads(listing.read_text(encoding="utf-8"))
         lists[str(doc.get("id"))] = doc
-    result = verify_credential(credential, did_documents=documents, now=when, status_lists=lists)
+    if online:
+        result = verify_credential_online(
+            credential,
+            now=when,
+            fetcher=HttpFetcher(),
+            did_documents=documents,
+            status_lists=lists,
+        )
+    else:
+        result = verify_credential(
+            credential, did_documents=documents, now=when, status_lists=lists
+        )
     _report(result, str(credential.get("name", "credential")), kind, as_json)
     raise typer.Exit(0 if result.verified else 1)

@@ -1,4 +1,4 @@
-"""Render the learner emails ("you earned a badge", "your badge was revoked").
+"""Render the learner emails ("you earned a badge", "... was re-issued", "... was revoked").
 
 Rendering is pure, no I/O: sending is a `Mailer`'s job.
 """
@@ -23,6 +23,7 @@ __all__ = [
     "award_links",
     "linkedin_add_to_profile_url",
     "render_award_email",
+    "render_reissued_email",
     "render_revoked_email",
 ]
 
@@ -190,9 +191,63 @@ def render_award_email(
     return message
 
 
-def _message_id(credential_page: str, domain: str) -> str:
+def _message_id(credential_page: str, domain: str, kind: str = "award") -> str:
     # The page URL is a function of the credential id, so this is stable across resends.
-    return f"<award.{uuid.uuid5(uuid.NAMESPACE_URL, credential_page)}@{domain}>"
+    return f"<{kind}.{uuid.uuid5(uuid.NAMESPACE_URL, credential_page)}@{domain}>"
+
+
+def render_reissued_email(
+    *,
+    to_address: str,
+    learner_name: str | None,
+    achievement: AchievementInfo,
+    issuer: IssuerInfo,
+    links: AwardLinks,
+    awarded: date,
+    from_address: str,
+    baked_png: bytes | None,
+    message_id_domain: str,
+) -> EmailMessage:
+    """Render the email telling a learner their badge was re-issued as a new credential.
+
+    Args:
+        to_address: the learner's email address.
+        learner_name: display name, or None to greet generically.
+        achievement: the badge's achievement.
+        issuer: the issuer.
+        links: links of the **new** credential (see `award_links`).
+        awarded: the original award date (kept by the new credential).
+        from_address: the ``From:`` header.
+        baked_png: the new baked badge image, or None to attach nothing.
+        message_id_domain: right-hand side of the Message-ID.
+
+    Returns:
+        The message (plain text and HTML); its Message-ID is stable per new credential.
+    """
+    attachment_name = (
+        f"{layout.check_slug(achievement.slug)}.png" if baked_png is not None else None
+    )
+    context = {
+        "learner_name": learner_name,
+        "achievement": achievement,
+        "issuer": issuer,
+        "links": links,
+        "awarded": f"{awarded.day} {awarded:%B %Y}",
+        "attachment_name": attachment_name,
+    }
+    message = EmailMessage()
+    message["Subject"] = f"Your {achievement.name} badge was re-issued"
+    message["From"] = from_address
+    message["To"] = Address(display_name=learner_name or "", addr_spec=to_address)
+    message["Message-ID"] = _message_id(links.credential_page, message_id_domain, "reissue")
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(_env.get_template("email/reissued.txt").render(context))
+    message.add_alternative(
+        _env.get_template("email/reissued.html").render(context), subtype="html"
+    )
+    if baked_png is not None and attachment_name is not None:
+        message.add_attachment(baked_png, maintype="image", subtype="png", filename=attachment_name)
+    return message
 
 
 def render_revoked_email(

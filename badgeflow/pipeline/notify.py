@@ -1,7 +1,7 @@
 """Stage 4: queue one award email per new credential and send the queue in chunks.
 
-The queue also holds ``revoked`` emails (queued by ``badgeflow revoke --notify``); each
-email is rendered by its kind.
+The queue also holds ``revoked`` emails (queued by ``badgeflow revoke --notify``) and
+``reissue`` emails (queued by ``badgeflow reissue``); each email is rendered by its kind.
 """
 
 from __future__ import annotations
@@ -15,11 +15,17 @@ from urllib.parse import urlsplit
 
 from badgeflow import store
 from badgeflow.errors import DeliveryError
-from badgeflow.notify.render import award_links, render_award_email, render_revoked_email
+from badgeflow.notify.render import (
+    award_links,
+    render_award_email,
+    render_reissued_email,
+    render_revoked_email,
+)
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.site import layout
 from badgeflow.store import OutboxItem
 from badgeflow.store.outbox import REVOKED_KIND
+from badgeflow.store.reissue import REISSUE_KIND
 
 __all__ = ["SendResult", "enqueue_emails", "pending_email_ids", "send_emails"]
 
@@ -67,7 +73,7 @@ def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> Se
         if item.kind == REVOKED_KIND:
             message = _render_revoked(runtime, item)
         else:
-            message = _render_award(runtime, item)
+            message = _render_award(runtime, item, reissued=item.kind == REISSUE_KIND)
         try:
             message_id = runtime.mailer.send(message)
         except DeliveryError as exc:
@@ -85,7 +91,7 @@ def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> Se
     return SendResult(sent=sent, failed=failed)
 
 
-def _render_award(runtime: Runtime, item: OutboxItem) -> EmailMessage:
+def _render_award(runtime: Runtime, item: OutboxItem, *, reissued: bool) -> EmailMessage:
     base = runtime.settings.site.base_url
     achievement = runtime.catalog.achievement_info(item.achievement_id, site_base_url=base)
     links = award_links(
@@ -96,6 +102,20 @@ def _render_award(runtime: Runtime, item: OutboxItem) -> EmailMessage:
         issued=item.awarded_at.date(),
         expires=item.valid_until.date() if item.valid_until else None,
     )
+    baked_png = Path(item.baked_path).read_bytes() if item.baked_path else None
+    domain = urlsplit(base).hostname or "localhost"
+    if reissued:
+        return render_reissued_email(
+            to_address=item.to_address,
+            learner_name=item.learner_name,
+            achievement=achievement,
+            issuer=runtime.issuer,
+            links=links,
+            awarded=item.awarded_at.date(),
+            from_address=runtime.settings.mail.from_address,
+            baked_png=baked_png,
+            message_id_domain=domain,
+        )
     return render_award_email(
         to_address=item.to_address,
         learner_name=item.learner_name,
@@ -103,8 +123,8 @@ def _render_award(runtime: Runtime, item: OutboxItem) -> EmailMessage:
         issuer=runtime.issuer,
         links=links,
         from_address=runtime.settings.mail.from_address,
-        baked_png=Path(item.baked_path).read_bytes() if item.baked_path else None,
-        message_id_domain=urlsplit(base).hostname or "localhost",
+        baked_png=baked_png,
+        message_id_domain=domain,
     )
 
 

@@ -45,6 +45,7 @@ class NewCredential:
         batch_id: the batch that issued it.
         baked_path: the baked PNG, when already written.
         format: the credential format.
+        supersedes: the bare id of the credential this one re-issues, if any.
     """
 
     id: str
@@ -56,6 +57,7 @@ class NewCredential:
     batch_id: str
     baked_path: str | None = None
     format: str = "ob3-di"
+    supersedes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ def save_credentials(session: Session, rows: Sequence[NewCredential]) -> int:
                 issued_at=row.issued_at,
                 baked_path=row.baked_path,
                 batch_id=row.batch_id,
+                supersedes=row.supersedes,
             )
         )
         taken_awards.add(row.award_id)

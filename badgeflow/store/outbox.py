@@ -51,6 +51,9 @@ class OutboxItem:
 def enqueue_award_emails(session: Session, *, batch_limit: int | None = None) -> int:
     """Queue an ``award`` email for each credential (of an active award) that has none.
 
+    A re-issued credential (``supersedes`` set) gets a ``reissue`` email instead, queued by
+    `badgeflow.pipeline.reissue`, never an award email.
+
     Args:
         session: the caller's session; the caller commits.
         batch_limit: queue at most this many, oldest credentials first; None for all.
@@ -66,7 +69,7 @@ def enqueue_award_emails(session: Session, *, batch_limit: int | None = None) ->
             EmailOutbox,
             (EmailOutbox.credential_id == Credential.id) & (EmailOutbox.kind == AWARD_KIND),
         )
-        .where(EmailOutbox.id.is_(None), Award.status == "active")
+        .where(EmailOutbox.id.is_(None), Award.status == "active", Credential.supersedes.is_(None))
         .order_by(Credential.issued_at, Credential.id)
     )
     if batch_limit is not None:

@@ -195,6 +195,8 @@ class Credential(Base):
     issued_at: Mapped[datetime] = mapped_column(index=True)
     baked_path: Mapped[str | None] = mapped_column(String(1000))
     batch_id: Mapped[str] = mapped_column(String(36), index=True)
+    # The credential this one re-issued (`badgeflow reissue`); unique: one successor each.
+    supersedes: Mapped[str | None] = mapped_column(String(36), index=True, unique=True)
     created_at: Mapped[datetime] = _created_at()
 
 

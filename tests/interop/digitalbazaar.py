@@ -1,8 +1,10 @@
 """Bridge to the Digital Bazaar verifier harness in ``interop/`` (Node.js).
 
 The harness verifies credentials with ``@digitalbazaar/vc`` and the
-``eddsa-rdfc-2022`` cryptosuite against the *official* JSON-LD contexts of the
-shared reference pack, never against badgeflow's own copies. Other tests call
+``eddsa-rdfc-2022`` cryptosuite against the *official* JSON-LD contexts shipped in
+npm packages (OB 3.0.x, VC, DID, Multikey, Data Integrity, Bitstring Status List),
+never against badgeflow's own copies; ``extra_contexts`` adds contexts that no npm
+package ships (e.g. the W3C examples context) from the shared reference pack. Other tests call
 :func:`verify_with_digitalbazaar`; :func:`sign_with_digitalbazaar` lets a test
 produce credentials signed by Digital Bazaar's own issuer.
 """
@@ -84,6 +86,28 @@ def ensure_node_modules() -> float:
     return time.perf_counter() - started
 
 
+def _context_args(extra_contexts: bool) -> list[str]:
+    if not extra_contexts:
+        return []
+    return ["--contexts", str(CONTEXTS_DIR), "--provenance", str(PROVENANCE)]
+
+
+def npm_contexts(*urls: str) -> dict[str, Any]:
+    """Return the contexts the harness serves from npm (all, or only ``urls``), by URL."""
+    ensure_node_modules()
+    proc = subprocess.run(
+        ["node", str(INTEROP_DIR / "contexts.mjs"), *urls],
+        capture_output=True,
+        text=True,
+        timeout=_TIMEOUT_S,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise NodeHarnessError(f"contexts.mjs exited {proc.returncode}: {proc.stderr.strip()}")
+    contexts: dict[str, Any] = json.loads(proc.stdout)
+    return contexts
+
+
 def run_verifier(
     credential_paths: list[Path],
     did_documents: list[Path],
@@ -91,11 +115,11 @@ def run_verifier(
     now: str | None = None,
     proof_only: bool = False,
     status_lists: list[Path] | None = None,
+    extra_contexts: bool = False,
 ) -> tuple[int, list[dict[str, Any]], str]:
     """Run ``interop/verify.mjs`` and return (exit code, parsed lines, stderr)."""
     ensure_node_modules()
-    args = ["node", str(INTEROP_DIR / "verify.mjs"), "--contexts", str(CONTEXTS_DIR)]
-    args += ["--provenance", str(PROVENANCE)]
+    args = ["node", str(INTEROP_DIR / "verify.mjs"), *_context_args(extra_contexts)]
     for doc in did_documents:
         args += ["--did-document", str(doc)]
     for listing in status_lists or []:
@@ -117,6 +141,7 @@ def verify_with_digitalbazaar(
     now: str | None = None,
     proof_only: bool = False,
     status_lists: list[Path] | None = None,
+    extra_contexts: bool = False,
 ) -> list[dict[str, Any]]:
     """Verify credentials with Digital Bazaar's ``vc.verifyCredential``, offline.
 
@@ -130,6 +155,8 @@ def verify_with_digitalbazaar(
             credential with ``credentialStatus`` is checked against them (a set bit, or a
             missing list, fails it). Digital Bazaar verifies each list's proof against the
             wall clock (it passes no ``now`` on), so sign lists with a past ``validFrom``.
+        extra_contexts: also serve the shared reference pack's contexts for URLs no npm
+            package provides (the W3C test vectors need ``credentials/examples/v2``).
 
     Returns:
         One dict per credential: ``{"file", "verified", "error", "status", "ms"}``;
@@ -139,7 +166,12 @@ def verify_with_digitalbazaar(
         NodeHarnessError: The harness could not run (usage/setup error, exit 2).
     """
     code, lines, stderr = run_verifier(
-        credential_paths, did_documents, now=now, proof_only=proof_only, status_lists=status_lists
+        credential_paths,
+        did_documents,
+        now=now,
+        proof_only=proof_only,
+        status_lists=status_lists,
+        extra_contexts=extra_contexts,
     )
     if code not in (0, 1) or not lines:
         raise NodeHarnessError(f"verify.mjs exited {code}: {stderr.strip()}")
@@ -168,8 +200,7 @@ def sign_with_digitalbazaar(
     with tempfile.TemporaryDirectory() as tmp:
         unsigned = Path(tmp) / "unsigned.json"
         unsigned.write_text(json.dumps(credential), encoding="utf-8")
-        args = ["node", str(INTEROP_DIR / "sign.mjs"), "--contexts", str(CONTEXTS_DIR)]
-        args += ["--provenance", str(PROVENANCE), "--seed", seed.hex()]
+        args = ["node", str(INTEROP_DIR / "sign.mjs"), "--seed", seed.hex()]
         args += ["--verification-method", verification_method]
         if created is not None:
             args += ["--created", created]

@@ -45,14 +45,14 @@ def _keypair() -> tuple[bytes, str]:
 
 
 def test_w3c_vector_proof_verifies():
-    [outcome] = verify_with_digitalbazaar([W3C_VECTOR], [], proof_only=True)
+    [outcome] = verify_with_digitalbazaar([W3C_VECTOR], [], proof_only=True, extra_contexts=True)
     assert outcome == {**outcome, "verified": True, "error": None}
 
 
 def test_w3c_vector_full_check_rejects_issuer_that_is_not_the_key_controller():
     # The vector's issuer is https://vc.example/issuers/5678 but its key is a did:key, so
     # vc.verifyCredential's CredentialIssuancePurpose refuses it: the proof itself is fine.
-    [outcome] = verify_with_digitalbazaar([W3C_VECTOR], [])
+    [outcome] = verify_with_digitalbazaar([W3C_VECTOR], [], extra_contexts=True)
     assert outcome["verified"] is False
     assert "issuer must match the verification method controller" in outcome["error"]
 
@@ -60,7 +60,9 @@ def test_w3c_vector_full_check_rejects_issuer_that_is_not_the_key_controller():
 def test_tampered_w3c_vector_fails_with_exit_1(tmp_path):
     tampered = json.loads(W3C_VECTOR.read_text(encoding="utf-8"))
     tampered["credentialSubject"]["alumniOf"] = "The School of Forgery"
-    code, [outcome], _ = run_verifier([_write(tmp_path / "t.json", tampered)], [], proof_only=True)
+    code, [outcome], _ = run_verifier(
+        [_write(tmp_path / "t.json", tampered)], [], proof_only=True, extra_contexts=True
+    )
     assert code == 1
     assert outcome["verified"] is False
     assert "Invalid signature" in outcome["error"]
