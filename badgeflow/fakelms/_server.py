@@ -15,6 +15,7 @@ secrets, and applies the fault switches before the vendor code runs:
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import secrets
@@ -188,6 +189,33 @@ class FakeLMSServer:
         """Whether `token` was issued by `issue_token` since the last `expire_tokens`."""
         with self._lock:
             return token is not None and self._live_tokens.get(token) == self.token_epoch
+
+    def client_credentials(
+        self, request: FakeRequest, client_id: str, client_secret: str, *, expires_in: int = 3600
+    ) -> FakeResponse:
+        """Answer an OAuth2 client-credentials token request (RFC 6749 section 4.4).
+
+        The client may authenticate with HTTP Basic, form fields ``client_id`` /
+        ``client_secret``, or a JSON body with ``clientId`` / ``clientSecret`` (Cornerstone).
+
+        Returns:
+            ``{"access_token", "token_type", "expires_in"}``, or 401 ``invalid_client``.
+        """
+        form = dict(request.form)
+        given = (form.get("client_id"), form.get("client_secret"))
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "basic":
+            user, _, password = base64.b64decode(value).decode("utf-8").partition(":")
+            given = (user, password)
+        elif "json" in request.headers.get("content-type", ""):
+            body = json.loads(request.body or b"{}")
+            given = (body.get("clientId"), body.get("clientSecret"))
+        if given != (client_id, client_secret):
+            return FakeResponse.json({"error": "invalid_client"}, 401)
+        token = self.issue_token()
+        return FakeResponse.json(
+            {"access_token": token, "token_type": "Bearer", "expires_in": expires_in}
+        )
 
     # --- lifecycle -----------------------------------------------------------------------
 

@@ -195,9 +195,7 @@ def test_unknown_course_id_fails_fast_naming_it(server):
 
 
 def test_since_skips_completions_before_it_and_their_grade_calls(server):
-    frame = source(server).fetch_completions(
-        datetime(2026, 1, 15, tzinfo=UTC), fetched_at=FETCHED
-    )
+    frame = source(server).fetch_completions(datetime(2026, 1, 15, tzinfo=UTC), fetched_at=FETCHED)
 
     # Ada's two completions (Jan 1 and 2) are older; Alan has not completed: still read.
     assert sorted(frame[SOURCE_RECORD_ID]) == ["12:2", "13:2", "15:2"]
