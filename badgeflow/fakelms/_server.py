@@ -148,25 +148,28 @@ class FakeLMSServer:
 
     # --- fault switches ------------------------------------------------------------------
 
-    def throttle_next(self, n: int) -> None:
-        """Answer the next `n` requests with the vendor's throttling response."""
-        with self._lock:
-            self._faults.extend([("throttle", 0)] * n)
+    def throttle_next(self, n: int, *, after: int = 0) -> None:
+        """Answer `n` requests, after `after` normal ones, with the vendor's throttling."""
+        self._queue("throttle", 0, n, after)
 
-    def fail_next(self, n: int, *, status: int = 503) -> None:
-        """Answer the next `n` requests with HTTP `status` instead of serving them."""
-        with self._lock:
-            self._faults.extend([("status", status)] * n)
+    def fail_next(self, n: int, *, status: int = 503, after: int = 0) -> None:
+        """Answer `n` requests, after `after` normal ones, with HTTP `status`."""
+        self._queue("status", status, n, after)
 
     def delay_next(self, n: int, seconds: float) -> None:
         """Hold the next `n` requests for `seconds` before answering (to provoke timeouts)."""
         with self._lock:
             self._delays.extend([seconds] * n)
 
-    def truncate_next(self, n: int) -> None:
-        """Cut the next `n` answers off half-way and drop the connection."""
+    def truncate_next(self, n: int, *, after: int = 0) -> None:
+        """Cut `n` answers, after `after` normal ones, off half-way and drop the connection."""
+        self._queue("truncate", 0, n, after)
+
+    def _queue(self, kind: str, status: int, n: int, after: int) -> None:
+        # Switches queue up behind each other: fail_next(2); throttle_next(1) fails two
+        # requests, then throttles the third.
         with self._lock:
-            self._faults.extend([("truncate", 0)] * n)
+            self._faults.extend([("pass", 0)] * after + [(kind, status)] * n)
 
     def expire_tokens(self) -> None:
         """Make every token issued so far (and a static token, see `tokens_expired`) stale."""
@@ -331,7 +334,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault is not None and fault[0] == "throttle":
             self._send(fake.throttle_response(request))
         else:
-            self._send(fake.handle(request), truncate=fault is not None)
+            self._send(fake.handle(request), truncate=fault is not None and fault[0] == "truncate")
 
     def _send(self, response: FakeResponse, *, truncate: bool = False) -> None:
         self.send_response(response.status)

@@ -60,6 +60,14 @@ def test_fail_throttle_then_recover(server):
     assert statuses == [502, 502, 429, 200]
 
 
+def test_faults_can_wait_for_normal_requests(server):
+    server.fail_next(1, status=500, after=2)
+
+    statuses = [httpx.get(server.base_url + "/x").status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 500, 200]
+
+
 def test_throttle_default_sends_retry_after(server):
     server.throttle_next(1)
 
