@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from badgeflow.credentials import unbake_png, verify_credential
-from badgeflow.demo import demo_dataset_path
+from badgeflow.demo import demo_canvas_path, demo_dataset_path
+from badgeflow.fakelms.canvas import CanvasDataset, FakeCanvas
 from badgeflow.fakelms.moodle import FakeMoodle, MoodleDataset
 from tests.demo_env import initialise, settings_from, write_config
 
@@ -26,8 +27,12 @@ def demo_run(prefect_harness, tmp_path_factory):
     from tasks._settings import get_settings
 
     root = tmp_path_factory.mktemp("demo")
-    with FakeMoodle(MoodleDataset.load(demo_dataset_path()), token="demo-token") as moodle:
-        config = write_config(root, moodle.base_url)
+    canvas_data = CanvasDataset.load(demo_canvas_path())
+    with (
+        FakeMoodle(MoodleDataset.load(demo_dataset_path()), token="demo-token") as moodle,
+        FakeCanvas(canvas_data, token="demo-canvas-token") as canvas,
+    ):
+        config = write_config(root, moodle.base_url, canvas.base_url)
         settings = settings_from(config)
         initialise(settings)
         os.environ["BADGEFLOW_CONFIG"] = str(config)
@@ -70,8 +75,9 @@ def test_every_pathway_tier_is_awarded(demo_run):
 def test_second_run_issues_and_emails_nothing_new(demo_run):
     first, second, settings, emails_after_first = demo_run
     # The first batch succeeded, so its watermark holds: Moodle is read incrementally (the
-    # overlap window and learners still in progress), the CSV export whole.
-    assert 0 < second["rows_by_source"]["moodle-demo"] < first["rows_by_source"]["moodle-demo"]
+    # overlap window and learners still in progress), Canvas too, the CSV export whole.
+    for name in ("moodle-demo", "canvas-demo"):
+        assert 0 < second["rows_by_source"][name] < first["rows_by_source"][name]
     assert (
         second["rows_by_source"]["partner-lms-export"]
         == (first["rows_by_source"]["partner-lms-export"])
