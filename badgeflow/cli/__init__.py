@@ -87,7 +87,7 @@ def run(
 
 @app.command()
 def demo() -> None:
-    """Run the whole pipeline on the bundled demo data and fake Moodle server."""
+    """Run the whole pipeline on the bundled demo data and the fake Moodle and Canvas servers."""
     from badgeflow.demo import demo_canvas_path, demo_csv_path, demo_dataset_path
     from badgeflow.fakelms.canvas import CanvasDataset, FakeCanvas
     from badgeflow.fakelms.moodle import FakeMoodle, MoodleDataset
