@@ -6,6 +6,7 @@ BadgeflowError
 ├── CatalogError                 # bad/missing achievement, cyclic pathway
 ├── SourceError                  # LMS / export I/O
 │   ├── SourceAuthError          # 401/403, bad token: permanent
+│   ├── SourceConfigError        # the source does not know a configured course: permanent
 │   └── SourceUnavailable        # timeouts, 429, 5xx: Transient
 ├── ContractError                # suite missing or unloadable (violations are a ContractReport)
 ├── StoreError                   # database unreachable or schema out of date
@@ -33,6 +34,7 @@ __all__ = [
     "DeliveryError",
     "DeliveryUnavailable",
     "SourceAuthError",
+    "SourceConfigError",
     "SourceError",
     "SourceUnavailable",
     "StoreError",
@@ -64,6 +66,10 @@ class SourceError(BadgeflowError):
 
 class SourceAuthError(SourceError):
     """The source rejected our credentials; retrying will not help."""
+
+
+class SourceConfigError(SourceError):
+    """The source answered, but does not know something the settings name (a course id)."""
 
 
 class SourceUnavailable(SourceError, Transient):

@@ -9,6 +9,7 @@ run everything locally under ``./var/``.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import quote, urlsplit
@@ -24,6 +25,7 @@ from pydantic_settings import (
 from badgeflow.errors import ConfigurationError
 
 __all__ = [
+    "CanvasSourceSettings",
     "CsvSourceSettings",
     "DatabaseSettings",
     "IssuanceSettings",
@@ -132,6 +134,13 @@ class _SourceBase(BaseModel):
         description="Unique name of this source; part of every record key.",
         pattern=r"^[a-z0-9][a-z0-9_-]*$",
     )
+    overlap: timedelta = Field(
+        timedelta(days=1),
+        ge=timedelta(0),
+        description="Incremental pulls start this long before the source's watermark, so a "
+        "record the LMS writes late (cron, clock skew) is still read; ISO 8601 (P1D, PT6H) "
+        "or seconds.",
+    )
 
 
 class CsvSourceSettings(_SourceBase):
@@ -141,7 +150,25 @@ class CsvSourceSettings(_SourceBase):
     path: Path = Field(description="Path of the CSV file.")
 
 
-class MoodleSourceSettings(_SourceBase):
+class _HttpSourceBase(_SourceBase):
+    timeout_seconds: float = Field(30.0, gt=0, le=600, description="HTTP timeout per request.")
+    retry_attempts: int = Field(
+        4,
+        ge=1,
+        le=10,
+        description="Requests per API call before a transient failure (throttling, 5xx, "
+        "timeout) is given up to the task's slower retries; 1 = no retry.",
+    )
+    retry_max_wait_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        description="Most seconds one API call may spend waiting between its retries "
+        "(exponential backoff with full jitter, or the server's Retry-After).",
+    )
+
+
+class MoodleSourceSettings(_HttpSourceBase):
     """A Moodle site read through its web services (REST, JSON)."""
 
     kind: Literal["moodle"] = "moodle"
@@ -155,10 +182,29 @@ class MoodleSourceSettings(_SourceBase):
         description="idnumber or name of the grade item that holds the final assessment; "
         "unset uses the course total.",
     )
-    timeout_seconds: float = Field(30.0, gt=0, le=600, description="HTTP timeout per request.")
 
 
-SourceSettings = Annotated[CsvSourceSettings | MoodleSourceSettings, Field(discriminator="kind")]
+class CanvasSourceSettings(_HttpSourceBase):
+    """A Canvas LMS read through its REST API with an access token."""
+
+    kind: Literal["canvas"] = "canvas"
+    base_url: str = Field(description="Canvas root, e.g. https://school.instructure.com.")
+    token: SecretStr = Field(description="Access token (sent as Authorization: Bearer).")
+    course_ids: list[str] = Field(
+        default_factory=list,
+        description="Course ids, or sis_course_id:<id>; empty reads the token user's courses.",
+    )
+    final_assessment: str | None = Field(
+        None,
+        description="id or name of the assignment holding the final assessment; unset uses "
+        "the enrollment's final score.",
+    )
+    per_page: int = Field(100, ge=1, le=100, description="Items per page (Canvas caps at 100).")
+
+
+SourceSettings = Annotated[
+    CsvSourceSettings | MoodleSourceSettings | CanvasSourceSettings, Field(discriminator="kind")
+]
 
 
 StatusPurposeName = Literal["revocation", "suspension"]

@@ -13,7 +13,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
-from badgeflow.pipeline import BatchSummary
+from badgeflow.pipeline import BatchSummary, IngestResult
 from tasks import awards, batches, credentials, lms, notify, site
 from tasks._settings import get_settings
 
@@ -32,7 +32,8 @@ def nightly_issuance(
     Args:
         as_of: the batch clock (default: now, UTC). Completions later than this are refused.
         sources: names of the sources to read (default: all configured).
-        full_resync: ignore the sources' watermarks and read everything again.
+        full_resync: ignore the sources' watermarks and read everything again (the
+            watermarks still move forward when the batch succeeds).
         batch_id: resume a batch by id (default: the flow run id, so a retried run resumes).
     """
     logger = get_run_logger()
@@ -43,10 +44,12 @@ def nightly_issuance(
     names = sources or [s.name for s in settings.sources]
     chunk = settings.issuance.chunk_size
     batches.start_batch(batch_id, as_of, flow_run.get_id())
+    ingested: list[IngestResult] = []
     try:
         started = datetime.now(UTC)
         for name in names:
             result = lms.ingest(name, batch_id, as_of, full_resync)
+            ingested.append(result)
             summary.rows_read += result.rows_read
             summary.rows_by_source[name] = result.rows_read
             summary.rows_quarantined += result.quarantined
@@ -93,6 +96,8 @@ def nightly_issuance(
             summary.emails_failed += sent.failed
             logger.info("sent %d/%d emails", done, len(queued))
         _stage(batch_id, "notify", started, sent=summary.emails_sent, failed=summary.emails_failed)
+        # Only now: a batch that failed anywhere above re-reads its sources' rows next time.
+        lms.commit_source_watermarks(ingested)
 
     except BaseException:
         batches.finish_batch(batch_id, "failed", summary.as_dict())

@@ -7,7 +7,7 @@ from datetime import datetime
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from badgeflow.pipeline import IngestResult, ingest_source
+from badgeflow.pipeline import IngestResult, commit_watermarks, ingest_source
 from tasks._retry import retry_if_transient
 from tasks._settings import get_runtime
 
@@ -26,3 +26,10 @@ def ingest(source_name: str, batch_id: str, as_of: datetime, full_resync: bool) 
     return ingest_source(
         get_runtime(), source_name, batch_id=batch_id, as_of=as_of, full_resync=full_resync
     )
+
+
+@task(name="commit-watermarks", cache_policy=NO_CACHE)
+def commit_source_watermarks(results: list[IngestResult]) -> dict[str, str]:
+    """Move the sources' watermarks forward; the flow calls it once the batch succeeded."""
+    stored = commit_watermarks(get_runtime(), results)
+    return {source: watermark.isoformat() for source, watermark in stored.items()}

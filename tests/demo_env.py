@@ -10,9 +10,24 @@ from badgeflow.settings import Settings
 REPO = Path(__file__).resolve().parents[1]
 
 
-def write_config(root: Path, moodle_url: str) -> Path:
-    """Write a badgeflow TOML config whose state lives under `root`; return its path."""
+def write_config(root: Path, moodle_url: str, canvas_url: str | None = None) -> Path:
+    """Write a badgeflow TOML config whose state lives under `root`; return its path.
+
+    With `canvas_url`, the demo's fake Canvas is a third source (``canvas-demo``).
+    """
     config = root / "badgeflow.toml"
+    canvas = (
+        f'''
+[[sources]]
+name = "canvas-demo"
+kind = "canvas"
+base_url = "{canvas_url}"
+token = "demo-canvas-token"
+final_assessment = "Final exam"
+'''
+        if canvas_url
+        else ""
+    )
     config.write_text(
         f"""
 var_dir = "{root / "var"}"
@@ -43,7 +58,7 @@ final_assessment = "final-exam"
 name = "partner-lms-export"
 kind = "csv"
 path = "{demo_csv_path()}"
-""",
+{canvas}""",
         encoding="utf-8",
     )
     return config

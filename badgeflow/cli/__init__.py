@@ -91,13 +91,18 @@ def run(
 
 @app.command()
 def demo() -> None:
-    """Run the whole pipeline on the bundled demo data and fake Moodle server."""
-    from badgeflow.demo import demo_csv_path, demo_dataset_path
+    """Run the whole pipeline on the bundled demo data and the fake Moodle and Canvas servers."""
+    from badgeflow.demo import demo_canvas_path, demo_csv_path, demo_dataset_path
+    from badgeflow.fakelms.canvas import CanvasDataset, FakeCanvas
     from badgeflow.fakelms.moodle import FakeMoodle, MoodleDataset
 
     var = Path("var")
     var.mkdir(exist_ok=True)
-    with FakeMoodle(MoodleDataset.load(demo_dataset_path()), token="demo-token") as moodle:
+    canvas_data = CanvasDataset.load(demo_canvas_path())
+    with (
+        FakeMoodle(MoodleDataset.load(demo_dataset_path()), token="demo-token") as moodle,
+        FakeCanvas(canvas_data, token="demo-canvas-token") as canvas,
+    ):
         config = var / "demo.toml"
         config.write_text(
             "# Written by `badgeflow demo`: the bundled demo sources.\n"
@@ -105,12 +110,16 @@ def demo() -> None:
             '[[sources]]\nname = "moodle-demo"\nkind = "moodle"\n'
             f'base_url = "{moodle.base_url}"\ntoken = "demo-token"\n'
             'final_assessment = "final-exam"\n\n'
+            '[[sources]]\nname = "canvas-demo"\nkind = "canvas"\n'
+            f'base_url = "{canvas.base_url}"\ntoken = "demo-canvas-token"\n'
+            'final_assessment = "Final exam"\n\n'
             '[[sources]]\nname = "partner-lms-export"\nkind = "csv"\n'
             f'path = "{demo_csv_path()}"\n',
             encoding="utf-8",
         )
         os.environ["BADGEFLOW_CONFIG"] = str(config)
         typer.echo(f"fake Moodle     {moodle.base_url} (loopback)")
+        typer.echo(f"fake Canvas     {canvas.base_url} (loopback)")
         settings = _settings()
         _init(settings)
         summary = _run_flow(settings, as_of=None, sources=[], full_resync=False, batch_id=None)

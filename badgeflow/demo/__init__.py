@@ -1,7 +1,8 @@
-"""Demo data shipped with the package: a Moodle dataset and a partner LMS export.
+"""Demo data shipped with the package: Moodle and Canvas datasets and a partner LMS export.
 
 ``moodle.json`` is what the demo's `badgeflow.fakelms.FakeMoodle` serves (read it with
-``final_assessment="final-exam"``); ``completions.csv`` is an export in the canonical CSV
+``final_assessment="final-exam"``); ``canvas.json`` what its `badgeflow.fakelms.canvas.FakeCanvas`
+serves (``final_assessment="Final exam"``); ``completions.csv`` is an export in the canonical CSV
 layout from a second LMS, with a few deliberately bad rows for the data contract to catch.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-__all__ = ["demo_csv_path", "demo_dataset_path"]
+__all__ = ["demo_canvas_path", "demo_csv_path", "demo_dataset_path"]
 
 
 def _path(name: str) -> Path:
@@ -38,3 +39,12 @@ def demo_csv_path() -> Path:
         Path of ``badgeflow/demo/completions.csv``.
     """
     return _path("completions.csv")
+
+
+def demo_canvas_path() -> Path:
+    """The Canvas dataset the demo's fake Canvas serves.
+
+    Returns:
+        Path of ``badgeflow/demo/canvas.json``.
+    """
+    return _path("canvas.json")

@@ -12,21 +12,18 @@ Run it by hand with the demo data::
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import signal
-import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Final
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from badgeflow.fakelms._moodle_functions import FUNCTIONS, WebServiceError
 from badgeflow.fakelms._php import decode_php_params
+from badgeflow.fakelms._server import FakeLMSServer, FakeRequest, FakeResponse
 from badgeflow.fakelms.moodle_dataset import MoodleDataset
 
 __all__ = ["FakeMoodle", "MoodleDataset", "RecordedCall", "main"]
@@ -54,27 +51,21 @@ class RecordedCall:
     query_keys: frozenset[str]
 
 
-@dataclass
-class _Faults:
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    statuses: list[int] = field(default_factory=list)
-    delays: list[float] = field(default_factory=list)
-
-    def next(self) -> tuple[int | None, float]:
-        with self.lock:
-            status = self.statuses.pop(0) if self.statuses else None
-            delay = self.delays.pop(0) if self.delays else 0.0
-        return status, delay
-
-
-class FakeMoodle:
+class FakeMoodle(FakeLMSServer):
     """A Moodle web service server on ``127.0.0.1``, run in a daemon thread.
+
+    The fault switches of `FakeLMSServer` apply (`fail_next`, `delay_next`, `throttle_next`,
+    `truncate_next`, `expire_tokens`); Moodle core never throttles, so `throttle_next`
+    sends what a reverse proxy in front of it would (429 with ``Retry-After``), and after
+    `expire_tokens` the token is answered ``invalidtoken``, as Moodle does for a revoked one.
 
     Examples:
         >>> with FakeMoodle(MoodleDataset(), token="t") as server:
         ...     server.base_url.startswith("http://127.0.0.1:")
         True
     """
+
+    vendor = "Moodle"
 
     def __init__(
         self, dataset: MoodleDataset, token: str, *, host: str = "127.0.0.1", port: int = 0
@@ -87,81 +78,21 @@ class FakeMoodle:
             host: the address to bind; keep the loopback default outside demos.
             port: the TCP port; 0 picks a free one.
         """
+        super().__init__(host=host, port=port)
         self.dataset = dataset
         self.token = token
         self.calls: list[RecordedCall] = []
-        self._faults = _Faults()
-        self._address = (host, port)
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def base_url(self) -> str:
-        """The site root, e.g. ``http://127.0.0.1:54321``; only valid once started."""
-        if self._httpd is None:
-            raise RuntimeError("FakeMoodle is not started")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def fail_next(self, n: int, *, status: int = 503) -> None:
-        """Answer the next `n` requests with an empty HTTP error instead of serving them.
-
-        Args:
-            n: how many requests fail.
-            status: the HTTP status to send.
-        """
-        with self._faults.lock:
-            self._faults.statuses.extend([status] * n)
-
-    def delay_next(self, n: int, seconds: float) -> None:
-        """Hold the next `n` requests for `seconds` before answering (to provoke timeouts).
-
-        Args:
-            n: how many requests are delayed.
-            seconds: the delay.
-        """
-        with self._faults.lock:
-            self._faults.delays.extend([seconds] * n)
 
     def wsfunction_calls(self, wsfunction: str) -> list[RecordedCall]:
         """The recorded calls of one web service function, in order."""
         return [c for c in self.calls if c.wsfunction == wsfunction]
 
-    def start(self) -> FakeMoodle:
-        """Bind the socket and serve in a daemon thread.
-
-        Returns:
-            This server.
-        """
-        self._httpd = _Server(self._address, _Handler, fake=self)
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-moodle",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> FakeMoodle:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def handle(self, request: FakeRequest) -> FakeResponse:
+        """Serve the REST endpoint and the token endpoint; 404 for anything else."""
+        if request.path not in (REST_PATH, TOKEN_PATH):
+            return FakeResponse.json({"error": "not found"}, 404)
+        form = parse_qsl(request.body.decode("utf-8"), keep_blank_values=True)
+        return FakeResponse.json(self._answer(request.path, request.query, form))
 
     def _answer(self, path: str, query: list[tuple[str, str]], form: list[tuple[str, str]]) -> Any:
         params = decode_php_params([*query, *form])
@@ -174,7 +105,7 @@ class FakeMoodle:
         try:
             if fmt != "json":
                 raise WebServiceError("invalidparameter", "this fake Moodle only speaks JSON")
-            if token != self.token:
+            if token != self.token or self.tokens_expired:
                 raise WebServiceError("invalidtoken", "Invalid token - token not found")
             function = FUNCTIONS.get(wsfunction)
             if function is None:
@@ -192,61 +123,6 @@ class FakeMoodle:
         if user is None or user.password != params.get("password"):
             return {"error": "Invalid login, please try again", "errorcode": "invalidlogin"}
         return {"token": self.token, "privatetoken": None}
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(
-        self, address: tuple[str, int], handler: type[_Handler], *, fake: FakeMoodle
-    ) -> None:
-        super().__init__(address, handler)
-        self.fake = fake
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that timed out has hung up; that is expected with delay_next().
-        logger.debug("fake Moodle: request from %s ended with an error", client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-    timeout = 60  # seconds an idle keep-alive connection may hold its thread
-    disable_nagle_algorithm = True  # headers and body go out in two writes; do not wait 40 ms
-
-    def do_GET(self) -> None:
-        self._serve(form=[])
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode("utf-8") if length else ""
-        self._serve(form=parse_qsl(body, keep_blank_values=True))
-
-    def _serve(self, form: list[tuple[str, str]]) -> None:
-        fake = self.server.fake
-        status, delay = fake._faults.next()
-        if delay:
-            time.sleep(delay)
-        url = urlsplit(self.path)
-        if status is not None:
-            self._send(status, b"")
-            return
-        if url.path not in (REST_PATH, TOKEN_PATH):
-            self._send(404, b'{"error": "not found"}')
-            return
-        payload = fake._answer(url.path, parse_qsl(url.query, keep_blank_values=True), form)
-        self._send(200, json.dumps(payload).encode("utf-8"))
-
-    def _send(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        # The default writes to stderr, query string (and so any token in it) included.
-        logger.debug("fake Moodle: %s %s", self.command, urlsplit(self.path).path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

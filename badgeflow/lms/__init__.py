@@ -6,12 +6,41 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from badgeflow.errors import ConfigurationError
+from badgeflow.lms._http import RetryPolicy
 from badgeflow.lms.base import CompletionSource
+from badgeflow.lms.canvas import CanvasSource
 from badgeflow.lms.csv_export import CsvExportSource
 from badgeflow.lms.moodle import MoodleSource
-from badgeflow.settings import CsvSourceSettings, MoodleSourceSettings
+from badgeflow.settings import (
+    CanvasSourceSettings,
+    CsvSourceSettings,
+    MoodleSourceSettings,
+    SourceSettings,
+)
 
-__all__ = ["CONNECTORS", "CompletionSource", "CsvExportSource", "MoodleSource", "build_source"]
+__all__ = [
+    "CONNECTORS",
+    "CanvasSource",
+    "CompletionSource",
+    "CsvExportSource",
+    "MoodleSource",
+    "build_source",
+    "retry_policy",
+]
+
+
+def retry_policy(settings: MoodleSourceSettings | CanvasSourceSettings) -> RetryPolicy:
+    """The retry policy an HTTP source's settings ask for.
+
+    Args:
+        settings: an HTTP source's settings.
+
+    Returns:
+        `RetryPolicy` with the configured attempts and total wait.
+    """
+    return RetryPolicy(
+        max_attempts=settings.retry_attempts, max_total_wait=settings.retry_max_wait_seconds
+    )
 
 
 def _csv(settings: CsvSourceSettings) -> CompletionSource:
@@ -26,17 +55,32 @@ def _moodle(settings: MoodleSourceSettings) -> CompletionSource:
         course_ids=settings.course_ids,
         final_assessment=settings.final_assessment,
         timeout=settings.timeout_seconds,
+        retry=retry_policy(settings),
+    )
+
+
+def _canvas(settings: CanvasSourceSettings) -> CompletionSource:
+    return CanvasSource(
+        settings.name,
+        settings.base_url,
+        settings.token.get_secret_value(),
+        course_ids=settings.course_ids,
+        final_assessment=settings.final_assessment,
+        timeout=settings.timeout_seconds,
+        per_page=settings.per_page,
+        retry=retry_policy(settings),
     )
 
 
 CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
     "csv": _csv,
     "moodle": _moodle,
+    "canvas": _canvas,
 }
 """Builds a connector from its settings, keyed by the settings' ``kind``."""
 
 
-def build_source(settings: CsvSourceSettings | MoodleSourceSettings) -> CompletionSource:
+def build_source(settings: SourceSettings) -> CompletionSource:
     """Build the connector a source's settings describe.
 
     Args:

@@ -18,7 +18,9 @@ class CompletionSource(Protocol):
     `ROW_NUMBER` and `PARSE_ERRORS`, one row per (learner, course, completion). A connector
     never drops a record it received: a value it cannot parse becomes missing and the problem
     goes into that row's `PARSE_ERRORS`, so the contract step can quarantine it with a reason.
-    Network and authentication failures raise `SourceUnavailable` / `SourceAuthError`.
+    Network and authentication failures raise `SourceUnavailable` / `SourceAuthError`; a
+    configured course the LMS does not know raises `SourceConfigError`. HTTP connectors are
+    built on `badgeflow.lms._http` (see ``badgeflow/lms/README.md``).
     """
 
     name: str
@@ -27,8 +29,11 @@ class CompletionSource(Protocol):
         """Return completions changed at or after `since` (all of them when None).
 
         Args:
-            since: lower bound (UTC) of the records to return; connectors that cannot
-                filter return everything and let idempotent storage absorb repeats.
+            since: lower bound (UTC) of the records to return: the source's watermark
+                minus its overlap window, already applied by the caller. Connectors filter
+                on the server where the LMS allows it, else drop older completions
+                themselves (keeping learners still in progress); an export returns
+                everything and idempotent storage absorbs repeats.
             fetched_at: the batch clock, stored in `FETCHED_AT`.
 
         Returns:

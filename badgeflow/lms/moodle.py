@@ -12,15 +12,17 @@ does not depend on database ids that differ between sites.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import httpx
 import pandas as pd
 
-from badgeflow.errors import SourceAuthError, SourceError, SourceUnavailable
+from badgeflow.errors import SourceConfigError
 from badgeflow.lms._frame import to_completion_frame
+from badgeflow.lms._http import ApiClient, RetryPolicy
+from badgeflow.lms._moodle_wire import MoodleError, as_dict, as_list, classify_moodle, php_form
 from badgeflow.models import (
     COMPLETED,
     COMPLETED_AT,
@@ -50,22 +52,7 @@ logger = logging.getLogger(__name__)
 
 _SYSTEM: Final = "moodle"
 _ENDPOINT: Final = "/webservice/rest/server.php"
-_AUTH_ERRORS: Final = frozenset({"invalidtoken", "accessexception", "accessdenied"})
 _COMPLETE_STATES: Final = frozenset({1, 2})  # COMPLETION_COMPLETE, COMPLETION_COMPLETE_PASS
-
-
-class _MoodleError(SourceError):
-    """Moodle answered a web service call with an exception.
-
-    Attributes:
-        wsfunction: the function called.
-        errorcode: Moodle's ``errorcode`` (``nocriteriaset``, ``usernotenroled``, ...).
-    """
-
-    def __init__(self, wsfunction: str, errorcode: str, message: str) -> None:
-        super().__init__(f"Moodle {wsfunction}: {errorcode}: {message}")
-        self.wsfunction = wsfunction
-        self.errorcode = errorcode
 
 
 class MoodleSource:
@@ -73,7 +60,8 @@ class MoodleSource:
 
     One row per enrolled user per course, completed or not. Courses without completion
     criteria are skipped with a warning, as are users Moodle reports as not enrolled.
-    Retrying is the caller's business: transport failures raise `SourceUnavailable`.
+    Transient failures (timeouts, 429, 5xx, a cut-off answer) are retried by the shared
+    client per `retry`; when they persist they raise `SourceUnavailable`.
 
     Attributes:
         name: the configured source name, stored in `SOURCE`.
@@ -89,6 +77,7 @@ class MoodleSource:
         final_assessment: str | None = None,
         timeout: float = 30.0,
         page_size: int = 100,
+        retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         """Configure the source; nothing is requested until `fetch_completions`.
@@ -102,6 +91,7 @@ class MoodleSource:
                 assessment; courses without such an item use their course total.
             timeout: seconds allowed per HTTP request.
             page_size: users requested per ``core_enrol_get_enrolled_users`` page.
+            retry: how transient failures are retried (default `RetryPolicy()`).
             transport: an httpx transport to use instead of the network (tests).
         """
         if page_size < 1:
@@ -113,16 +103,33 @@ class MoodleSource:
         self.final_assessment = final_assessment
         self.timeout = timeout
         self.page_size = page_size
+        self._retry = retry
         self._transport = transport
 
     def __repr__(self) -> str:
         return f"MoodleSource(name={self.name!r}, base_url={self.base_url!r})"
 
+    def _client(self) -> ApiClient:
+        return ApiClient(
+            self.base_url,
+            vendor="Moodle",
+            classify=classify_moodle,
+            retry=self._retry,
+            timeout=self.timeout,
+            transport=self._transport,
+            secrets=[self._token],
+        )
+
     def fetch_completions(self, since: datetime | None, *, fetched_at: datetime) -> pd.DataFrame:
         """Read every enrolled user's completion, activity and grade state.
 
-        Moodle offers no query for "completions changed since", so `since` is ignored and
-        every row is returned (the storage step is idempotent on the record key).
+        Moodle offers no query for "completions changed since", so `since` is applied here,
+        per user: once the course completion status shows a completion (its time is the
+        last criterion's ``timecompleted``) before `since`, the user's activity and grade
+        calls are skipped and no row is returned. Users who have not completed are always
+        returned, so progress stays current and a completion is seen as soon as it happens.
+        Moodle's cron may record a criterion's ``timecompleted`` a while after the fact; the
+        pipeline's overlap window (``sources[].overlap``) covers that.
 
         Calls: ``core_course_get_courses``, ``core_enrol_get_enrolled_users``,
         ``core_completion_get_course_completion_status``,
@@ -130,32 +137,33 @@ class MoodleSource:
         ``gradereport_user_get_grade_items``.
 
         Args:
-            since: ignored (see above).
+            since: completions before this (UTC) are skipped; None reads everything.
             fetched_at: the batch clock, stored in `FETCHED_AT`.
 
         Returns:
             The canonical completion frame.
 
         Raises:
+            SourceConfigError: a configured course does not exist (or is not visible).
             SourceAuthError: the token is invalid or lacks a function.
             SourceUnavailable: Moodle is unreachable, timing out or failing (5xx).
             SourceError: any other web service exception or malformed answer.
         """
         records: list[dict[str, object]] = []
-        with httpx.Client(transport=self._transport, timeout=self.timeout) as client:
-            for course in self._courses(client):
-                for record in self._course_records(client, course, fetched_at):
+        with self._client() as api:
+            for course in self._courses(api):
+                for record in self._course_records(api, course, since, fetched_at):
                     records.append({**record, ROW_NUMBER: len(records) + 1})
         logger.info("read %d rows from Moodle source %s", len(records), self.name)
         return to_completion_frame(records)
 
-    def _courses(self, client: httpx.Client) -> list[JSONDict]:
+    def _courses(self, api: ApiClient) -> list[JSONDict]:
         """Calls: ``core_course_get_courses``."""
         wanted = set(self.course_ids)
         args: dict[str, Any] = {}
         if wanted and all(c.isdigit() for c in wanted):
             args["options"] = {"ids": sorted(wanted, key=int)}
-        courses = _as_list(self._call(client, "core_course_get_courses", **args))
+        courses = as_list(self._call(api, "core_course_get_courses", **args))
         selected = [
             c
             for c in courses
@@ -163,12 +171,16 @@ class MoodleSource:
             and (not wanted or {str(c.get("id")), c.get("idnumber") or ""} & wanted)
         ]
         found = {str(c.get("id")) for c in selected} | {c.get("idnumber") for c in selected}
-        for missing in sorted(wanted - found):
-            logger.warning("Moodle source %s: course %s not found", self.name, missing)
+        missing = sorted(wanted - found)
+        if missing:
+            raise SourceConfigError(
+                f"Moodle source {self.name}: course(s) {', '.join(missing)} not found "
+                "(check course_ids: ID numbers or numeric ids the token's user can see)"
+            )
         return selected
 
     def _course_records(
-        self, client: httpx.Client, course: JSONDict, fetched_at: datetime
+        self, api: ApiClient, course: JSONDict, since: datetime | None, fetched_at: datetime
     ) -> Iterator[dict[str, object]]:
         """Calls: the per-user completion, activity and grade functions."""
         course_key = course.get("idnumber") or str(course["id"])
@@ -176,10 +188,10 @@ class MoodleSource:
             logger.warning("Moodle course %s has completion disabled; skipped", course_key)
             return
         rows: list[dict[str, object]] = []
-        for user in self._enrolled_users(client, course["id"]):
+        for user in self._enrolled_users(api, course["id"]):
             try:
-                rows.append(self._record(client, course, user, fetched_at))
-            except _MoodleError as exc:
+                row = self._record(api, course, user, since, fetched_at)
+            except MoodleError as exc:
                 if exc.errorcode == "nocriteriaset":
                     logger.warning(
                         "Moodle course %s has no completion criteria; skipped", course_key
@@ -191,9 +203,11 @@ class MoodleSource:
                     )
                     continue
                 raise
+            if row is not None:
+                rows.append(row)
         yield from rows
 
-    def _enrolled_users(self, client: httpx.Client, course_id: int) -> list[JSONDict]:
+    def _enrolled_users(self, api: ApiClient, course_id: int) -> list[JSONDict]:
         """Calls: ``core_enrol_get_enrolled_users``, paged with limitfrom/limitnumber."""
         users: dict[object, JSONDict] = {}
         while True:
@@ -201,9 +215,9 @@ class MoodleSource:
                 {"name": "limitfrom", "value": len(users)},
                 {"name": "limitnumber", "value": self.page_size},
             ]
-            page = _as_list(
+            page = as_list(
                 self._call(
-                    client, "core_enrol_get_enrolled_users", courseid=course_id, options=options
+                    api, "core_enrol_get_enrolled_users", courseid=course_id, options=options
                 )
             )
             new = [u for u in page if u.get("id") not in users]
@@ -217,24 +231,32 @@ class MoodleSource:
                 return list(users.values())
 
     def _record(
-        self, client: httpx.Client, course: JSONDict, user: JSONDict, fetched_at: datetime
-    ) -> dict[str, object]:
+        self,
+        api: ApiClient,
+        course: JSONDict,
+        user: JSONDict,
+        since: datetime | None,
+        fetched_at: datetime,
+    ) -> dict[str, object] | None:
         """Calls: the completion, activity and grade functions for one user."""
         ids = {"courseid": course["id"], "userid": user["id"]}
         errors: list[str] = []
-        status = _as_dict(
-            self._call(client, "core_completion_get_course_completion_status", **ids)
+        status = as_dict(
+            self._call(api, "core_completion_get_course_completion_status", **ids)
         ).get("completionstatus", {})
-        activities = _as_dict(
-            self._call(client, "core_completion_get_activities_completion_status", **ids)
+        completed = bool(status.get("completed"))
+        completed_at = _completed_at(status.get("completions", [])) if completed else None
+        if since is not None and completed_at is not None and completed_at < since:
+            return None
+        activities = as_dict(
+            self._call(api, "core_completion_get_activities_completion_status", **ids)
         ).get("statuses", [])
-        usergrades = _as_dict(self._call(client, "gradereport_user_get_grade_items", **ids)).get(
+        usergrades = as_dict(self._call(api, "gradereport_user_get_grade_items", **ids)).get(
             "usergrades", []
         )
         items = usergrades[0].get("gradeitems", []) if usergrades else []
         item, kind = self._score_item(items)
         score = _percent(item, errors) if item else None
-        completed = bool(status.get("completed"))
         tracked = [a for a in activities if (a.get("tracking") or 0) > 0]
         email = (user.get("email") or "").strip().lower()
         name = user.get("fullname") or " ".join(
@@ -250,7 +272,7 @@ class MoodleSource:
             COURSE_ID: course.get("idnumber") or str(course["id"]),
             COURSE_NAME: course.get("fullname"),
             COMPLETED: completed,
-            COMPLETED_AT: _completed_at(status.get("completions", [])) if completed else None,
+            COMPLETED_AT: completed_at,
             SCORE: score,
             SCORE_KIND: kind if score is not None else "none",
             MODULES_COMPLETED: sum(1 for a in tracked if a.get("state") in _COMPLETE_STATES),
@@ -277,67 +299,17 @@ class MoodleSource:
                 return item, "course_total"
         return None, "none"
 
-    def _call(self, client: httpx.Client, wsfunction: str, **args: Any) -> Any:
-        """POST one web service call and map Moodle's answer to our errors.
+    def _call(self, api: ApiClient, wsfunction: str, **args: Any) -> Any:
+        """POST one web service call; the shared client retries and maps errors.
 
         The token travels in the form body, not the query string, so it never shows up in
         URLs that HTTP libraries and proxies log.
         """
-        url = f"{self.base_url}{_ENDPOINT}"
         params = {"wsfunction": wsfunction, "moodlewsrestformat": "json"}
-        body = [("wstoken", self._token), *_php_form(args)]
-        try:
-            response = client.post(url, params=params, data=dict(body))
-        except httpx.TimeoutException as exc:
-            raise SourceUnavailable(f"Moodle {wsfunction}: timed out at {url}") from exc
-        except httpx.TransportError as exc:
-            raise SourceUnavailable(f"Moodle {wsfunction}: cannot reach {url}: {exc}") from exc
-        status = response.status_code
-        if status >= 500 or status == 429:
-            raise SourceUnavailable(f"Moodle {wsfunction}: HTTP {status} from {url}")
-        if status in (401, 403):
-            raise SourceAuthError(f"Moodle {wsfunction}: HTTP {status} from {url}")
-        if status != 200:
-            raise SourceError(f"Moodle {wsfunction}: unexpected HTTP {status} from {url}")
-        try:
-            payload = response.json()
-        except ValueError as exc:
-            raise SourceError(f"Moodle {wsfunction}: answer is not JSON") from exc
-        if isinstance(payload, dict) and ("exception" in payload or "errorcode" in payload):
-            code = str(payload.get("errorcode", ""))
-            message = str(payload.get("message", ""))
-            if code in _AUTH_ERRORS:
-                raise SourceAuthError(f"Moodle {wsfunction}: {code}: {message}")
-            raise _MoodleError(wsfunction, code, message)
-        return payload
-
-
-def _php_form(args: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """Flatten arguments the way PHP decodes them: ``options[0][name]=limitfrom``."""
-    pairs: list[tuple[str, str]] = []
-    for key, value in args.items():
-        name = f"{prefix}[{key}]" if prefix else str(key)
-        if isinstance(value, Mapping):
-            pairs.extend(_php_form(value, name))
-        elif isinstance(value, list | tuple):
-            pairs.extend(_php_form({str(i): v for i, v in enumerate(value)}, name))
-        elif isinstance(value, bool):
-            pairs.append((name, "1" if value else "0"))
-        elif value is not None:
-            pairs.append((name, str(value)))
-    return pairs
-
-
-def _as_list(payload: Any) -> list[JSONDict]:
-    if not isinstance(payload, list):
-        raise SourceError(f"Moodle answered {type(payload).__name__} where a list was expected")
-    return payload
-
-
-def _as_dict(payload: Any) -> JSONDict:
-    if not isinstance(payload, dict):
-        raise SourceError(f"Moodle answered {type(payload).__name__} where an object was expected")
-    return payload
+        body = dict([("wstoken", self._token), *php_form(args)])
+        what = f"Moodle {wsfunction}"
+        response = api.request("POST", _ENDPOINT, what=what, params=params, data=body)
+        return api.json_of(response, what)
 
 
 def _completed_at(criteria: list[JSONDict]) -> datetime | None:

@@ -11,7 +11,7 @@ suspends and reinstates credentials outside the nightly run.
 from __future__ import annotations
 
 from badgeflow.pipeline.award import AwardStageResult, evaluate_awards
-from badgeflow.pipeline.ingest import IngestResult, ingest_source
+from badgeflow.pipeline.ingest import IngestResult, commit_watermarks, ingest_source
 from badgeflow.pipeline.issue import issue_credentials, pending_award_ids
 from badgeflow.pipeline.notify import SendResult, enqueue_emails, pending_email_ids, send_emails
 from badgeflow.pipeline.publish import publish_site
@@ -33,6 +33,7 @@ __all__ = [
     "StatusRequest",
     "StatusResult",
     "change_statuses",
+    "commit_watermarks",
     "enqueue_emails",
     "evaluate_awards",
     "ingest_source",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -12,14 +13,19 @@ from badgeflow.lms import build_source
 from badgeflow.models import COMPLETED_AT
 from badgeflow.pipeline.runtime import Runtime
 
-__all__ = ["IngestResult", "ingest_source"]
+__all__ = ["IngestResult", "commit_watermarks", "ingest_source"]
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class IngestResult:
-    """What one source contributed to a batch; ``rows_read == accepted + quarantined``."""
+    """What one source contributed to a batch; ``rows_read == accepted + quarantined``.
+
+    `watermark` is how far the source has now been read (the newest accepted completion,
+    never behind the stored watermark); `commit_watermarks` stores it once the whole batch
+    has succeeded.
+    """
 
     source: str
     rows_read: int
@@ -28,12 +34,19 @@ class IngestResult:
     inserted: int
     updated: int
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    kind: str = ""
+    watermark: datetime | None = None
 
 
 def ingest_source(
     runtime: Runtime, source_name: str, *, batch_id: str, as_of: datetime, full_resync: bool
 ) -> IngestResult:
     """Pull a source's completions, quarantine bad rows, and upsert the rest.
+
+    An incremental pull asks for completions since the stored watermark minus the source's
+    ``overlap``. The watermark is *not* moved here: the batch may still fail after this
+    stage, and its rows must then be read again by the re-run (the upsert is idempotent, so
+    rows read twice are stored once). The flow calls `commit_watermarks` at the very end.
 
     Args:
         runtime: resources built from settings.
@@ -43,7 +56,7 @@ def ingest_source(
         full_resync: ignore the source's watermark and read everything.
 
     Returns:
-        Row counts; the quarantined rows themselves are stored with their reasons.
+        Row counts and the new watermark; quarantined rows are stored with their reasons.
 
     Raises:
         SourceError: the source could not be read (`SourceUnavailable` is worth a retry).
@@ -51,7 +64,8 @@ def ingest_source(
     """
     settings = runtime.source(source_name)
     with runtime.sessions() as session:
-        since = None if full_resync else store.get_watermark(session, source_name)
+        stored = store.get_watermark(session, source_name)
+    since = None if full_resync or stored is None else stored - settings.overlap
     frame = build_source(settings).fetch_completions(since, fetched_at=as_of)
     logger.info("source %s: %d rows read (since %s)", source_name, len(frame), since)
 
@@ -61,10 +75,9 @@ def ingest_source(
     with runtime.sessions.begin() as session:
         counts = store.upsert_completions(session, report.accepted, batch_id=batch_id)
         store.record_quarantine(session, report.quarantined, batch_id=batch_id)
-        newest = report.accepted[COMPLETED_AT].dropna().max() if len(report.accepted) else None
-        watermark = newest.to_pydatetime() if newest is not None and newest == newest else since
-        if watermark is not None:
-            store.set_watermark(session, source_name, settings.kind, watermark)
+    newest = report.accepted[COMPLETED_AT].dropna().max() if len(report.accepted) else None
+    newest = newest.to_pydatetime() if newest is not None and newest == newest else None
+    watermark = max((w for w in (stored, newest) if w is not None), default=None)
     if len(report.quarantined):
         logger.warning(
             "source %s: %d rows quarantined (%s)",
@@ -80,4 +93,27 @@ def ingest_source(
         inserted=counts.inserted,
         updated=counts.updated,
         quarantine_reasons=dict(report.reason_counts),
+        kind=settings.kind,
+        watermark=watermark,
     )
+
+
+def commit_watermarks(runtime: Runtime, results: Iterable[IngestResult]) -> dict[str, datetime]:
+    """Store each source's new watermark; call it only once the whole batch has succeeded.
+
+    Args:
+        runtime: resources built from settings.
+        results: the ingest results of the batch.
+
+    Returns:
+        Source name → watermark stored (sources without one are left as they were).
+    """
+    stored: dict[str, datetime] = {}
+    with runtime.sessions.begin() as session:
+        for result in results:
+            if result.watermark is not None:
+                store.set_watermark(session, result.source, result.kind, result.watermark)
+                stored[result.source] = result.watermark
+    for source, watermark in stored.items():
+        logger.info("source %s: watermark now %s", source, watermark.isoformat())
+    return stored

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from badgeflow.credentials import unbake_png, verify_credential
-from badgeflow.demo import demo_dataset_path
+from badgeflow.demo import demo_canvas_path, demo_dataset_path
+from badgeflow.fakelms.canvas import CanvasDataset, FakeCanvas
 from badgeflow.fakelms.moodle import FakeMoodle, MoodleDataset
 from tests.demo_env import initialise, settings_from, write_config
 
@@ -26,8 +27,12 @@ def demo_run(prefect_harness, tmp_path_factory):
     from tasks._settings import get_settings
 
     root = tmp_path_factory.mktemp("demo")
-    with FakeMoodle(MoodleDataset.load(demo_dataset_path()), token="demo-token") as moodle:
-        config = write_config(root, moodle.base_url)
+    canvas_data = CanvasDataset.load(demo_canvas_path())
+    with (
+        FakeMoodle(MoodleDataset.load(demo_dataset_path()), token="demo-token") as moodle,
+        FakeCanvas(canvas_data, token="demo-canvas-token") as canvas,
+    ):
+        config = write_config(root, moodle.base_url, canvas.base_url)
         settings = settings_from(config)
         initialise(settings)
         os.environ["BADGEFLOW_CONFIG"] = str(config)
@@ -69,7 +74,14 @@ def test_every_pathway_tier_is_awarded(demo_run):
 
 def test_second_run_issues_and_emails_nothing_new(demo_run):
     first, second, settings, emails_after_first = demo_run
-    assert second["rows_read"] == first["rows_read"]
+    # The first batch succeeded, so its watermark holds: Moodle is read incrementally (the
+    # overlap window and learners still in progress), Canvas too, the CSV export whole.
+    for name in ("moodle-demo", "canvas-demo"):
+        assert 0 < second["rows_by_source"][name] < first["rows_by_source"][name]
+    assert (
+        second["rows_by_source"]["partner-lms-export"]
+        == (first["rows_by_source"]["partner-lms-export"])
+    )
     assert second["balanced"] is True
     assert (second["new_awards"], second["credentials_issued"], second["emails_sent"]) == (0, 0, 0)
     assert sorted(p.name for p in settings.mail.outbox_dir.glob("*.eml")) == emails_after_first

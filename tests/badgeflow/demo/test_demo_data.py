@@ -119,3 +119,24 @@ def test_sql110_has_eligible_and_not_yet_eligible_learners(moodle):
     assert len(eligible) == 5
     daniel = sql[sql[LEARNER_EMAIL] == "daniel.kim@example.com"].iloc[0]
     assert (daniel[SCORE], daniel[MODULES_COMPLETED]) == (70.0, 5)
+
+
+def test_canvas_demo_yields_catalog_courses_and_new_learners(moodle):
+    from badgeflow.demo import demo_canvas_path
+    from badgeflow.fakelms.canvas import CanvasDataset, FakeCanvas
+    from badgeflow.lms import CanvasSource
+
+    with FakeCanvas(CanvasDataset.load(demo_canvas_path()), "demo-canvas-token") as server:
+        canvas = CanvasSource(
+            "canvas-demo", server.base_url, "demo-canvas-token", final_assessment="Final exam"
+        ).fetch_completions(None, fetched_at=RUN)
+
+    assert len(canvas) == 7
+    assert int(canvas[COMPLETED].sum()) == 5
+    assert set(canvas[COURSE_ID]) <= CATALOG_COURSES
+    assert canvas[PARSE_ERRORS].map(len).sum() == 0
+    assert not set(canvas[LEARNER_EMAIL]) & set(moodle[LEARNER_EMAIL])
+    dates = canvas[COMPLETED_AT].dropna()
+    assert dates.between(
+        pd.Timestamp("2025-09-01", tz="UTC"), pd.Timestamp("2026-11-21", tz="UTC")
+    ).all()

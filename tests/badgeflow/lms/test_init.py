@@ -2,13 +2,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from badgeflow.lms import CONNECTORS, CsvExportSource, MoodleSource, build_source
-from badgeflow.settings import CsvSourceSettings, MoodleSourceSettings, Settings
+from badgeflow.lms import CONNECTORS, CanvasSource, CsvExportSource, MoodleSource, build_source
+from badgeflow.settings import (
+    CanvasSourceSettings,
+    CsvSourceSettings,
+    MoodleSourceSettings,
+    Settings,
+)
 
 
 def test_every_source_kind_has_a_connector():
     kinds = {
-        model.model_fields["kind"].default for model in (CsvSourceSettings, MoodleSourceSettings)
+        model.model_fields["kind"].default
+        for model in (CsvSourceSettings, MoodleSourceSettings, CanvasSourceSettings)
     }
 
     assert set(CONNECTORS) == kinds
@@ -46,3 +52,31 @@ def test_builds_a_moodle_source_from_settings():
     assert source.final_assessment == "final-exam"
     assert source.timeout == 12
     assert "abc123" not in repr(source)
+
+
+def test_builds_a_canvas_source_with_its_retry_policy():
+    settings = Settings(
+        sources=[
+            {
+                "kind": "canvas",
+                "name": "canvas-main",
+                "base_url": "https://school.instructure.com/",
+                "token": "tok-abcdef",
+                "course_ids": ["sis_course_id:DS101"],
+                "per_page": 50,
+                "retry_attempts": 2,
+                "retry_max_wait_seconds": 5,
+                "overlap": "PT6H",
+            }
+        ]
+    )
+
+    source = build_source(settings.sources[0])
+
+    assert isinstance(source, CanvasSource)
+    assert source.base_url == "https://school.instructure.com"
+    assert source.course_ids == ("sis_course_id:DS101",)
+    assert source.per_page == 50
+    assert (source._retry.max_attempts, source._retry.max_total_wait) == (2, 5.0)
+    assert settings.sources[0].overlap.total_seconds() == 6 * 3600
+    assert "tok-abcdef" not in repr(source)

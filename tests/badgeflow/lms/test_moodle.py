@@ -10,10 +10,17 @@ import httpx
 import pandas as pd
 import pytest
 
-from badgeflow.errors import SourceAuthError, SourceError, SourceUnavailable, is_transient
+from badgeflow.errors import (
+    SourceAuthError,
+    SourceConfigError,
+    SourceError,
+    SourceUnavailable,
+    is_transient,
+)
 from badgeflow.fakelms.moodle import FakeMoodle, MoodleDataset
 from badgeflow.lms import CompletionSource, MoodleSource
 from badgeflow.lms._frame import FRAME_COLUMNS
+from badgeflow.lms._http import NO_RETRY, RetryPolicy
 from badgeflow.models import (
     COMPLETED,
     COMPLETED_AT,
@@ -180,20 +187,27 @@ def test_course_ids_select_by_id_number_or_numeric_id(server, wanted):
     assert len(frame) == 4
 
 
-def test_unknown_course_id_is_warned_about(server, caplog):
-    caplog.set_level(logging.WARNING, logger="badgeflow.lms.moodle")
+def test_unknown_course_id_fails_fast_naming_it(server):
+    with pytest.raises(SourceConfigError, match="course\\(s\\) NOPE not found") as caught:
+        source(server, course_ids=["SQL110", "NOPE"]).fetch_completions(None, fetched_at=FETCHED)
 
-    frame = source(server, course_ids=["NOPE"]).fetch_completions(None, fetched_at=FETCHED)
-
-    assert frame.empty
-    assert tuple(frame.columns) == FRAME_COLUMNS
-    assert "course NOPE not found" in caplog.text
+    assert not is_transient(caught.value)
 
 
-def test_since_is_ignored(server):
+def test_since_skips_completions_before_it_and_their_grade_calls(server):
+    frame = source(server).fetch_completions(datetime(2026, 1, 15, tzinfo=UTC), fetched_at=FETCHED)
+
+    # Ada's two completions (Jan 1 and 2) are older; Alan has not completed: still read.
+    assert sorted(frame[SOURCE_RECORD_ID]) == ["12:2", "13:2", "15:2"]
+    graded = {c.args["userid"] for c in server.wsfunction_calls("gradereport_user_get_grade_items")}
+    assert "11" not in graded
+
+
+def test_since_after_everything_keeps_only_learners_still_in_progress(server):
     frame = source(server).fetch_completions(datetime(2030, 1, 1, tzinfo=UTC), fetched_at=FETCHED)
 
-    assert len(frame) == 5
+    assert list(frame[SOURCE_RECORD_ID]) == ["12:2"]
+    assert list(frame[ROW_NUMBER]) == [1]
 
 
 def test_token_travels_in_the_body_never_in_the_url(server, caplog):
@@ -220,7 +234,7 @@ def test_http_503_is_unavailable_and_transient(server):
     server.fail_next(1, status=503)
 
     with pytest.raises(SourceUnavailable, match="HTTP 503") as caught:
-        source(server).fetch_completions(None, fetched_at=FETCHED)
+        source(server, retry=NO_RETRY).fetch_completions(None, fetched_at=FETCHED)
 
     assert is_transient(caught.value)
     assert TOKEN not in str(caught.value)
@@ -230,7 +244,7 @@ def test_timeout_is_unavailable(server):
     server.delay_next(1, 1.0)
 
     with pytest.raises(SourceUnavailable, match="timed out") as caught:
-        source(server, timeout=0.2).fetch_completions(None, fetched_at=FETCHED)
+        source(server, timeout=0.2, retry=NO_RETRY).fetch_completions(None, fetched_at=FETCHED)
 
     assert isinstance(caught.value.__cause__, httpx.TimeoutException)
 
@@ -239,12 +253,53 @@ def test_connection_refused_is_unavailable():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    dead = MoodleSource("moodle-main", f"http://127.0.0.1:{port}", TOKEN, timeout=2.0)
+    dead = MoodleSource(
+        "moodle-main", f"http://127.0.0.1:{port}", TOKEN, timeout=2.0, retry=NO_RETRY
+    )
 
     with pytest.raises(SourceUnavailable, match="cannot reach") as caught:
         dead.fetch_completions(None, fetched_at=FETCHED)
 
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
+
+
+def test_bursts_throttling_and_cut_off_answers_are_retried_without_losing_rows(server, caplog):
+    waits = []
+    retry = RetryPolicy(max_attempts=5, sleep=waits.append, random=lambda: 0.5)
+    server.fail_next(2, status=502)
+    server.throttle_next(1)
+    server.truncate_next(1)
+    caplog.set_level(logging.DEBUG)
+
+    frame = source(server, retry=retry).fetch_completions(None, fetched_at=FETCHED)
+
+    assert rows(frame) == [tuple(None if pd.isna(v) else v for v in e[:10]) for e in EXPECTED]
+    # 502, 502 back off 0.5 s then 1 s; the 429's Retry-After (1 s) is honoured as sent.
+    # then the cut-off answer (attempt 4) backs off 8 s * 0.5; the fifth attempt succeeds.
+    assert waits == [0.5, 1.0, 1.0, 4.0]
+    assert TOKEN not in caplog.text
+
+
+def test_a_persistent_burst_gives_up_after_max_attempts(server):
+    waits = []
+    server.fail_next(10, status=503)
+
+    with pytest.raises(SourceUnavailable, match="HTTP 503"):
+        source(server, retry=RetryPolicy(max_attempts=3, sleep=waits.append)).fetch_completions(
+            None, fetched_at=FETCHED
+        )
+
+    assert len(waits) == 2
+    assert len(server.requests) == 3
+
+
+def test_an_expired_token_is_a_permanent_auth_error(server):
+    server.expire_tokens()
+
+    with pytest.raises(SourceAuthError, match="invalidtoken"):
+        source(server).fetch_completions(None, fetched_at=FETCHED)
+
+    assert len(server.requests) == 1
 
 
 def test_repr_hides_the_token(server):
@@ -260,7 +315,9 @@ def moodle_answering(payload, status: int = 200):
             return httpx.Response(status, content=payload)
         return httpx.Response(status, json=payload)
 
-    return MoodleSource("m", "https://moodle.test", TOKEN, transport=httpx.MockTransport(handler))
+    return MoodleSource(
+        "m", "https://moodle.test", TOKEN, retry=NO_RETRY, transport=httpx.MockTransport(handler)
+    )
 
 
 def test_other_moodle_exceptions_are_source_errors_with_code_and_message():
@@ -318,7 +375,8 @@ def test_the_request_is_a_form_post_with_php_bracket_arguments():
         course_ids=["7", "12"],
         transport=httpx.MockTransport(handler),
     )
-    moodle.fetch_completions(None, fetched_at=FETCHED)
+    with pytest.raises(SourceConfigError):  # the handler knows no course
+        moodle.fetch_completions(None, fetched_at=FETCHED)
 
     (request,) = seen
     assert request.method == "POST"
