@@ -32,6 +32,8 @@ __all__ = ["DEFAULT_CHUNK_SIZE", "BatchSigner", "BatchVerifier", "credential_jso
 DEFAULT_CHUNK_SIZE: Final = 500
 """Documents per task sent to a process pool (large enough to amortise the pickling)."""
 
+_OPTIONS_KEYS: Final = 8  # proof options: type, cryptosuite, created, method, purpose, @context
+_OPTIONS_MAX: Final = 1024
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
@@ -196,6 +198,7 @@ class BatchVerifier:
             loader: the JSON-LD document loader; the strict offline loader by default.
             canonicalizer: the template cache; by default this process's one for ``loader``.
         """
+        self._options: dict[tuple[Any, ...], bytes] = {}
         self.did_documents = dict(did_documents)
         self.now = now
         self.loader = loader
@@ -227,10 +230,36 @@ class BatchVerifier:
                 did_documents=self.did_documents,
                 now=self.now,
                 loader=self.loader,
-                hasher=self.canonicalizer.hash,
+                hasher=self._hash,
             )
             for doc in docs
         ]
+
+    def _hash(self, doc: JSONDict) -> bytes:
+        # Proof options repeat across a batch: a small document of string (or string list)
+        # values is hashed once. Its canonical form depends on nothing else.
+        key = _options_key(doc)
+        if key is None:
+            return self.canonicalizer.hash(doc)
+        digest = self._options.get(key)
+        if digest is None:
+            if len(self._options) >= _OPTIONS_MAX:
+                self._options.clear()
+            digest = self._options[key] = self.canonicalizer.hash(doc)
+        return digest
+
+
+def _options_key(doc: JSONDict) -> tuple[Any, ...] | None:
+    if len(doc) > _OPTIONS_KEYS:
+        return None
+    key: list[Any] = []
+    for name, value in doc.items():
+        if type(value) is list and all(type(item) is str for item in value):
+            value = tuple(value)
+        elif type(value) is not str:
+            return None
+        key += (name, value)
+    return tuple(key)
 
 
 def _verify_chunk(

@@ -198,12 +198,14 @@ def generate(
             [_rest(quads[n][0]) for n in members],
             [n in twins for n in members],
         )
-        entries.append(f"{head}: {body}")
+        emit(f"    g{len(entries)} = {body}")
+        entries.append(f"{head}: g{len(entries)}")
     # Groups sort by their subject unless two subjects are equal or one prefixes another.
     emit(f"    groups = {{{', '.join(entries)}}}")
     emit("    heads = sorted(groups)")
     emit(f"    if len(heads) != {len(groups)} or any(map(str.startswith, heads[1:], heads)):")
-    emit("        return _resort(groups.values())")
+    bodies = "".join(f"g{number}, " for number in range(len(entries)))
+    emit(f"        return _resort(({bodies}))")
     emit("    return _join(map(groups.__getitem__, heads))")
     source = "\n".join(lines) + "\n"
     namespace: dict[str, Any] = {
