@@ -184,7 +184,7 @@ def generate(
     for number, (parts, _) in enumerate(quads):
         subject = parts[0]
         groups.setdefault(subject if isinstance(subject, str) else subject[:2], []).append(number)
-    entries = []
+    entries: list[str] = []
     for subject, members in groups.items():
         if isinstance(subject, str):
             head = repr(subject + " ")
