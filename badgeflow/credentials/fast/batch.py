@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from datetime import datetime
+from hashlib import sha256
 from itertools import repeat
 from typing import Any, Final, TypeVar
 
@@ -18,6 +19,7 @@ import orjson
 
 from badgeflow.credentials.document_loader import DocumentLoader, strict_document_loader
 from badgeflow.credentials.fast.canon import FastCanonicalizer, shared_canonicalizer
+from badgeflow.credentials.fast.extract import may_hold_float
 from badgeflow.credentials.fast.shape import freeze
 from badgeflow.credentials.proof import combine, proof_config
 from badgeflow.credentials.signer import Signer, multibase_encode
@@ -30,30 +32,25 @@ __all__ = ["DEFAULT_CHUNK_SIZE", "BatchSigner", "BatchVerifier", "credential_jso
 DEFAULT_CHUNK_SIZE: Final = 500
 """Documents per task sent to a process pool (large enough to amortise the pickling)."""
 
+_OPTIONS_KEYS: Final = 8  # proof options: type, cryptosuite, created, method, purpose, @context
+_OPTIONS_MAX: Final = 1024
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 
-def _has_float(node: Any) -> bool:
-    kind = type(node)
-    if kind is float:
-        return True
-    if kind is dict:
-        return any(_has_float(value) for value in node.values())
-    if kind is list:
-        return any(_has_float(item) for item in node)
-    return False
-
-
-def credential_json(signed: JSONDict) -> str:
+def credential_json(signed: JSONDict, *, floats: bool = True) -> str:
     """Serialise a credential as the pipeline stores it: indent 2, raw UTF-8, final LF.
 
     The text equals ``json.dumps(signed, indent=2, ensure_ascii=False)`` plus LF. orjson
     writes the same bytes for strings (every code point checked), integers and the layout,
     twenty times faster; a document holding a float (``1e-05`` vs ``0.00001``), an integer
     beyond 64 bits or a lone surrogate goes through `json` instead.
+
+    Args:
+        signed: the credential.
+        floats: False when the caller knows no float sits in ``signed`` (skips a scan).
     """
-    if not _has_float(signed):
+    if not (floats and may_hold_float(signed)):
         try:
             return orjson.dumps(signed, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
         except (TypeError, orjson.JSONEncodeError):
@@ -115,7 +112,7 @@ class BatchSigner:
         Raises:
             CredentialError: as `proof.issue`, for the first document it refuses.
         """
-        return [self._sign_one(doc) for doc in docs]
+        return [self._sign_one(doc)[0] for doc in docs]
 
     def sign_json(
         self,
@@ -139,30 +136,36 @@ class BatchSigner:
             CredentialError: as `proof.issue`, for the first document it refuses.
         """
         if executor is None:
-            return [credential_json(self._sign_one(doc)) for doc in docs]
+            out = []
+            for doc in docs:
+                signed, floats = self._sign_one(doc)
+                out.append(credential_json(signed, floats=floats))
+            return out
         fixed = (self.signer, self.created, self.loader)
         return _spread(executor, _sign_chunk, fixed, docs, chunk_size)
 
-    def _sign_one(self, doc: JSONDict) -> JSONDict:
+    def _sign_one(self, doc: JSONDict) -> tuple[JSONDict, bool]:
+        """Return the signed document and whether a float may sit in it."""
         if "proof" in doc:
             raise CredentialError("credential already has a proof; sign the unsigned document")
         # The proof options differ between documents only by their @context: build and hash
         # them once per context (`proof_config` + `attach_proof` would give the same proof).
         context = doc["@context"]
-        context_key = freeze(context)
+        context_key = context if type(context) is str else freeze(context)
         cached = self._proofs.get(context_key)
         if cached is None:  # in `issue`'s order: options, document hash, options hash
             config = proof_config(
                 doc, verification_method=self.signer.verification_method, created=self.created
             )
-            doc_hash = self.canonicalizer.hash(doc)
+            text, floats = self.canonicalizer.canonical_form(doc)
             proof = {key: value for key, value in config.items() if key != "@context"}
             cached = self._proofs[context_key] = (proof, self.canonicalizer.hash(config))
         else:
-            doc_hash = self.canonicalizer.hash(doc)
+            text, floats = self.canonicalizer.canonical_form(doc)
         proof, proof_hash = cached
-        signature = self.signer.sign(combine(proof_hash, doc_hash))
-        return {**doc, "proof": {**proof, "proofValue": multibase_encode(signature)}}
+        signature = self.signer.sign(combine(proof_hash, sha256(text.encode("utf-8")).digest()))
+        signed = {**doc, "proof": {**proof, "proofValue": multibase_encode(signature)}}
+        return signed, floats
 
 
 def _sign_chunk(
@@ -195,6 +198,7 @@ class BatchVerifier:
             loader: the JSON-LD document loader; the strict offline loader by default.
             canonicalizer: the template cache; by default this process's one for ``loader``.
         """
+        self._options: dict[tuple[Any, ...], bytes] = {}
         self.did_documents = dict(did_documents)
         self.now = now
         self.loader = loader
@@ -226,10 +230,36 @@ class BatchVerifier:
                 did_documents=self.did_documents,
                 now=self.now,
                 loader=self.loader,
-                hasher=self.canonicalizer.hash,
+                hasher=self._hash,
             )
             for doc in docs
         ]
+
+    def _hash(self, doc: JSONDict) -> bytes:
+        # Proof options repeat across a batch: a small document of string (or string list)
+        # values is hashed once. Its canonical form depends on nothing else.
+        key = _options_key(doc)
+        if key is None:
+            return self.canonicalizer.hash(doc)
+        digest = self._options.get(key)
+        if digest is None:
+            if len(self._options) >= _OPTIONS_MAX:
+                self._options.clear()
+            digest = self._options[key] = self.canonicalizer.hash(doc)
+        return digest
+
+
+def _options_key(doc: JSONDict) -> tuple[Any, ...] | None:
+    if len(doc) > _OPTIONS_KEYS:
+        return None
+    key: list[Any] = []
+    for name, value in doc.items():
+        if type(value) is list and all(type(item) is str for item in value):
+            value = tuple(value)
+        elif type(value) is not str:
+            return None
+        key += (name, value)
+    return tuple(key)
 
 
 def _verify_chunk(

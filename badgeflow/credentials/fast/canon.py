@@ -16,7 +16,21 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from badgeflow.credentials.document_loader import DocumentLoader, strict_document_loader
-from badgeflow.credentials.fast.shape import Unsupported, context_terms, describe, freeze
+from badgeflow.credentials.fast.extract import (
+    Matcher,
+    generate_matcher,
+    may_hold_float,
+    number_slots,
+)
+from badgeflow.credentials.fast.shape import (
+    _CLASS_CACHE_MAX,
+    Unsupported,
+    _colon_class,
+    context_terms,
+    describe,
+    freeze,
+    rebuild,
+)
 from badgeflow.credentials.fast.template import Template, compile_template
 from badgeflow.credentials.proof import canonicalize
 from badgeflow.models import JSONDict
@@ -25,6 +39,7 @@ __all__ = ["CanonStats", "FastCanonicalizer", "shared_canonicalizer"]
 
 _REFUSED: Final = "refused"
 _MAX_PIN_ROUNDS: Final = 4
+_MAX_MATCHERS: Final = 32
 
 
 @dataclass
@@ -40,6 +55,16 @@ class CanonStats:
     fast: int = 0
     reference: int = 0
     compiled: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """A compiled shape with pinned values: its matcher, template and float positions."""
+
+    match: Matcher
+    template: Template
+    numbers: tuple[int, ...]
+    fixed_float: bool
 
 
 @dataclass
@@ -71,7 +96,9 @@ class FastCanonicalizer:
         self._max_shapes = max_shapes
         self._terms: dict[Any, frozenset[str] | None] = {}
         self._plans: dict[tuple[Any, ...], _Plan | str] = {}
-        self._classes: dict[str, Any] = {}
+        self._classes: dict[frozenset[str], dict[str, Any]] = {}
+        # Matchers by top-level keys, tried in turn before the general path.
+        self._entries: dict[tuple[Any, ...], list[_Entry]] = {}
 
     def canonicalize(self, doc: JSONDict) -> str:
         """Return the RDFC-1.0 canonical N-Quads of ``doc``, identical to `proof.canonicalize`.
@@ -79,12 +106,37 @@ class FastCanonicalizer:
         Raises:
             CredentialError: as `proof.canonicalize` (undefined terms, unpinned contexts ...).
         """
+        return self.canonical_form(doc)[0]
+
+    def canonical_form(self, doc: JSONDict) -> tuple[str, bool]:
+        """Return the canonical N-Quads of ``doc`` and whether a float may sit in it.
+
+        The flag is False only when the template knows every number of ``doc`` is no float
+        (`batch.credential_json` then skips its scan).
+
+        Raises:
+            CredentialError: see `canonicalize`.
+        """
+        if type(doc) is dict:
+            entries = self._entries.get(tuple(doc))
+            if entries:
+                for entry in entries:
+                    values = entry.match(doc)
+                    if values is not None:
+                        text = entry.template.canonical(values)
+                        if text is None:
+                            break
+                        self.stats.fast += 1
+                        floats = entry.fixed_float or any(
+                            type(values[index]) is float for index in entry.numbers
+                        )
+                        return text, floats
         text = self._from_template(doc)
         if text is None:
             self.stats.reference += 1
-            return canonicalize(doc, loader=self.loader)
+            return canonicalize(doc, loader=self.loader), True
         self.stats.fast += 1
-        return text
+        return text, True
 
     def hash(self, doc: JSONDict) -> bytes:
         """Return SHA-256 of the canonical N-Quads (as `proof.hash_document`).
@@ -110,7 +162,7 @@ class FastCanonicalizer:
             terms = self._context_terms(doc["@context"])
             if terms is None:
                 return None
-            key, values = describe(doc, terms, self._classes)
+            key, values = describe(doc, terms, self._class_cache(terms))
         except Unsupported:
             return None
         plan = self._plans.get(key)
@@ -125,14 +177,51 @@ class FastCanonicalizer:
             plan.templates[pin_key] = template
         if not isinstance(template, Template):
             return None
+        self._remember(doc, terms, plan.pinned, template)
         return template.canonical(values)
+
+    def _class_cache(self, terms: frozenset[str]) -> dict[str, Any]:
+        # String classes depend on the context's terms: one cache per term set.
+        cache = self._classes.get(terms)
+        if cache is None:
+            if len(self._classes) >= self._max_shapes:
+                self._classes.clear()
+            cache = self._classes[terms] = {}
+        return cache
+
+    def _remember(
+        self, doc: JSONDict, terms: frozenset[str], pinned: tuple[int, ...], template: Template
+    ) -> None:
+        entries = self._entries.setdefault(tuple(doc), [])
+        if len(entries) >= _MAX_MATCHERS or any(e.template is template for e in entries):
+            return  # known, or so many shapes share these keys that describe() serves them
+        cache = self._class_cache(terms)
+
+        def klass(value: str) -> Any:
+            cls = cache.get(value)
+            if cls is None:
+                if len(cache) > _CLASS_CACHE_MAX:
+                    cache.clear()
+                cls = cache[value] = _colon_class(value, terms)
+            return cls
+
+        classes: list[Any] = []
+        values = describe(doc, terms, cache, classes)[1]
+        try:
+            match = generate_matcher(doc, classes, {i: values[i] for i in pinned}, klass)
+        except Unsupported:
+            return
+        numbers = number_slots(classes)
+        skeleton = rebuild(doc, lambda index, value: None)
+        entries.append(_Entry(match, template, numbers, may_hold_float(skeleton)))
 
     def _plan(self, doc: JSONDict, key: tuple[Any, ...], terms: frozenset[str]) -> _Plan | str:
         if len(self._plans) >= self._max_shapes:
             self._plans.clear()
+            self._entries.clear()
         pinned: frozenset[int] = frozenset()
         classes: list[Any] = []
-        values = describe(doc, terms, self._classes, classes)[1]
+        values = describe(doc, terms, self._class_cache(terms), classes)[1]
         result: Template | set[int] | str = _REFUSED
         for _ in range(_MAX_PIN_ROUNDS):
             result = self._attempt(doc, values, classes, pinned, terms)
@@ -153,7 +242,7 @@ class FastCanonicalizer:
         self, doc: JSONDict, terms: frozenset[str], pinned: frozenset[int]
     ) -> Template | str:
         classes: list[Any] = []
-        values = describe(doc, terms, self._classes, classes)[1]
+        values = describe(doc, terms, self._class_cache(terms), classes)[1]
         result = self._attempt(doc, values, classes, pinned, terms)
         return result if isinstance(result, Template) else _REFUSED
 
