@@ -60,5 +60,4 @@ def sign_endorsement(
         valid_until=valid_until,
         credential_subject=EndorsementSubject(id=achievement_id, endorsement_comment=comment),
     ).to_json()
-    signed = issue(unsigned, signer, created=created)
-    return {**signed, "proof": [signed["proof"]]}
+    return issue(unsigned, signer, created=created, proof_as_array=True)

@@ -237,20 +237,25 @@ def combine(proof_hash: bytes, doc_hash: bytes) -> bytes:
     return proof_hash + doc_hash
 
 
-def attach_proof(doc: JSONDict, config: JSONDict, signature: bytes) -> JSONDict:
+def attach_proof(
+    doc: JSONDict, config: JSONDict, signature: bytes, *, as_array: bool = False
+) -> JSONDict:
     """Return a copy of ``doc`` with the proof made from ``config`` and ``signature``.
 
     Args:
         doc: the unsigned credential (not modified).
         config: the proof configuration from `proof_config`.
         signature: the 64-byte Ed25519 signature over `combine`'s output.
+        as_array: write ``proof`` as a one-element array (what the OB 3.0 JSON Schemas
+            require) instead of one object (the W3C test vectors' form). The signature is
+            the same either way: ``proof`` is not part of the signed data.
 
     Returns:
         A new credential dict with ``proof`` set (``proofValue`` = ``z`` + base58btc).
     """
     proof = {key: value for key, value in config.items() if key != "@context"}
     proof["proofValue"] = multibase_encode(signature)
-    return {**doc, "proof": proof}
+    return {**doc, "proof": [proof] if as_array else proof}
 
 
 def issue(
@@ -259,6 +264,7 @@ def issue(
     *,
     created: datetime,
     loader: DocumentLoader = strict_document_loader,
+    proof_as_array: bool = False,
 ) -> JSONDict:
     """Sign a credential with an eddsa-rdfc-2022 DataIntegrityProof.
 
@@ -270,6 +276,7 @@ def issue(
         signer: holds the key and names its verification method.
         created: the proof's ``created`` time (the clock comes in as a parameter).
         loader: the document loader; the strict offline loader by default.
+        proof_as_array: write ``proof`` as a one-element array (see `attach_proof`).
 
     Returns:
         A new dict: the credential with its ``proof``.
@@ -283,4 +290,5 @@ def issue(
     config = proof_config(unsigned, verification_method=signer.verification_method, created=created)
     doc_hash = hash_document(unsigned, loader=loader)
     proof_hash = hash_document(config, loader=loader)
-    return attach_proof(unsigned, config, signer.sign(combine(proof_hash, doc_hash)))
+    signature = signer.sign(combine(proof_hash, doc_hash))
+    return attach_proof(unsigned, config, signature, as_array=proof_as_array)

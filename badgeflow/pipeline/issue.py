@@ -78,9 +78,9 @@ def issue_credentials(
         ]
         # One batch signer per chunk: the proof options are canonicalised once and each
         # credential shape is compiled once, giving the same bytes as `issue` per credential.
-        documents = BatchSigner(runtime.signer, created=issued_at).sign_json(
-            [unsigned for _, _, _, unsigned in prepared]
-        )
+        # `proof` is an array: the OB 3.0 JSON Schema accepts nothing else.
+        signer = BatchSigner(runtime.signer, created=issued_at, proof_as_array=True)
+        documents = signer.sign_json([unsigned for _, _, _, unsigned in prepared])
         # Each achievement's badge image is read once per chunk, not once per credential.
         images = {
             slug: runtime.catalog.image_path(slug, ".png").read_bytes()

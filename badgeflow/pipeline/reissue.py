@@ -205,7 +205,7 @@ def _sign_and_bake(
         ],
     )
     # The batch signer's text is what the nightly issue stage stores (same bytes as `issue`).
-    [text] = BatchSigner(runtime.signer, created=at).sign_json([unsigned])
+    [text] = BatchSigner(runtime.signer, created=at, proof_as_array=True).sign_json([unsigned])
     image = runtime.catalog.image_path(award.achievement_id, ".png").read_bytes()
     runtime.baked_dir.mkdir(parents=True, exist_ok=True)
     target = runtime.baked_dir / f"{credential_id}.png"

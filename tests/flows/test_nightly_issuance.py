@@ -113,6 +113,29 @@ def test_published_credentials_verify_with_our_verifier(demo_run):
         assert json.loads(unbake_png(baked)) == credential
 
 
+def test_published_credentials_pass_the_official_ob3_schema(demo_run):
+    """Development check against 1EdTech's schema, on the files exactly as published."""
+    import jsonschema
+
+    schema_path = (
+        Path(__file__).resolve().parents[2].parent
+        / "shared/reference/openbadges/schemas/ob_v3p0_achievementcredential_schema.json"
+    )
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    validator = jsonschema.validators.validator_for(schema)(
+        schema, format_checker=jsonschema.FormatChecker()
+    )
+    first, _, settings, _ = demo_run
+    files = sorted((settings.site.output_dir / "credentials").glob("*.json"))
+    assert len(files) == first["credentials_issued"] > 0
+    errors = {
+        path.name: [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(doc)]
+        for path in files
+        for doc in [json.loads(path.read_text(encoding="utf-8"))]
+    }
+    assert {name: found for name, found in errors.items() if found} == {}
+
+
 def test_published_credentials_verify_with_digital_bazaar(demo_run):
     from tests.interop.digitalbazaar import verify_with_digitalbazaar
 

@@ -91,6 +91,7 @@ class BatchSigner:
         created: datetime,
         loader: DocumentLoader = strict_document_loader,
         canonicalizer: FastCanonicalizer | None = None,
+        proof_as_array: bool = False,
     ) -> None:
         """Prepare a batch.
 
@@ -99,11 +100,14 @@ class BatchSigner:
             created: the proofs' ``created`` time (aware datetime).
             loader: the document loader; the strict offline loader by default.
             canonicalizer: the template cache; by default this process's one for ``loader``.
+            proof_as_array: write ``proof`` as a one-element array, as
+                ``issue(..., proof_as_array=True)`` does.
         """
         self.signer = signer
         self.created = created
         self.loader = loader
         self.canonicalizer = canonicalizer or shared_canonicalizer(loader)
+        self.proof_as_array = proof_as_array
         self._proofs: dict[Any, tuple[JSONDict, bytes]] = {}
 
     def sign(self, docs: Sequence[JSONDict]) -> list[JSONDict]:
@@ -141,7 +145,7 @@ class BatchSigner:
                 signed, floats = self._sign_one(doc)
                 out.append(credential_json(signed, floats=floats))
             return out
-        fixed = (self.signer, self.created, self.loader)
+        fixed = (self.signer, self.created, self.loader, self.proof_as_array)
         return _spread(executor, _sign_chunk, fixed, docs, chunk_size)
 
     def _sign_one(self, doc: JSONDict) -> tuple[JSONDict, bool]:
@@ -164,14 +168,20 @@ class BatchSigner:
             text, floats = self.canonicalizer.canonical_form(doc)
         proof, proof_hash = cached
         signature = self.signer.sign(combine(proof_hash, sha256(text.encode("utf-8")).digest()))
-        signed = {**doc, "proof": {**proof, "proofValue": multibase_encode(signature)}}
+        signed_proof = {**proof, "proofValue": multibase_encode(signature)}
+        signed = {**doc, "proof": [signed_proof] if self.proof_as_array else signed_proof}
         return signed, floats
 
 
 def _sign_chunk(
-    signer: Signer, created: datetime, loader: DocumentLoader, docs: Sequence[JSONDict]
+    signer: Signer,
+    created: datetime,
+    loader: DocumentLoader,
+    proof_as_array: bool,
+    docs: Sequence[JSONDict],
 ) -> list[str]:
-    return BatchSigner(signer, created=created, loader=loader).sign_json(docs)
+    signer_ = BatchSigner(signer, created=created, loader=loader, proof_as_array=proof_as_array)
+    return signer_.sign_json(docs)
 
 
 class BatchVerifier:

@@ -92,7 +92,7 @@ def test_every_credential_verifies_against_the_published_did_document(settings):
         credential = json.loads(path.read_text())
         result = verify_credential(credential, did_documents={did["id"]: did}, now=NEXT_RUN)
         assert result.verified, (path.name, result.errors)
-        method = credential["proof"]["verificationMethod"]
+        method = credential["proof"][0]["verificationMethod"]
         methods[method] = methods.get(method, 0) + 1
         issuers.add(result.issuer)
     assert methods == {old_method: FIRST_BATCH, new_method: total - FIRST_BATCH}

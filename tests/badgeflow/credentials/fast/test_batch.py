@@ -31,8 +31,9 @@ CANON = FastCanonicalizer()
 HYPOTHESIS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def reference_json(doc):
-    return json.dumps(issue(doc, SIGNER, created=CREATED), indent=2, ensure_ascii=False) + "\n"
+def reference_json(doc, *, proof_as_array=False):
+    signed = issue(doc, SIGNER, created=CREATED, proof_as_array=proof_as_array)
+    return json.dumps(signed, indent=2, ensure_ascii=False) + "\n"
 
 
 @HYPOTHESIS
@@ -41,6 +42,22 @@ def test_fast_signing_is_byte_identical_to_the_reference(docs):
     signer = BatchSigner(SIGNER, created=CREATED, canonicalizer=CANON)
     assert signer.sign_json(docs) == [reference_json(doc) for doc in docs]
     assert signer.sign(docs) == [issue(doc, SIGNER, created=CREATED) for doc in docs]
+
+
+def test_proof_as_array_matches_the_reference_in_process_and_pool():
+    docs = sample_credentials(12)
+    signer = BatchSigner(SIGNER, created=CREATED, proof_as_array=True)
+    expected = [reference_json(doc, proof_as_array=True) for doc in docs]
+    assert signer.sign_json(docs) == expected
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        assert signer.sign_json(docs, executor=pool, chunk_size=5) == expected
+    [first] = signer.sign(docs[:1])
+    assert isinstance(first["proof"], list) and len(first["proof"]) == 1
+    # The array form signs the same bytes: only the container differs.
+    [single] = BatchSigner(SIGNER, created=CREATED).sign(docs[:1])
+    assert first["proof"] == [single["proof"]]
+    result = verify_credential(first, did_documents=DID_DOCUMENTS, now=CREATED)
+    assert result.verified, result.errors
 
 
 def test_mixed_shapes_in_one_batch_keep_their_order(unsigned):
