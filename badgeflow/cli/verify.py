@@ -1,9 +1,8 @@
-"""`badgeflow verify`: check a credential JSON, baked PNG or baked SVG offline, and report."""
+"""`badgeflow verify`: check a credential (JSON or VC-JWT, baked PNG or SVG) offline, report."""
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,18 +13,17 @@ import typer
 from badgeflow.cli import status as status_commands
 from badgeflow.cli._common import load_settings
 from badgeflow.credentials import unbake_png, unbake_svg, verify_credential
-from badgeflow.credentials.verify import CHECK_NAMES, Check, VerificationResult
+from badgeflow.credentials.jws import decode_compact
+from badgeflow.credentials.vcjwt import credential_of, looks_like_jws
+from badgeflow.credentials.verify import CHECK_NAMES, VerificationResult
+from badgeflow.credentials.verify_jwt import verify_vc_jwt
 from badgeflow.errors import CredentialError
 from badgeflow.models import JSONDict
 
 __all__ = ["verify"]
 
 PNG_MAGIC: Final = b"\x89PNG\r\n\x1a\n"
-_COMPACT_JWS: Final = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _MARKS: Final = {True: "✓", False: "✗", None: "–"}
-VC_JWT_UNSUPPORTED: Final = (
-    "VC-JWT is not supported yet: this is a compact JWS, not an embedded proof"
-)
 
 
 def _read_payload(path: Path) -> tuple[str, str]:
@@ -37,12 +35,6 @@ def _read_payload(path: Path) -> tuple[str, str]:
     if text.lstrip().startswith("<"):
         return "baked SVG", unbake_svg(text)
     return "JSON", text
-
-
-def _jwt_result() -> VerificationResult:
-    checks = [Check("format", False, VC_JWT_UNSUPPORTED)]
-    checks += [Check(name, None, "not checked: VC-JWT") for name in CHECK_NAMES[1:]]
-    return VerificationResult(verified=False, errors=[VC_JWT_UNSUPPORTED], checks=checks)
 
 
 def _report(result: VerificationResult, name: str, kind: str, as_json: bool) -> None:
@@ -71,7 +63,9 @@ def _report(result: VerificationResult, name: str, kind: str, as_json: bool) -> 
 
 
 def verify(
-    path: Annotated[Path, typer.Argument(help="Credential JSON, baked PNG or baked SVG.")],
+    path: Annotated[
+        Path, typer.Argument(help="Credential JSON or VC-JWT (.jwt), baked PNG or baked SVG.")
+    ],
     did_document: Annotated[
         list[Path] | None,
         typer.Option(help="DID document(s) to trust; default: the local site's did.json."),
@@ -93,15 +87,18 @@ def verify(
 ) -> None:
     """Verify a credential's signature, issuer key, validity dates and status (offline).
 
-    Exit status: 0 verified, 1 not verified (or a VC-JWT, not supported yet), 2 unreadable.
+    PATH may also be a VC-JWT (a ``.jwt`` file, or baked into the PNG or SVG).
+    Exit status: 0 verified, 1 not verified, 2 unreadable.
     """
     settings = load_settings()
     try:
         kind, text = _read_payload(path)
-        if _COMPACT_JWS.fullmatch(text.strip()):
-            _report(_jwt_result(), "compact JWS (VC-JWT)", kind, as_json)
-            raise typer.Exit(1)
-        credential = json.loads(text)
+        token = text.strip() if looks_like_jws(text) else None
+        if token is not None:
+            kind = f"{kind}, VC-JWT" if kind != "JSON" else "VC-JWT"
+            credential = credential_of(decode_compact(token).payload)[0]
+        else:
+            credential = json.loads(text)
         if not isinstance(credential, dict):
             raise ValueError("not a JSON object")
     except (OSError, CredentialError, ValueError) as exc:
@@ -118,6 +115,11 @@ def verify(
     for listing in status_list or []:
         doc = json.loads(listing.read_text(encoding="utf-8"))
         lists[str(doc.get("id"))] = doc
-    result = verify_credential(credential, did_documents=documents, now=when, status_lists=lists)
+    if token is not None:
+        result = verify_vc_jwt(token, did_documents=documents, now=when, status_lists=lists)
+    else:
+        result = verify_credential(
+            credential, did_documents=documents, now=when, status_lists=lists
+        )
     _report(result, str(credential.get("name", "credential")), kind, as_json)
     raise typer.Exit(0 if result.verified else 1)

@@ -45,6 +45,7 @@ class NewCredential:
         batch_id: the batch that issued it.
         baked_path: the baked PNG, when already written.
         format: the credential format.
+        jwt: the VC-JWT (compact JWS) of the same credential, when ``vc-jwt`` is issued.
     """
 
     id: str
@@ -56,6 +57,7 @@ class NewCredential:
     batch_id: str
     baked_path: str | None = None
     format: str = "ob3-di"
+    jwt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class CredentialRecord:
         issued_at: when the credential was signed.
         baked_path: the baked PNG, None until baked.
         status: the award's status: ``active``, ``revoked`` or ``suspended``.
+        jwt: the VC-JWT of the same credential, if one was issued.
     """
 
     credential_id: str
@@ -85,6 +88,7 @@ class CredentialRecord:
     issued_at: datetime
     baked_path: str | None
     status: AwardStatus
+    jwt: str | None = None
 
     @property
     def urn(self) -> str:
@@ -127,6 +131,7 @@ def save_credentials(session: Session, rows: Sequence[NewCredential]) -> int:
                 issued_at=row.issued_at,
                 baked_path=row.baked_path,
                 batch_id=row.batch_id,
+                jwt=row.jwt,
             )
         )
         taken_awards.add(row.award_id)
@@ -170,6 +175,7 @@ def _record(credential: Credential, award: Award, name: str | None) -> Credentia
         issued_at=credential.issued_at,
         baked_path=credential.baked_path,
         status=_award_status(award.status),
+        jwt=credential.jwt,
     )
 
 

@@ -196,6 +196,7 @@ class Credential(Base):
     baked_path: Mapped[str | None] = mapped_column(String(1000))
     batch_id: Mapped[str] = mapped_column(String(36), index=True)
     created_at: Mapped[datetime] = _created_at()
+    jwt: Mapped[str | None] = mapped_column(Text)  # VC-JWT of the same credential, if issued
 
 
 class EmailOutbox(Base):
