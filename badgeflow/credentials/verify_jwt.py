@@ -46,7 +46,10 @@ _CLAIM_CHECK = {"iss": "issuer", "nbf": "validity", "exp": "validity"}
 def _jwk_methods(document: JSONDict) -> list[tuple[str, JSONDict]]:
     """``(absolute id, method)`` of the document's JWK methods authorised for assertions."""
     did = str(document.get("id"))
-    absolute = [did + r if isinstance(r, str) and r.startswith("#") else r for r in _list(document)]
+    absolute = [
+        did + r if isinstance(r, str) and r.startswith("#") else r
+        for r in _assertion_refs(document)
+    ]
     methods = document.get("verificationMethod", [])
     found = []
     for method in methods if isinstance(methods, list) else []:
@@ -58,7 +61,7 @@ def _jwk_methods(document: JSONDict) -> list[tuple[str, JSONDict]]:
     return found
 
 
-def _list(document: JSONDict) -> list[Any]:
+def _assertion_refs(document: JSONDict) -> list[Any]:
     refs = document.get("assertionMethod", [])
     return refs if isinstance(refs, list) else []
 
@@ -201,7 +204,8 @@ def verify_vc_jwt(
         except CredentialError as exc:
             checks["context"] = Check("context", False, str(exc))
             errors.append(f"context: {exc}")
-        checks["issuer"] = Check("issuer", None, "no embedded proof")
+        if checks["issuer"].passed is None:
+            checks["issuer"] = Check("issuer", None, "no embedded proof")
     jwt = _jwt_checks(token, claims, credential, did_documents, now)
     merged = []
     for name in CHECK_NAMES:

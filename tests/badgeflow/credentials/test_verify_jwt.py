@@ -106,3 +106,12 @@ def test_an_embedded_jwk_is_tied_to_the_issuer_only_through_its_did_document(
     loose = verify_vc_jwt(token, did_documents={}, now=LATER)
     assert loose.verified and _passed(loose)["issuer"] is None
     assert any("embedded jwk" in w for w in loose.warnings)
+
+
+def test_a_credential_without_an_issuer_fails_the_issuer_check(unsigned, jose, documents):
+    claims = {k: v for k, v in unsigned.items() if k != "issuer"}
+    key = jose.current("ES256")
+    token = sign_compact(claims, key.private_key, kid=f"{ISSUER_DID}#p256-1", typ="JWT")
+    result = verify_vc_jwt(token, did_documents=documents, now=LATER)
+    assert not result.verified and _passed(result)["issuer"] is False
+    assert "credential has no issuer id" in result.errors
