@@ -208,10 +208,15 @@ SourceSettings = Annotated[
 
 
 StatusPurposeName = Literal["revocation", "suspension"]
+CredentialFormat = Literal["data-integrity", "vc-jwt"]
 
 
 def _default_status_purposes() -> list[StatusPurposeName]:
     return ["revocation"]
+
+
+def _default_formats() -> list[CredentialFormat]:
+    return ["data-integrity"]
 
 
 class IssuanceSettings(BaseModel):
@@ -253,6 +258,32 @@ class IssuanceSettings(BaseModel):
         ),
     )
 
+    formats: list[CredentialFormat] = Field(
+        default_factory=_default_formats,
+        description=(
+            "Proof formats of each new credential: data-integrity (the embedded eddsa-rdfc-2022 "
+            "proof; always on, the site and baked images use it) and, optionally, vc-jwt (the "
+            "same credential, proof included, wrapped in a VC-JWT published as "
+            "credentials/<id>.jwt)."
+        ),
+    )
+    jwt_alg: Literal["RS256", "ES256"] = Field(
+        "RS256",
+        description=(
+            "VC-JWT signing algorithm: RS256 (RSA 3072, the one OB 3.0 requires every verifier "
+            "to support) or ES256 (P-256, smaller tokens)."
+        ),
+    )
+
+    @field_validator("formats")
+    @classmethod
+    def _formats(cls, value: list[CredentialFormat]) -> list[CredentialFormat]:
+        if "data-integrity" not in value:
+            raise ValueError("issuance.formats must include data-integrity")
+        if len(set(value)) != len(value):
+            raise ValueError("issuance.formats lists a format twice")
+        return value
+
     @field_validator("status_purposes")
     @classmethod
     def _distinct_purposes(cls, value: list[StatusPurposeName]) -> list[StatusPurposeName]:
@@ -291,6 +322,15 @@ class Settings(BaseSettings):
     sources: list[SourceSettings] = Field(
         default_factory=list, description="Where completions come from (see README)."
     )
+
+    @model_validator(mode="after")
+    def _vc_jwt_needs_did_web(self) -> Settings:
+        if "vc-jwt" in self.issuance.formats and self.signing.method != "did:web":
+            raise ValueError(
+                "issuance.formats vc-jwt needs signing.method did:web (its keys are published "
+                "in the site's did.json)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _unique_source_names(self) -> Settings:

@@ -9,6 +9,8 @@ import typer
 
 from badgeflow.cli._common import load_settings
 from badgeflow.credentials import did_key_from_public_key
+from badgeflow.credentials.jose_keys import JOSE_DIR, JoseKeyring, read_jose_manifest
+from badgeflow.credentials.jws import ALGORITHMS, Algorithm, jwk_thumbprint
 from badgeflow.credentials.keyring import (
     KeyRecord,
     Keyring,
@@ -71,6 +73,10 @@ def init_keys(settings: Settings, *, now: datetime) -> str:
         )
     else:
         typer.echo(f"issuer key      {current} in {keys_dir} (kept)")
+    if "vc-jwt" in settings.issuance.formats:
+        alg = settings.issuance.jwt_alg
+        jose = JoseKeyring.ensure(keys_dir, passphrase, now=now, algs=(alg,))
+        typer.echo(f"VC-JWT key      {jose.current(alg).key_id} ({alg}) in {keys_dir / JOSE_DIR}")
     return issuer_did(settings, keyring)
 
 
@@ -96,6 +102,20 @@ def list_keys() -> None:
         typer.echo(f"{record.key_id}  {status}  created {record.created.isoformat()}")
         typer.echo(f"    method      {_method_id(settings, record)}")
         typer.echo(f"    public key  {record.public_key_multibase}")
+    try:
+        jose = read_jose_manifest(settings.signing.keys_dir) or ()
+    except BadgeflowError as exc:
+        typer.secho(f"configuration error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    for jose_record in jose:
+        retired = jose_record.retired_at
+        status = "current" if retired is None else f"retired {retired.isoformat()}"
+        typer.echo(
+            f"{jose_record.key_id}  {jose_record.alg} {status}  "
+            f"created {jose_record.created.isoformat()}"
+        )
+        typer.echo(f"    method      {settings.site.issuer_did}#{jose_record.key_id}")
+        typer.echo(f"    thumbprint  {jwk_thumbprint(jose_record.public_jwk)}")
 
 
 @keys_app.command()
@@ -111,9 +131,19 @@ def rotate(
             help="did:key only: rotate even though revocation status lists are in use.",
         ),
     ] = False,
+    alg: Annotated[
+        str,
+        typer.Option(
+            help="Which key: Ed25519 (embedded proofs), RS256 or ES256 (VC-JWT; the first "
+            "rotation creates the key)."
+        ),
+    ] = "Ed25519",
 ) -> None:
     """Make a new current key; the previous one is retired but stays in did.json."""
     settings = load_settings()
+    if alg != "Ed25519":
+        _rotate_jose(settings, alg, publish)
+        return
     if (
         settings.signing.method == "did:key"
         and settings.issuance.status_purposes
@@ -169,6 +199,31 @@ def rotate(
         )
     if publish and not published:
         raise typer.Exit(1)
+
+
+def _rotate_jose(settings: Settings, alg: str, publish: bool) -> None:
+    if alg not in ALGORITHMS:
+        typer.secho(f"--alg must be Ed25519, RS256 or ES256, not {alg!r}", fg="red", err=True)
+        raise typer.Exit(2)
+    algorithm: Algorithm = "RS256" if alg == "RS256" else "ES256"
+    now = datetime.now(UTC).replace(microsecond=0)
+    keys_dir, passphrase = settings.signing.keys_dir, _passphrase(settings)
+    try:
+        if read_jose_manifest(keys_dir) is None:
+            jose = JoseKeyring.ensure(keys_dir, passphrase, now=now, algs=(algorithm,))
+            new = jose.current(algorithm).key_id
+        else:
+            jose = JoseKeyring.load(keys_dir, passphrase)
+            new = jose.rotate(algorithm, now)
+    except BadgeflowError as exc:
+        typer.secho(f"configuration error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"rotated         {alg}: {new} (current)")
+    typer.echo(f"new method      {settings.site.issuer_did}#{new}")
+    if publish and not _publish(settings, now):
+        raise typer.Exit(1)
+    if not publish:
+        typer.secho("NEXT: run `badgeflow keys publish` before the next batch", fg="yellow")
 
 
 @keys_app.command("publish")

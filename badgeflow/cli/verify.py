@@ -1,4 +1,4 @@
-"""`badgeflow verify`: check a credential JSON, baked PNG or baked SVG, and report.
+"""`badgeflow verify`: check a credential (JSON or VC-JWT, OB 3.0 or OB 2.0; baked PNG or SVG).
 
 Offline by default; ``--online`` resolves the did:web issuer and fetches status lists.
 """
@@ -6,7 +6,6 @@ Offline by default; ``--online`` resolves the did:web issuer and fetches status 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,18 +20,16 @@ from badgeflow.credentials.did_web import HttpFetcher
 from badgeflow.credentials.jws import decode_compact
 from badgeflow.credentials.ob2 import is_ob2, site_resolver, verify_ob2
 from badgeflow.credentials.online import verify_credential_online
-from badgeflow.credentials.verify import CHECK_NAMES, Check, VerificationResult
+from badgeflow.credentials.vcjwt import credential_of, looks_like_jws
+from badgeflow.credentials.verify import VerificationResult
+from badgeflow.credentials.verify_jwt import verify_vc_jwt
 from badgeflow.errors import CredentialError
 from badgeflow.models import JSONDict
 
 __all__ = ["verify"]
 
 PNG_MAGIC: Final = b"\x89PNG\r\n\x1a\n"
-_COMPACT_JWS: Final = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _MARKS: Final = {True: "✓", False: "✗", None: "–"}
-VC_JWT_UNSUPPORTED: Final = (
-    "VC-JWT is not supported yet: this is a compact JWS, not an embedded proof"
-)
 
 
 def _read_payload(path: Path) -> tuple[str, str]:
@@ -44,12 +41,6 @@ def _read_payload(path: Path) -> tuple[str, str]:
     if text.lstrip().startswith("<"):
         return "baked SVG", unbake_svg(text)
     return "JSON", text
-
-
-def _jwt_result() -> VerificationResult:
-    checks = [Check("format", False, VC_JWT_UNSUPPORTED)]
-    checks += [Check(name, None, "not checked: VC-JWT") for name in CHECK_NAMES[1:]]
-    return VerificationResult(verified=False, errors=[VC_JWT_UNSUPPORTED], checks=checks)
 
 
 def _report(result: VerificationResult, name: str, kind: str, as_json: bool) -> None:
@@ -83,7 +74,7 @@ def _ob2_assertion(text: str) -> bool:
     if text.startswith(("http://", "https://")):
         return True
     try:
-        if _COMPACT_JWS.fullmatch(text):
+        if looks_like_jws(text):
             return is_ob2(decode_compact(text).payload)
         return is_ob2(json.loads(text))
     except (CredentialError, ValueError):
@@ -101,7 +92,9 @@ def _verify_ob2(text: str, documents: list[Path], when: datetime) -> Verificatio
 
 
 def verify(
-    path: Annotated[Path, typer.Argument(help="Credential JSON, baked PNG or baked SVG.")],
+    path: Annotated[
+        Path, typer.Argument(help="Credential JSON or VC-JWT (.jwt), baked PNG or baked SVG.")
+    ],
     did_document: Annotated[
         list[Path] | None,
         typer.Option(help="DID document(s) to trust; default: the local site's did.json."),
@@ -138,11 +131,12 @@ def verify(
 ) -> None:
     """Verify a credential's signature, issuer key, validity dates and status.
 
-    OB 2.0 assertions (hosted JSON or URL, signed JWS, baked PNG/SVG) are checked against the
+    PATH may also be a VC-JWT (a ``.jwt`` file, or baked into the PNG or SVG). OB 2.0
+    assertions (hosted JSON or URL, signed JWS, baked PNG/SVG) are checked against the
     local site folder and any --document.
 
-    Offline by default; --online resolves the issuer over HTTPS.
-    Exit status: 0 verified, 1 not verified (or a VC-JWT, not supported yet), 2 unreadable.
+    Offline by default; --online resolves the issuer over HTTPS (OB 3.0 JSON only).
+    Exit status: 0 verified, 1 not verified, 2 unreadable.
     """
     settings = load_settings()
     try:
@@ -150,14 +144,16 @@ def verify(
         when = (at if at.tzinfo else at.replace(tzinfo=UTC)) if at else datetime.now(UTC)
         if _ob2_assertion(text):
             result = _verify_ob2(text, document or [], when)
-            if kind == "JSON" and _COMPACT_JWS.fullmatch(text.strip()):
+            if kind == "JSON" and looks_like_jws(text):
                 kind = "JWS"
             _report(result, "Open Badges 2.0 assertion", f"{kind}, OB 2.0", as_json)
             raise typer.Exit(0 if result.verified else 1)
-        if _COMPACT_JWS.fullmatch(text.strip()):
-            _report(_jwt_result(), "compact JWS (VC-JWT)", kind, as_json)
-            raise typer.Exit(1)
-        credential = json.loads(text)
+        token = text.strip() if looks_like_jws(text) else None
+        if token is not None:
+            kind = f"{kind}, VC-JWT" if kind != "JSON" else "VC-JWT"
+            credential = credential_of(decode_compact(token).payload)[0]
+        else:
+            credential = json.loads(text)
         if not isinstance(credential, dict):
             raise ValueError("not a JSON object")
     except (OSError, CredentialError, ValueError) as exc:
@@ -173,7 +169,9 @@ def verify(
     for listing in status_list or []:
         doc = json.loads(listing.read_text(encoding="utf-8"))
         lists[str(doc.get("id"))] = doc
-    if online:
+    if token is not None:
+        result = verify_vc_jwt(token, did_documents=documents, now=when, status_lists=lists)
+    elif online:
         result = verify_credential_online(
             credential,
             now=when,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import uuid
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from badgeflow import store
 from badgeflow.credentials import bake_png, build_credential
 from badgeflow.credentials.fast import BatchSigner
+from badgeflow.credentials.vcjwt import encode_vc_jwt
 from badgeflow.models import JSONDict
 from badgeflow.pipeline.recipients import NO_DID, learner_dids
 from badgeflow.pipeline.runtime import Runtime
@@ -87,9 +89,14 @@ def issue_credentials(
             for slug in {award.achievement_id for award, _ in awards}
         }
         runtime.baked_dir.mkdir(parents=True, exist_ok=True)
+        jwts = _vc_jwts(runtime, documents)
         rows = [
-            _finish(runtime, award, credential_id, salt, document, batch_id, issued_at, images)
-            for (award, credential_id, salt, _), document in zip(prepared, documents, strict=True)
+            _finish(
+                runtime, award, (credential_id, salt, document, jwt), batch_id, issued_at, images
+            )
+            for (award, credential_id, salt, _), document, jwt in zip(
+                prepared, documents, jwts, strict=True
+            )
         ]
         stored = store.save_credentials(session, rows)
         for row, chosen in zip(rows, slots, strict=False):
@@ -149,16 +156,25 @@ def _prepare(
     return award, credential_id, salt, unsigned
 
 
+def _vc_jwts(runtime: Runtime, documents: list[str]) -> list[str | None]:
+    """The VC-JWT of each signed credential (embedded proof included), or None per credential."""
+    issuance = runtime.settings.issuance
+    if "vc-jwt" not in issuance.formats:
+        return [None] * len(documents)
+    key = runtime.jose_keyring.current(issuance.jwt_alg)
+    kid = f"{runtime.issuer_did}#{key.key_id}"
+    return [encode_vc_jwt(json.loads(document), key, kid=kid) for document in documents]
+
+
 def _finish(
     runtime: Runtime,
     award: AwardToIssue,
-    credential_id: str,
-    salt: str,
-    document: str,
+    signed: tuple[str, str, str, str | None],
     batch_id: str,
     issued_at: datetime,
     images: dict[str, bytes],
 ) -> NewCredential:
+    credential_id, salt, document, jwt = signed
     baked = _bake(runtime.baked_dir, images[award.achievement_id], credential_id, document)
     return NewCredential(
         id=credential_id,
@@ -169,6 +185,7 @@ def _finish(
         issued_at=issued_at,
         batch_id=batch_id,
         baked_path=str(baked),
+        jwt=jwt,
     )
 
 

@@ -72,6 +72,7 @@ def publish_site(
                 if r.achievement_id in svgs
                 else None
             ),
+            jwt=r.jwt,
         )
         for r in records
     ]

@@ -14,7 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from badgeflow import store
 from badgeflow.catalog import Catalog, load_catalog
 from badgeflow.credentials import Ed25519Signer, did_document, did_key_from_public_key
-from badgeflow.credentials.jose_keys import jose_verification_methods, read_jose_manifest
+from badgeflow.credentials.jose_keys import (
+    JoseKeyring,
+    jose_verification_methods,
+    read_jose_manifest,
+)
 from badgeflow.credentials.keyring import Keyring, LegacyKey, read_manifest
 from badgeflow.errors import ConfigurationError
 from badgeflow.models import IssuerInfo, JSONDict
@@ -80,6 +84,13 @@ class Runtime:
         """
         did_web = None if self.settings.signing.method == "did:key" else self.issuer_did
         return self.keyring.signer(did_web)
+
+    @cached_property
+    def jose_keyring(self) -> JoseKeyring:
+        """The issuer's JOSE keys (VC-JWT), created by `badgeflow init`."""
+        signing = self.settings.signing
+        passphrase = signing.passphrase.get_secret_value() if signing.passphrase else None
+        return JoseKeyring.load(signing.keys_dir, passphrase)
 
     @property
     def did_document(self) -> JSONDict:

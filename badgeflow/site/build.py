@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from badgeflow.credentials.jws import decode_compact
 from badgeflow.errors import CatalogError, CredentialError
 from badgeflow.models import AchievementInfo, IssuerInfo, JSONDict
 from badgeflow.site import layout
@@ -80,6 +81,7 @@ class SiteCredential:
         status: ``active``, ``revoked`` or ``suspended``.
         baked_svg: the baked SVG badge image, or a function returning it (called only while
             its page is written), or None.
+        jwt: the VC-JWT of the same credential, published as ``credentials/<id>.jwt``, or None.
     """
 
     credential_id: str
@@ -91,6 +93,7 @@ class SiteCredential:
     baked_png: bytes | Path | None = None
     status: CredentialStatus = "active"
     baked_svg: str | Callable[[], str] | None = None
+    jwt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ def build_site(
     Layout (relative to ``base_url``): ``index.html``; ``issuer/index.html``,
     ``issuer/profile.json``, ``issuer/logo.<ext>``; ``achievements/<slug>/index.html``,
     ``achievements/<slug>.{json,png,svg}``; ``credentials/<id>/index.html``,
-    ``credentials/<id>.{json,png}``; ``.well-known/did.json`` (plus ``did.json`` at the root
+    ``credentials/<id>.{json,png,svg,jwt}``; ``.well-known/did.json`` (plus ``did.json`` at the root
     when ``base_url`` has a path, where did:web resolves such DIDs); ``static/site.css``.
 
     Args:
@@ -306,6 +309,9 @@ def _write_credentials(
         if has_svg and credential.baked_svg is not None:
             svg = credential.baked_svg
             writer.text(layout.credential_svg(cid), svg if isinstance(svg, str) else svg())
+        if credential.jwt is not None:
+            check_public(decode_compact(credential.jwt).header, f"the VC-JWT of {cid}")
+            writer.text(layout.credential_jwt(cid), credential.jwt)
         writer.page(
             f"{layout.credential_page(cid)}index.html",
             "site/credential.html",
@@ -319,6 +325,7 @@ def _write_credentials(
             has_png=has_png,
             has_svg=has_svg,
             withheld=withheld,
+            has_jwt=credential.jwt is not None,
         )
         if on_progress is not None and (done % progress_every == 0 or done == total):
             on_progress(done, total)

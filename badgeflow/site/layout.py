@@ -18,6 +18,7 @@ __all__ = [
     "check_relative_path",
     "check_slug",
     "credential_json",
+    "credential_jwt",
     "credential_page",
     "credential_png",
     "credential_svg",
@@ -91,6 +92,11 @@ def credential_png(credential_id: str) -> str:
 def credential_svg(credential_id: str) -> str:
     """Site-relative path of the baked badge SVG."""
     return f"credentials/{check_credential_id(credential_id)}.svg"
+
+
+def credential_jwt(credential_id: str) -> str:
+    """Site-relative path of the credential's VC-JWT (compact JWS, served as text/plain)."""
+    return f"credentials/{check_credential_id(credential_id)}.jwt"
 
 
 def achievement_page(slug: str) -> str:

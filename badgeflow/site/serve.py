@@ -23,6 +23,7 @@ class _SiteHandler(SimpleHTTPRequestHandler):
         **SimpleHTTPRequestHandler.extensions_map,
         ".json": "application/json",
         ".svg": "image/svg+xml",
+        ".jwt": "text/plain; charset=utf-8",
         ".css": "text/css",
         ".html": "text/html; charset=utf-8",
     }

@@ -46,6 +46,7 @@ class NewCredential:
         baked_path: the baked PNG, when already written.
         format: the credential format.
         supersedes: the bare id of the credential this one re-issues, if any.
+        jwt: the VC-JWT (compact JWS) of the same credential, when ``vc-jwt`` is issued.
     """
 
     id: str
@@ -58,6 +59,7 @@ class NewCredential:
     baked_path: str | None = None
     format: str = "ob3-di"
     supersedes: str | None = None
+    jwt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class CredentialRecord:
         issued_at: when the credential was signed.
         baked_path: the baked PNG, None until baked.
         status: the award's status: ``active``, ``revoked`` or ``suspended``.
+        jwt: the VC-JWT of the same credential, if one was issued.
     """
 
     credential_id: str
@@ -87,6 +90,7 @@ class CredentialRecord:
     issued_at: datetime
     baked_path: str | None
     status: AwardStatus
+    jwt: str | None = None
 
     @property
     def urn(self) -> str:
@@ -130,6 +134,7 @@ def save_credentials(session: Session, rows: Sequence[NewCredential]) -> int:
                 baked_path=row.baked_path,
                 batch_id=row.batch_id,
                 supersedes=row.supersedes,
+                jwt=row.jwt,
             )
         )
         taken_awards.add(row.award_id)
@@ -173,6 +178,7 @@ def _record(credential: Credential, award: Award, name: str | None) -> Credentia
         issued_at=credential.issued_at,
         baked_path=credential.baked_path,
         status=_award_status(award.status),
+        jwt=credential.jwt,
     )
 
 

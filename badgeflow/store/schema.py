@@ -198,6 +198,7 @@ class Credential(Base):
     # The credential this one re-issued (`badgeflow reissue`); unique: one successor each.
     supersedes: Mapped[str | None] = mapped_column(String(36), index=True, unique=True)
     created_at: Mapped[datetime] = _created_at()
+    jwt: Mapped[str | None] = mapped_column(Text)  # VC-JWT of the same credential, if issued
 
 
 class EmailOutbox(Base):

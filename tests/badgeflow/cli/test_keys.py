@@ -123,3 +123,26 @@ def test_a_legacy_key_file_is_listed_then_adopted_by_init(env):
     assert "adopted" in init.output
     assert [r.file for r in read_manifest(env / "var" / "keys")] == ["issuer-ed25519.pem"]
     assert "(kept)" in runner.invoke(app, ["init"]).output
+
+
+def test_vc_jwt_keys_are_made_by_init_rotated_with_alg_and_listed(env, monkeypatch):
+    monkeypatch.setenv("BADGEFLOW_ISSUANCE__FORMATS", '["data-integrity", "vc-jwt"]')
+    monkeypatch.setenv("BADGEFLOW_ISSUANCE__JWT_ALG", "ES256")
+    init = runner.invoke(app, ["init"])
+    assert init.exit_code == 0 and "VC-JWT key      p256-1 (ES256)" in init.output
+    rotated = keys("rotate", "--alg", "ES256")
+    assert rotated.exit_code == 0, rotated.output
+    assert f"new method      {DID_WEB}#p256-2" in rotated.output
+    assert keys("rotate", "--alg", "RS256").exit_code == 0  # the first RS256 key: rsa-1
+    did = json.loads((env / "var" / "site" / ".well-known" / "did.json").read_text())
+    assert [m["id"].rpartition("#")[2] for m in did["verificationMethod"]] == [
+        "key-1",
+        "p256-1",
+        "p256-2",
+        "rsa-1",
+    ]
+    listed = keys("list")
+    assert "p256-1  ES256 retired" in listed.output and "p256-2  ES256 current" in listed.output
+    assert "rsa-1  RS256 current" in listed.output and "thumbprint" in listed.output
+    assert "PRIVATE" not in listed.output and PASS not in listed.output
+    assert keys("rotate", "--alg", "HS256").exit_code == 2

@@ -214,6 +214,29 @@ def test_refuses_private_key_material_in_a_credential(tmp_path):
         build(tmp_path, credentials=[bad])
 
 
+def test_publishes_a_vc_jwt_as_text_and_links_it(tmp_path):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from badgeflow.credentials.jws import b64url_encode, sign_compact
+
+    credential = make_credentials(1)[0]
+    key = ec.generate_private_key(ec.SECP256R1())
+    token = sign_compact(json.loads(credential.document), key, kid="did:web:x#p256-1", typ="JWT")
+    with_jwt = SiteCredential(**{**credential.__dict__, "jwt": token})
+    build(tmp_path, credentials=[with_jwt])
+    cid = credential.credential_id
+    assert (tmp_path / "site" / "credentials" / f"{cid}.jwt").read_text() == token
+    page = (tmp_path / "site" / "credentials" / cid / "index.html").read_text()
+    assert f"credentials/{cid}.jwt" in page
+
+    # A header carrying a private JWK (``d``) is never published.
+    header = {"alg": "ES256", "jwk": {"kty": "EC", "crv": "P-256", "x": "a", "y": "b", "d": "c"}}
+    leaky = b64url_encode(json.dumps(header).encode()) + token[token.index(".") :]
+    bad = SiteCredential(**{**credential.__dict__, "jwt": leaky})
+    with pytest.raises(CredentialError, match="private key"):
+        build(tmp_path, tmp_path / "again", credentials=[bad])
+
+
 @pytest.mark.parametrize(
     ("change", "error", "match"),
     [
