@@ -25,6 +25,8 @@ from pydantic_settings import (
 from badgeflow.errors import ConfigurationError
 
 __all__ = [
+    "BlackboardCourseSettings",
+    "BlackboardSourceSettings",
     "CanvasSourceSettings",
     "CsvSourceSettings",
     "DatabaseSettings",
@@ -202,8 +204,51 @@ class CanvasSourceSettings(_HttpSourceBase):
     per_page: int = Field(100, ge=1, le=100, description="Items per page (Canvas caps at 100).")
 
 
+class BlackboardCourseSettings(BaseModel):
+    """How completion of one Blackboard Learn course is derived from its gradebook."""
+
+    course: str = Field(
+        description="courseId as shown in Learn (DS101), a primary id (_123_1), or a "
+        "prefixed id (courseId:DS101, externalId:SIS.DS101)."
+    )
+    module_columns: list[str] = Field(
+        default_factory=list,
+        description="Gradebook columns that must be graded (primary id, externalId:<id>, "
+        "finalGrade, or column name).",
+    )
+    final_column: str | None = Field(
+        None, description="The column whose score is the learner's score (id or name)."
+    )
+    pass_threshold: float | None = Field(
+        None, ge=0, le=100, description="Percentage the final column must reach; unset: graded."
+    )
+    module_pass_threshold: float | None = Field(
+        None, ge=0, le=100, description="Percentage each module column must reach; unset: graded."
+    )
+
+    @model_validator(mode="after")
+    def _names_a_column(self) -> BlackboardCourseSettings:
+        if not self.module_columns and not self.final_column:
+            raise ValueError(f"course {self.course}: set module_columns or final_column")
+        return self
+
+
+class BlackboardSourceSettings(_HttpSourceBase):
+    """A Blackboard Learn site read through its public REST API (OAuth2 client credentials)."""
+
+    kind: Literal["blackboard"] = "blackboard"
+    base_url: str = Field(description="Learn host root, e.g. https://learn.example.edu.")
+    client_id: str = Field(description="REST application key (from the developer portal).")
+    client_secret: SecretStr = Field(description="REST application secret.")
+    courses: list[BlackboardCourseSettings] = Field(
+        min_length=1, description="Courses to read, each with its gradebook completion rule."
+    )
+    page_size: int = Field(100, ge=1, le=100, description="Items per page (limit; at most 100).")
+
+
 SourceSettings = Annotated[
-    CsvSourceSettings | MoodleSourceSettings | CanvasSourceSettings, Field(discriminator="kind")
+    CsvSourceSettings | MoodleSourceSettings | CanvasSourceSettings | BlackboardSourceSettings,
+    Field(discriminator="kind"),
 ]
 
 

@@ -8,10 +8,12 @@ from typing import Any, Final
 from badgeflow.errors import ConfigurationError
 from badgeflow.lms._http import RetryPolicy
 from badgeflow.lms.base import CompletionSource
+from badgeflow.lms.blackboard import BlackboardCourseRule, BlackboardSource
 from badgeflow.lms.canvas import CanvasSource
 from badgeflow.lms.csv_export import CsvExportSource
 from badgeflow.lms.moodle import MoodleSource
 from badgeflow.settings import (
+    BlackboardSourceSettings,
     CanvasSourceSettings,
     CsvSourceSettings,
     MoodleSourceSettings,
@@ -20,6 +22,7 @@ from badgeflow.settings import (
 
 __all__ = [
     "CONNECTORS",
+    "BlackboardSource",
     "CanvasSource",
     "CompletionSource",
     "CsvExportSource",
@@ -72,10 +75,35 @@ def _canvas(settings: CanvasSourceSettings) -> CompletionSource:
     )
 
 
+def _blackboard(settings: BlackboardSourceSettings) -> CompletionSource:
+    return BlackboardSource(
+        settings.name,
+        settings.base_url,
+        settings.client_id,
+        settings.client_secret.get_secret_value(),
+        courses=[
+            BlackboardCourseRule(
+                course=c.course,
+                module_columns=tuple(c.module_columns),
+                final_column=c.final_column,
+                pass_threshold=c.pass_threshold,
+                module_pass_threshold=c.module_pass_threshold,
+            )
+            for c in settings.courses
+        ],
+        timeout=settings.timeout_seconds,
+        page_size=settings.page_size,
+        retry=RetryPolicy(
+            max_attempts=settings.retry_attempts, max_total_wait=settings.retry_max_wait_seconds
+        ),
+    )
+
+
 CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
     "csv": _csv,
     "moodle": _moodle,
     "canvas": _canvas,
+    "blackboard": _blackboard,
 }
 """Builds a connector from its settings, keyed by the settings' ``kind``."""
 

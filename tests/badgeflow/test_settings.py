@@ -75,7 +75,7 @@ def test_default_config_file_is_read_when_present(tmp_path):
         ({"mail": {"smtp_port": 0}}, "greater than or equal"),
         ({"sources": [{"name": "a", "kind": "csv", "path": "x"}] * 2}, "unique"),
         ({"sources": [{"name": "Bad Name", "kind": "csv", "path": "x"}]}, "pattern"),
-        ({"sources": [{"name": "a", "kind": "blackboard"}]}, "kind"),
+        ({"sources": [{"name": "a", "kind": "sakai"}]}, "kind"),
         ({"colour": "blue"}, "Extra inputs"),
     ],
 )
