@@ -2,8 +2,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from badgeflow.lms import CONNECTORS, CanvasSource, CsvExportSource, MoodleSource, build_source
+import pydantic
+import pytest
+
+from badgeflow.lms import (
+    CONNECTORS,
+    BlackboardSource,
+    CanvasSource,
+    CsvExportSource,
+    MoodleSource,
+    build_source,
+)
 from badgeflow.settings import (
+    BlackboardSourceSettings,
     CanvasSourceSettings,
     CsvSourceSettings,
     MoodleSourceSettings,
@@ -14,7 +25,12 @@ from badgeflow.settings import (
 def test_every_source_kind_has_a_connector():
     kinds = {
         model.model_fields["kind"].default
-        for model in (CsvSourceSettings, MoodleSourceSettings, CanvasSourceSettings)
+        for model in (
+            CsvSourceSettings,
+            MoodleSourceSettings,
+            CanvasSourceSettings,
+            BlackboardSourceSettings,
+        )
     }
 
     assert set(CONNECTORS) == kinds
@@ -80,3 +96,48 @@ def test_builds_a_canvas_source_with_its_retry_policy():
     assert (source._retry.max_attempts, source._retry.max_total_wait) == (2, 5.0)
     assert settings.sources[0].overlap.total_seconds() == 6 * 3600
     assert "tok-abcdef" not in repr(source)
+
+
+def test_builds_a_blackboard_source_with_its_course_rules():
+    settings = Settings(
+        sources=[
+            {
+                "kind": "blackboard",
+                "name": "bb-main",
+                "base_url": "https://learn.example.edu/",
+                "client_id": "app-key",
+                "client_secret": "app-secret-123",
+                "courses": [
+                    {
+                        "course": "DS101",
+                        "module_columns": ["Module 1 quiz"],
+                        "final_column": "Final exam",
+                        "pass_threshold": 70,
+                    }
+                ],
+                "retry_attempts": 2,
+            }
+        ]
+    )
+
+    source = build_source(settings.sources[0])
+
+    assert isinstance(source, BlackboardSource)
+    assert source.base_url == "https://learn.example.edu"
+    (rule,) = source.courses
+    assert (rule.course, rule.module_columns, rule.final_column) == (
+        "DS101",
+        ("Module 1 quiz",),
+        "Final exam",
+    )
+    assert rule.pass_threshold == 70
+    assert source._retry.max_attempts == 2
+    assert "app-secret-123" not in repr(source)
+
+
+def test_a_blackboard_course_must_name_a_column():
+    with pytest.raises(pydantic.ValidationError, match="module_columns or final_column"):
+        BlackboardSourceSettings(
+            name="bb", base_url="https://l", client_id="k", client_secret="s",
+            courses=[{"course": "DS101"}],
+        )  # fmt: skip
