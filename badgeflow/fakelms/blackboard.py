@@ -22,6 +22,7 @@ Run it by hand::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 import time
 from collections.abc import Sequence
@@ -196,7 +197,7 @@ def _find_column(course: FakeBlackboardCourse, key: str) -> FakeColumn | None:
 def _course(course: FakeBlackboardCourse) -> dict[str, Any]:
     return {
         "id": course.id,
-        "uuid": course.id.strip("_").replace("_", "") + "0" * 24,
+        "uuid": hashlib.md5(course.id.encode()).hexdigest(),
         "externalId": course.externalId or course.courseId,
         "courseId": course.courseId,
         "name": course.name,

@@ -120,7 +120,6 @@ class BlackboardSource:
         timeout: float = 30.0,
         page_size: int = 100,
         retry: RetryPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         """Configure the source; nothing is requested until `fetch_completions`.
@@ -134,7 +133,6 @@ class BlackboardSource:
             timeout: seconds allowed per HTTP request.
             page_size: ``limit`` per page (Learn caps it at 100 on most listings).
             retry: how transient failures are retried (default `RetryPolicy()`).
-            transport: an httpx transport to use instead of the network (tests).
             clock: the time source of the token cache.
         """
         if not 1 <= page_size <= 100:
@@ -146,8 +144,6 @@ class BlackboardSource:
         self.timeout = timeout
         self.page_size = page_size
         self._retry = retry
-        self._transport = transport
-        # One token cache per source: it outlives a fetch, as the token outlives a batch.
         self._auth = OAuth2ClientCredentials(
             _TOKEN_PATH, client_id, client_secret, style="basic", clock=clock
         )
@@ -191,7 +187,6 @@ class BlackboardSource:
             auth=self._auth,
             retry=self._retry,
             timeout=self.timeout,
-            transport=self._transport,
             secrets=[self._secret],
         )
         with api:
@@ -261,15 +256,15 @@ class BlackboardSource:
         course: JSONDict,
         uid: str,
         member: JSONDict,
-        outcome: Outcome,
+        out: Outcome,
         raw: JSONDict,
-        fetched_at: datetime,
+        at: datetime,
     ) -> dict[str, object]:
         user = member.get("user") or {}
         name = user.get("name") or {}
         full = " ".join(p for p in (name.get("given"), name.get("family")) if p)
         email = ((user.get("contact") or {}).get("email") or "").strip().lower()
-        done, total = outcome.modules_completed, outcome.modules_total
+        done, total = out.modules_completed, out.modules_total
         return {
             SOURCE: self.name,
             SOURCE_SYSTEM: _SYSTEM,
@@ -279,16 +274,16 @@ class BlackboardSource:
             LEARNER_NAME: full or user.get("userName"),
             COURSE_ID: course.get("courseId") or str(course["id"]),
             COURSE_NAME: course.get("name"),
-            COMPLETED: outcome.completed,
-            COMPLETED_AT: outcome.completed_at,
-            SCORE: outcome.score,
-            SCORE_KIND: outcome.score_kind,
+            COMPLETED: out.completed,
+            COMPLETED_AT: out.completed_at,
+            SCORE: out.score,
+            SCORE_KIND: out.score_kind,
             MODULES_COMPLETED: done,
             MODULES_TOTAL: total,
             PROGRESS_PCT: done / total * 100 if done is not None and total else None,
-            FETCHED_AT: fetched_at,
+            FETCHED_AT: at,
             RAW: raw,
-            PARSE_ERRORS: tuple(outcome.errors),
+            PARSE_ERRORS: tuple(out.errors),
         }
 
 
