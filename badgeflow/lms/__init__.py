@@ -10,10 +10,12 @@ from badgeflow.lms._http import RetryPolicy
 from badgeflow.lms.base import CompletionSource
 from badgeflow.lms.canvas import CanvasSource
 from badgeflow.lms.csv_export import CsvExportSource
+from badgeflow.lms.docebo import DoceboSource
 from badgeflow.lms.moodle import MoodleSource
 from badgeflow.settings import (
     CanvasSourceSettings,
     CsvSourceSettings,
+    DoceboSourceSettings,
     MoodleSourceSettings,
     SourceSettings,
 )
@@ -23,13 +25,16 @@ __all__ = [
     "CanvasSource",
     "CompletionSource",
     "CsvExportSource",
+    "DoceboSource",
     "MoodleSource",
     "build_source",
     "retry_policy",
 ]
 
 
-def retry_policy(settings: MoodleSourceSettings | CanvasSourceSettings) -> RetryPolicy:
+def retry_policy(
+    settings: MoodleSourceSettings | CanvasSourceSettings | DoceboSourceSettings,
+) -> RetryPolicy:
     """The retry policy an HTTP source's settings ask for.
 
     Args:
@@ -72,10 +77,27 @@ def _canvas(settings: CanvasSourceSettings) -> CompletionSource:
     )
 
 
+def _docebo(settings: DoceboSourceSettings) -> CompletionSource:
+    return DoceboSource(
+        settings.name,
+        settings.base_url,
+        settings.client_id,
+        settings.client_secret.get_secret_value(),
+        username=settings.username,
+        password=settings.password.get_secret_value() if settings.password else None,
+        course_ids=settings.course_ids,
+        enrollment_endpoint=settings.enrollment_endpoint,
+        page_size=settings.page_size,
+        timeout=settings.timeout_seconds,
+        retry=retry_policy(settings),
+    )
+
+
 CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
     "csv": _csv,
     "moodle": _moodle,
     "canvas": _canvas,
+    "docebo": _docebo,
 }
 """Builds a connector from its settings, keyed by the settings' ``kind``."""
 
