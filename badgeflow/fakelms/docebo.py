@@ -21,7 +21,8 @@ Listings page with ``page`` (1-based) and ``page_size`` (1-200) in the envelope
 parameter 400, in the ``{name, message, code, status}`` shape [I]; throttling is 429 with no
 ``Retry-After`` (Docebo documents none). Extra switches: `loop_paging` (the page never
 advances), `course_endpoint_status` (the admin listing answers that status: a client without
-the permission, or a platform without the endpoint) and `expire_tokens_after`.
+the permission, or a platform without the endpoint), `expire_tokens_after` and
+`revoke_tokens` (every API call is refused, fresh tokens too).
 
 Run it by hand::
 
@@ -96,6 +97,7 @@ class FakeDocebo(FakeLMSServer):
         self.expires_in = expires_in
         self.loop_paging = False
         self.course_endpoint_status: int | None = None
+        self.revoke_tokens = False
         self._expire_countdown: int | None = None
 
     def expire_tokens_after(self, n: int) -> None:
@@ -117,8 +119,9 @@ class FakeDocebo(FakeLMSServer):
             else:
                 self._expire_countdown -= 1
         token = request.bearer()
-        if not self.token_is_live(token):
-            reason = "has expired" if token else "was not found"
+        if self.revoke_tokens or not self.token_is_live(token):
+            reason = "was revoked" if self.revoke_tokens else "has expired"
+            reason = reason if token else "was not found"
             return FakeResponse.json(
                 {"error": "invalid_token", "error_description": f"The access token {reason}"},
                 401,

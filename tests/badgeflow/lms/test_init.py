@@ -2,10 +2,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from badgeflow.lms import CONNECTORS, CanvasSource, CsvExportSource, MoodleSource, build_source
+import pytest
+from pydantic import ValidationError
+
+from badgeflow.lms import (
+    CONNECTORS,
+    CanvasSource,
+    CsvExportSource,
+    DoceboSource,
+    MoodleSource,
+    build_source,
+)
 from badgeflow.settings import (
     CanvasSourceSettings,
     CsvSourceSettings,
+    DoceboSourceSettings,
     MoodleSourceSettings,
     Settings,
 )
@@ -14,7 +25,12 @@ from badgeflow.settings import (
 def test_every_source_kind_has_a_connector():
     kinds = {
         model.model_fields["kind"].default
-        for model in (CsvSourceSettings, MoodleSourceSettings, CanvasSourceSettings)
+        for model in (
+            CsvSourceSettings,
+            MoodleSourceSettings,
+            CanvasSourceSettings,
+            DoceboSourceSettings,
+        )
     }
 
     assert set(CONNECTORS) == kinds
@@ -80,3 +96,38 @@ def test_builds_a_canvas_source_with_its_retry_policy():
     assert (source._retry.max_attempts, source._retry.max_total_wait) == (2, 5.0)
     assert settings.sources[0].overlap.total_seconds() == 6 * 3600
     assert "tok-abcdef" not in repr(source)
+
+
+def test_builds_a_docebo_source_with_the_password_grant():
+    settings = Settings(
+        sources=[
+            {
+                "kind": "docebo",
+                "name": "docebo-main",
+                "base_url": "https://academy.docebosaas.com/",
+                "client_id": "badgeflow",
+                "client_secret": "sec-abcdef",
+                "username": "api.reader",
+                "password": "pw-abcdef",
+                "course_ids": [12, 15],
+                "enrollment_endpoint": "learn",
+                "page_size": 50,
+                "retry_attempts": 3,
+            }
+        ]
+    )
+
+    source = build_source(settings.sources[0])
+
+    assert isinstance(source, DoceboSource)
+    assert source.base_url == "https://academy.docebosaas.com"
+    assert (source.course_ids, source.enrollment_endpoint) == ((12, 15), "learn")
+    assert (source.page_size, source.username, source._retry.max_attempts) == (50, "api.reader", 3)
+    assert "sec-abcdef" not in repr(source) and "pw-abcdef" not in repr(source)
+
+
+def test_docebo_password_grant_needs_both_halves():
+    with pytest.raises(ValidationError, match="both username and password"):
+        DoceboSourceSettings(
+            name="d", base_url="https://x.test", client_id="c", client_secret="s", username="u"
+        )
