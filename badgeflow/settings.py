@@ -29,6 +29,8 @@ __all__ = [
     "BlackboardSourceSettings",
     "CanvasSourceSettings",
     "CsvSourceSettings",
+    "DoceboSourceSettings",
+    "HttpSourceSettings",
     "DatabaseSettings",
     "IssuanceSettings",
     "MailSettings",
@@ -246,8 +248,44 @@ class BlackboardSourceSettings(_HttpSourceBase):
     page_size: int = Field(100, ge=1, le=100, description="Items per page (limit; at most 100).")
 
 
+class DoceboSourceSettings(_HttpSourceBase):
+    """A Docebo platform read through its REST API with an OAuth2 API app."""
+
+    kind: Literal["docebo"] = "docebo"
+    base_url: str = Field(description="Platform root, e.g. https://academy.docebosaas.com.")
+    client_id: str = Field(description="Client id of the API app (API and SSO > API Credentials).")
+    client_secret: SecretStr = Field(description="Client secret of the API app.")
+    username: str | None = Field(
+        None,
+        description="Login of the API user for the password grant; unset = client credentials.",
+    )
+    password: SecretStr | None = Field(None, description="Password of that user.")
+    course_ids: list[int] = Field(
+        default_factory=list, description="Numeric course ids; empty reads every course."
+    )
+    enrollment_endpoint: Literal["auto", "course", "learn"] = Field(
+        "auto",
+        description="course = /course/v1/courses/enrollments, learn = /learn/v1/enrollments, "
+        "auto = course, falling back to learn when it is refused (403) or missing (404).",
+    )
+    page_size: int = Field(200, ge=1, le=200, description="Items per page (Docebo caps at 200).")
+
+    @model_validator(mode="after")
+    def _login_is_complete(self) -> DoceboSourceSettings:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("docebo: the password grant needs both username and password")
+        return self
+
+
+HttpSourceSettings = _HttpSourceBase
+"""Any source read over HTTP (timeouts and retries)."""
+
 SourceSettings = Annotated[
-    CsvSourceSettings | MoodleSourceSettings | CanvasSourceSettings | BlackboardSourceSettings,
+    CsvSourceSettings
+    | MoodleSourceSettings
+    | CanvasSourceSettings
+    | BlackboardSourceSettings
+    | DoceboSourceSettings,
     Field(discriminator="kind"),
 ]
 

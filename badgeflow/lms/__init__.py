@@ -11,11 +11,14 @@ from badgeflow.lms.base import CompletionSource
 from badgeflow.lms.blackboard import BlackboardCourseRule, BlackboardSource
 from badgeflow.lms.canvas import CanvasSource
 from badgeflow.lms.csv_export import CsvExportSource
+from badgeflow.lms.docebo import DoceboSource
 from badgeflow.lms.moodle import MoodleSource
 from badgeflow.settings import (
     BlackboardSourceSettings,
     CanvasSourceSettings,
     CsvSourceSettings,
+    DoceboSourceSettings,
+    HttpSourceSettings,
     MoodleSourceSettings,
     SourceSettings,
 )
@@ -26,13 +29,14 @@ __all__ = [
     "CanvasSource",
     "CompletionSource",
     "CsvExportSource",
+    "DoceboSource",
     "MoodleSource",
     "build_source",
     "retry_policy",
 ]
 
 
-def retry_policy(settings: MoodleSourceSettings | CanvasSourceSettings) -> RetryPolicy:
+def retry_policy(settings: HttpSourceSettings) -> RetryPolicy:
     """The retry policy an HTTP source's settings ask for.
 
     Args:
@@ -93,9 +97,23 @@ def _blackboard(settings: BlackboardSourceSettings) -> CompletionSource:
         ],
         timeout=settings.timeout_seconds,
         page_size=settings.page_size,
-        retry=RetryPolicy(
-            max_attempts=settings.retry_attempts, max_total_wait=settings.retry_max_wait_seconds
-        ),
+        retry=retry_policy(settings),
+    )
+
+
+def _docebo(settings: DoceboSourceSettings) -> CompletionSource:
+    return DoceboSource(
+        settings.name,
+        settings.base_url,
+        settings.client_id,
+        settings.client_secret.get_secret_value(),
+        username=settings.username,
+        password=settings.password.get_secret_value() if settings.password else None,
+        course_ids=settings.course_ids,
+        enrollment_endpoint=settings.enrollment_endpoint,
+        page_size=settings.page_size,
+        timeout=settings.timeout_seconds,
+        retry=retry_policy(settings),
     )
 
 
@@ -104,6 +122,7 @@ CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
     "moodle": _moodle,
     "canvas": _canvas,
     "blackboard": _blackboard,
+    "docebo": _docebo,
 }
 """Builds a connector from its settings, keyed by the settings' ``kind``."""
 
