@@ -9,10 +9,12 @@ from badgeflow.errors import ConfigurationError
 from badgeflow.lms._http import RetryPolicy
 from badgeflow.lms.base import CompletionSource
 from badgeflow.lms.canvas import CanvasSource
+from badgeflow.lms.cornerstone import CornerstoneSource
 from badgeflow.lms.csv_export import CsvExportSource
 from badgeflow.lms.moodle import MoodleSource
 from badgeflow.settings import (
     CanvasSourceSettings,
+    CornerstoneSourceSettings,
     CsvSourceSettings,
     MoodleSourceSettings,
     SourceSettings,
@@ -22,6 +24,7 @@ __all__ = [
     "CONNECTORS",
     "CanvasSource",
     "CompletionSource",
+    "CornerstoneSource",
     "CsvExportSource",
     "MoodleSource",
     "build_source",
@@ -29,7 +32,9 @@ __all__ = [
 ]
 
 
-def retry_policy(settings: MoodleSourceSettings | CanvasSourceSettings) -> RetryPolicy:
+def retry_policy(
+    settings: MoodleSourceSettings | CanvasSourceSettings | CornerstoneSourceSettings,
+) -> RetryPolicy:
     """The retry policy an HTTP source's settings ask for.
 
     Args:
@@ -72,10 +77,26 @@ def _canvas(settings: CanvasSourceSettings) -> CompletionSource:
     )
 
 
+def _cornerstone(settings: CornerstoneSourceSettings) -> CompletionSource:
+    return CornerstoneSource(
+        settings.name,
+        settings.base_url,
+        settings.client_id,
+        settings.client_secret.get_secret_value(),
+        scope=settings.scope,
+        course_ids=settings.course_ids,
+        completed_status_group=settings.completed_status_group,
+        page_size=settings.page_size,
+        timeout=settings.timeout_seconds,
+        retry=retry_policy(settings),
+    )
+
+
 CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
     "csv": _csv,
     "moodle": _moodle,
     "canvas": _canvas,
+    "cornerstone": _cornerstone,
 }
 """Builds a connector from its settings, keyed by the settings' ``kind``."""
 

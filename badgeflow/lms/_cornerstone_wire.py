@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -20,7 +20,13 @@ import httpx
 from badgeflow.errors import SourceAuthError, SourceConfigError, SourceError, SourceUnavailable
 from badgeflow.lms._http import classify_http
 
-__all__ = ["MinuteRetryAfter", "classify_cornerstone", "error_message"]
+__all__ = [
+    "MinuteRetryAfter",
+    "classify_cornerstone",
+    "error_message",
+    "parse_number",
+    "parse_time",
+]
 
 
 def classify_cornerstone(response: httpx.Response, what: str) -> SourceError | None:
@@ -117,3 +123,26 @@ def seconds_left_in_minute(body: bytes) -> int | None:
     except (ValueError, AttributeError, TypeError):
         return None
     return max(math.ceil(60 - when.second - when.microsecond / 1e6), 1)
+
+
+def parse_number(value: Any, field: str, errors: list[str]) -> float | None:
+    """A number, or None with a message in `errors` when the value is not one."""
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        errors.append(f"{field}: {value!r} is not a number")
+        return None
+
+
+def parse_time(value: Any, errors: list[str]) -> datetime | None:
+    """An ISO 8601 time; Cornerstone leaves the offset out of some views: that is UTC."""
+    if value is None or value == "":
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        errors.append(f"completed_at: {value!r} is not an ISO 8601 time")
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

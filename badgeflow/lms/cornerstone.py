@@ -26,7 +26,12 @@ import httpx
 import pandas as pd
 
 from badgeflow.errors import ConfigurationError, SourceConfigError, SourceError
-from badgeflow.lms._cornerstone_wire import MinuteRetryAfter, classify_cornerstone
+from badgeflow.lms._cornerstone_wire import (
+    MinuteRetryAfter,
+    classify_cornerstone,
+    parse_number,
+    parse_time,
+)
 from badgeflow.lms._frame import to_completion_frame
 from badgeflow.lms._http import ApiClient, OAuth2ClientCredentials, RetryPolicy, paginate
 from badgeflow.models import (
@@ -249,10 +254,10 @@ class CornerstoneSource:
         errors: list[str] = []
         uid, lo = str(row.get("transc_user_id")), str(row.get("transc_object_id")).lower()
         user, training = users.get(uid, {}), trainings.get(lo, {})
-        finished = _timestamp(row.get("user_lo_comp_dt"), errors)
+        finished = parse_time(row.get("user_lo_comp_dt"), errors)
         group = row.get("user_lo_status_group_id")
         done = finished is not None and self.completed_status_group in (None, group)
-        score = _number(row.get("user_lo_score"), "score", errors)
+        score = parse_number(row.get("user_lo_score"), "score", errors)
         name = f"{user.get('user_name_first') or ''} {user.get('user_name_last') or ''}".strip()
         email = str(user.get("user_email") or "").strip().lower()
         return {
@@ -270,7 +275,7 @@ class CornerstoneSource:
             SCORE_KIND: "course_total" if score is not None else "none",
             MODULES_COMPLETED: None,
             MODULES_TOTAL: None,
-            PROGRESS_PCT: _number(row.get("user_lo_pct_complete"), "progress", errors),
+            PROGRESS_PCT: parse_number(row.get("user_lo_pct_complete"), "progress", errors),
             FETCHED_AT: fetched_at,
             RAW: {"transcript": row, "user": user, "training": training},
             PARSE_ERRORS: tuple(errors),
@@ -283,25 +288,3 @@ def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
 
 def _any_of(field: str, values: Iterable[str]) -> str:
     return "(" + " or ".join(f"{field} eq {v}" for v in values) + ")"
-
-
-def _number(value: Any, field: str, errors: list[str]) -> float | None:
-    if value is None or value == "":
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        errors.append(f"{field}: {value!r} is not a number")
-        return None
-
-
-def _timestamp(value: Any, errors: list[str]) -> datetime | None:
-    """An ISO 8601 time; Cornerstone leaves the offset out of some views: that is UTC."""
-    if value is None or value == "":
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        errors.append(f"{COMPLETED_AT}: {value!r} is not an ISO 8601 time")
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

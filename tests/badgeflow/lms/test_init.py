@@ -2,9 +2,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from badgeflow.lms import CONNECTORS, CanvasSource, CsvExportSource, MoodleSource, build_source
+from badgeflow.lms import (
+    CONNECTORS,
+    CanvasSource,
+    CornerstoneSource,
+    CsvExportSource,
+    MoodleSource,
+    build_source,
+)
 from badgeflow.settings import (
     CanvasSourceSettings,
+    CornerstoneSourceSettings,
     CsvSourceSettings,
     MoodleSourceSettings,
     Settings,
@@ -14,7 +22,12 @@ from badgeflow.settings import (
 def test_every_source_kind_has_a_connector():
     kinds = {
         model.model_fields["kind"].default
-        for model in (CsvSourceSettings, MoodleSourceSettings, CanvasSourceSettings)
+        for model in (
+            CsvSourceSettings,
+            MoodleSourceSettings,
+            CanvasSourceSettings,
+            CornerstoneSourceSettings,
+        )
     }
 
     assert set(CONNECTORS) == kinds
@@ -80,3 +93,34 @@ def test_builds_a_canvas_source_with_its_retry_policy():
     assert (source._retry.max_attempts, source._retry.max_total_wait) == (2, 5.0)
     assert settings.sources[0].overlap.total_seconds() == 6 * 3600
     assert "tok-abcdef" not in repr(source)
+
+
+def test_builds_a_cornerstone_source_with_its_scope_and_retry_policy():
+    settings = Settings(
+        sources=[
+            {
+                "kind": "cornerstone",
+                "name": "csod-main",
+                "base_url": "https://acme.csod.com/",
+                "client_id": "badgeflow-edge",
+                "client_secret": "csod-secret-abcdef",
+                "course_ids": ["E2470B68-32FC-4380-B69D-27513B697D51"],
+                "scope": "all",
+                "completed_status_group": None,
+                "page_size": 500,
+                "retry_attempts": 3,
+            }
+        ]
+    )
+
+    source = build_source(settings.sources[0])
+
+    assert isinstance(source, CornerstoneSource)
+    assert source.base_url == "https://acme.csod.com"
+    assert source.course_ids == ("e2470b68-32fc-4380-b69d-27513b697d51",)
+    assert source.completed_status_group is None
+    assert source.page_size == 500
+    assert source.auth.scope == "all" and source.auth.style == "json"
+    assert source.auth.token_url == "https://acme.csod.com/services/api/oauth2/token"
+    assert source._retry.max_attempts == 3
+    assert "csod-secret-abcdef" not in repr(source)
