@@ -180,10 +180,11 @@ class CornerstoneSource:
             missing = sorted(set(self.course_ids) - set(trainings))
             if missing:
                 raise SourceConfigError(f"Cornerstone has no learning object {missing}")
-            transcripts = self._transcripts(api, since)
+            transcripts = self._latest(self._transcripts(api, since))
             unseen = {str(t.get("transc_object_id")).lower() for t in transcripts} - set(trainings)
             trainings |= self._trainings(api, sorted(unseen))
-            users = self._users(api, sorted({t.get("transc_user_id") for t in transcripts}))
+            ids = {t.get("transc_user_id") for t in transcripts}
+            users = self._users(api, sorted(i for i in ids if isinstance(i, int)))
         records = [
             {**self._record(t, users, trainings, fetched_at), ROW_NUMBER: n}
             for n, t in enumerate(transcripts, start=1)
@@ -227,6 +228,13 @@ class CornerstoneSource:
             where = " and ".join([*conditions, courses])
             rows += self._view(api, "vw_rpt_transcript", _TRANSCRIPT_FIELDS, where)
         return rows
+
+    @staticmethod
+    def _latest(rows: list[JSONDict]) -> list[JSONDict]:
+        """One row per registration: offset paging over live data can repeat a row."""
+        key = ("transc_user_id", "transc_object_id", "reg_num")
+        unique = {tuple(str(r.get(k)).lower() for k in key): r for r in rows}
+        return list(unique.values())
 
     def _trainings(self, api: ApiClient, ids: Sequence[str]) -> dict[str, JSONDict]:
         found: dict[str, JSONDict] = {}

@@ -394,3 +394,26 @@ def test_a_next_link_to_another_host_is_not_followed():
 def test_page_size_is_bounded():
     with pytest.raises(ConfigurationError):
         CornerstoneSource("c", "https://acme.csod.com", CLIENT, SECRET, page_size=1001)
+
+
+def test_a_registration_repeated_across_pages_is_one_row_the_latest():
+    row = {"transc_user_id": 7, "transc_object_id": DS, "reg_num": 1, "user_lo_score": 50}
+    pages = {
+        None: {"value": [row], "@odata.nextLink": "https://acme.csod.com/p2"},
+        "/p2": {"value": [row | {"transc_object_id": DS.upper(), "user_lo_score": 90}]},
+    }
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == TOKEN_PATH:
+            return httpx.Response(200, json={"access_token": "tok-123456", "expires_in": 3600})
+        if request.url.path.endswith("vw_rpt_transcript") or request.url.path == "/p2":
+            return httpx.Response(200, json=pages["/p2" if request.url.path == "/p2" else None])
+        return httpx.Response(200, json={"value": []})
+
+    csod = CornerstoneSource(
+        "c", "https://acme.csod.com", CLIENT, SECRET, transport=httpx.MockTransport(handle)
+    )
+
+    frame = csod.fetch_completions(None, fetched_at=FETCHED)
+
+    assert frame[SCORE].tolist() == [90.0]
