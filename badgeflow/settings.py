@@ -40,6 +40,7 @@ __all__ = [
     "SiteSettings",
     "SourceSettings",
     "did_web_from_url",
+    "CornerstoneSourceSettings",
 ]
 
 CONFIG_ENV = "BADGEFLOW_CONFIG"
@@ -277,6 +278,31 @@ class DoceboSourceSettings(_HttpSourceBase):
         return self
 
 
+class CornerstoneSourceSettings(_HttpSourceBase):
+    """Cornerstone OnDemand read through its Reporting API with an Edge API client."""
+
+    kind: Literal["cornerstone"] = "cornerstone"
+    base_url: str = Field(description="Portal root, e.g. https://acme.csod.com.")
+    client_id: str = Field(description="Edge API client id (OAuth2 client credentials).")
+    client_secret: SecretStr = Field(description="Edge API client secret.")
+    scope: str = Field(
+        "vw_rpt_transcript:read vw_rpt_user:read vw_rpt_training:read",
+        description="OAuth2 scopes to request: <view>:read per view, space-separated, or all.",
+    )
+    course_ids: list[str] = Field(
+        default_factory=list,
+        description="Learning object GUIDs to read; empty reads every transcript.",
+    )
+    completed_status_group: int | None = Field(
+        11,
+        description="user_lo_status_group_id meaning completed; unset counts any "
+        "registration with a completion date.",
+    )
+    page_size: int = Field(
+        1000, ge=1, le=1000, description="Rows per page (Prefer: odata.maxpagesize, max 1000)."
+    )
+
+
 HttpSourceSettings = _HttpSourceBase
 """Any source read over HTTP (timeouts and retries)."""
 
@@ -285,7 +311,8 @@ SourceSettings = Annotated[
     | MoodleSourceSettings
     | CanvasSourceSettings
     | BlackboardSourceSettings
-    | DoceboSourceSettings,
+    | DoceboSourceSettings
+    | CornerstoneSourceSettings,
     Field(discriminator="kind"),
 ]
 

@@ -10,12 +10,14 @@ from badgeflow.lms._http import RetryPolicy
 from badgeflow.lms.base import CompletionSource
 from badgeflow.lms.blackboard import BlackboardCourseRule, BlackboardSource
 from badgeflow.lms.canvas import CanvasSource
+from badgeflow.lms.cornerstone import CornerstoneSource
 from badgeflow.lms.csv_export import CsvExportSource
 from badgeflow.lms.docebo import DoceboSource
 from badgeflow.lms.moodle import MoodleSource
 from badgeflow.settings import (
     BlackboardSourceSettings,
     CanvasSourceSettings,
+    CornerstoneSourceSettings,
     CsvSourceSettings,
     DoceboSourceSettings,
     HttpSourceSettings,
@@ -33,6 +35,7 @@ __all__ = [
     "MoodleSource",
     "build_source",
     "retry_policy",
+    "CornerstoneSource",
 ]
 
 
@@ -117,12 +120,28 @@ def _docebo(settings: DoceboSourceSettings) -> CompletionSource:
     )
 
 
+def _cornerstone(settings: CornerstoneSourceSettings) -> CompletionSource:
+    return CornerstoneSource(
+        settings.name,
+        settings.base_url,
+        settings.client_id,
+        settings.client_secret.get_secret_value(),
+        scope=settings.scope,
+        course_ids=settings.course_ids,
+        completed_status_group=settings.completed_status_group,
+        page_size=settings.page_size,
+        timeout=settings.timeout_seconds,
+        retry=retry_policy(settings),
+    )
+
+
 CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
     "csv": _csv,
     "moodle": _moodle,
     "canvas": _canvas,
     "blackboard": _blackboard,
     "docebo": _docebo,
+    "cornerstone": _cornerstone,
 }
 """Builds a connector from its settings, keyed by the settings' ``kind``."""
 

@@ -10,6 +10,7 @@ from badgeflow.lms import (
     CONNECTORS,
     BlackboardSource,
     CanvasSource,
+    CornerstoneSource,
     CsvExportSource,
     MoodleSource,
     build_source,
@@ -136,3 +137,34 @@ def test_a_blackboard_course_must_name_a_column():
             name="bb", base_url="https://l", client_id="k", client_secret="s",
             courses=[{"course": "DS101"}],
         )  # fmt: skip
+
+
+def test_builds_a_cornerstone_source_with_its_scope_and_retry_policy():
+    settings = Settings(
+        sources=[
+            {
+                "kind": "cornerstone",
+                "name": "csod-main",
+                "base_url": "https://acme.csod.com/",
+                "client_id": "badgeflow-edge",
+                "client_secret": "csod-secret-abcdef",
+                "course_ids": ["E2470B68-32FC-4380-B69D-27513B697D51"],
+                "scope": "all",
+                "completed_status_group": None,
+                "page_size": 500,
+                "retry_attempts": 3,
+            }
+        ]
+    )
+
+    source = build_source(settings.sources[0])
+
+    assert isinstance(source, CornerstoneSource)
+    assert source.base_url == "https://acme.csod.com"
+    assert source.course_ids == ("e2470b68-32fc-4380-b69d-27513b697d51",)
+    assert source.completed_status_group is None
+    assert source.page_size == 500
+    assert source.auth.scope == "all" and source.auth.style == "json"
+    assert source.auth.token_url == "https://acme.csod.com/services/api/oauth2/token"
+    assert source._retry.max_attempts == 3
+    assert "csod-secret-abcdef" not in repr(source)
