@@ -11,11 +11,13 @@ from badgeflow.lms.base import CompletionSource
 from badgeflow.lms.canvas import CanvasSource
 from badgeflow.lms.csv_export import CsvExportSource
 from badgeflow.lms.moodle import MoodleSource
+from badgeflow.lms.webhook import WebhookSource
 from badgeflow.settings import (
     CanvasSourceSettings,
     CsvSourceSettings,
     MoodleSourceSettings,
     SourceSettings,
+    WebhookSourceSettings,
 )
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "CompletionSource",
     "CsvExportSource",
     "MoodleSource",
+    "WebhookSource",
     "build_source",
     "retry_policy",
 ]
@@ -72,10 +75,23 @@ def _canvas(settings: CanvasSourceSettings) -> CompletionSource:
     )
 
 
+def _webhook(settings: WebhookSourceSettings) -> CompletionSource:
+    if settings.database_url is None:
+        raise ConfigurationError(f"webhook source {settings.name}: no database_url")
+    score = settings.score_settings
+    return WebhookSource(
+        settings.name,
+        settings.vendor,
+        settings.database_url,
+        score_source=build_source(score) if score is not None else None,
+    )
+
+
 CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
     "csv": _csv,
     "moodle": _moodle,
     "canvas": _canvas,
+    "webhook": _webhook,
 }
 """Builds a connector from its settings, keyed by the settings' ``kind``."""
 
