@@ -27,7 +27,9 @@ SOURCES = [
     WebhookSourceSettings(name="docebo-hooks", vendor="docebo", secret=SECRET),
     WebhookSourceSettings(name="litmos-hooks", vendor="litmos", auth="bearer", secret=SECRET),
     WebhookSourceSettings(
-        name="360-hooks", vendor="360learning", secret="whsec_c2lnbmluZy1rZXk=",
+        name="360-hooks",
+        vendor="360learning",
+        secret="whsec_c2lnbmluZy1rZXk=",
         previous_secret="whsec_b2xkLWtleQ==",
     ),
     WebhookSourceSettings(
@@ -89,7 +91,10 @@ def post(app, path: str, delivery: Delivery, *, method: str = "POST") -> httpx.R
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
             return await client.request(
-                method, path, content=delivery.body, headers=delivery.headers,
+                method,
+                path,
+                content=delivery.body,
+                headers=delivery.headers,
                 params=delivery.params,
             )
 

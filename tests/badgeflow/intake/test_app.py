@@ -20,18 +20,29 @@ VENDOR_SOURCES = {s.vendor: s for s in SOURCES if s.name not in ("zap",)}
 
 
 def event(vendor: str, event_id: str = "101", **kw):
-    args = dict(
-        event_id=event_id, user_id="501", email="Ada@Example.org", course_id="3101",
-        completed_at=NOW - timedelta(hours=1), score=91.0,
-    ) | kw
+    args = (
+        dict(
+            event_id=event_id,
+            user_id="501",
+            email="Ada@Example.org",
+            course_id="3101",
+            completed_at=NOW - timedelta(hours=1),
+            score=91.0,
+        )
+        | kw
+    )
     return completion_event(vendor, **args)
 
 
 def delivery_for(source, payload, *, secret=None, now=NOW, msg_id="msg_1"):
     return signed(
-        source.vendor, payload, auth=source.auth,
-        secret=secret or source.secret.get_secret_value(), now=now,
-        header=source.header, msg_id=msg_id,
+        source.vendor,
+        payload,
+        auth=source.auth,
+        secret=secret or source.secret.get_secret_value(),
+        now=now,
+        header=source.header,
+        msg_id=msg_id,
     )
 
 
@@ -99,8 +110,9 @@ def test_a_replayed_signed_delivery_within_the_window_is_a_duplicate(app, sessio
 
 
 def test_360learning_accepts_the_previous_secret_during_rotation(app, sessions):
-    delivery = delivery_for(VENDOR_SOURCES["360learning"], event("360learning"),
-                            secret="whsec_b2xkLWtleQ==")
+    delivery = delivery_for(
+        VENDOR_SOURCES["360learning"], event("360learning"), secret="whsec_b2xkLWtleQ=="
+    )
 
     assert post(app, "/hooks/360-hooks", delivery).status_code == 200
 
@@ -157,11 +169,16 @@ def test_a_body_that_is_not_json_gets_400(app):
     source = VENDOR_SOURCES["generic"]
     good = delivery_for(source, {})
     broken = signed("generic", {}, auth="hmac", secret=SECRET, now=NOW)
-    broken = Delivery(b"{not json", good.headers | {
-        "x-badgeflow-signature": "sha256=" + __import__(
-            "badgeflow.intake", fromlist=["sign_generic"]
-        ).sign_generic(SECRET, good.headers["x-badgeflow-timestamp"], b"{not json"),
-    })
+    broken = Delivery(
+        b"{not json",
+        good.headers
+        | {
+            "x-badgeflow-signature": "sha256="
+            + __import__("badgeflow.intake", fromlist=["sign_generic"]).sign_generic(
+                SECRET, good.headers["x-badgeflow-timestamp"], b"{not json"
+            ),
+        },
+    )
 
     response = post(app, "/hooks/bridge", broken)
 
@@ -256,8 +273,13 @@ def test_the_event_is_committed_before_the_2xx_is_sent(app, sessions):
     seen_at_answer: list[int] = []
     headers = [(k.lower().encode(), v.encode()) for k, v in delivery.headers.items()]
     headers.append((b"content-length", str(len(delivery.body)).encode()))
-    scope = {"type": "http", "method": "POST", "path": "/hooks/bridge", "headers": headers,
-             "query_string": b""}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/hooks/bridge",
+        "headers": headers,
+        "query_string": b"",
+    }
     messages = [{"type": "http.request", "body": delivery.body, "more_body": False}]
 
     async def receive():
@@ -274,13 +296,13 @@ def test_the_event_is_committed_before_the_2xx_is_sent(app, sessions):
     assert seen_at_answer == [1, 200]
 
 
-def test_when_the_database_cannot_store_the_answer_is_503_so_the_sender_retries(
-    tmp_path, started
-):
+def test_when_the_database_cannot_store_the_answer_is_503_so_the_sender_retries(tmp_path, started):
     engine = store.make_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # never migrated
     app = IntakeApp(
-        {"bridge": intake_source(SOURCES[0])}, store.session_factory(engine),
-        clock=lambda: NOW, on_stored=started.append,
+        {"bridge": intake_source(SOURCES[0])},
+        store.session_factory(engine),
+        clock=lambda: NOW,
+        on_stored=started.append,
     )
 
     response = post(app, "/hooks/bridge", delivery_for(SOURCES[0], event("generic")))
@@ -295,8 +317,9 @@ def test_a_failing_trigger_does_not_change_the_answer(sessions, caplog):
     def boom(source):
         raise RuntimeError("prefect is down")
 
-    app = IntakeApp({"bridge": intake_source(SOURCES[0])}, sessions, clock=lambda: NOW,
-                    on_stored=boom)
+    app = IntakeApp(
+        {"bridge": intake_source(SOURCES[0])}, sessions, clock=lambda: NOW, on_stored=boom
+    )
 
     response = post(app, "/hooks/bridge", delivery_for(SOURCES[0], event("generic")))
 

