@@ -22,6 +22,9 @@ OFFLINE_DEFAULTS: Final[dict[str, str]] = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     # Send badgeflow's own log records to the Prefect run logs and UI.
     "PREFECT_LOGGING_EXTRA_LOGGERS": "badgeflow",
+    # ... but outside a flow run (the CLI's revoke, verify, intake; core code under a loaded
+    # Prefect) those records stay local instead of warning that no run is there to take them.
+    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
 }
 
 

@@ -11,10 +11,17 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal, get_args
 from urllib.parse import quote, urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -32,6 +39,7 @@ __all__ = [
     "DoceboSourceSettings",
     "HttpSourceSettings",
     "DatabaseSettings",
+    "IntakeSettings",
     "IssuanceSettings",
     "MailSettings",
     "MoodleSourceSettings",
@@ -39,6 +47,8 @@ __all__ = [
     "SigningSettings",
     "SiteSettings",
     "SourceSettings",
+    "WEBHOOK_VENDORS",
+    "WebhookSourceSettings",
     "did_web_from_url",
     "CornerstoneSourceSettings",
 ]
@@ -303,6 +313,77 @@ class CornerstoneSourceSettings(_HttpSourceBase):
     )
 
 
+WebhookVendor = Literal[
+    "generic", "canvas", "docebo", "litmos", "360learning", "cornerstone", "moodle"
+]
+WEBHOOK_VENDORS: Final[tuple[str, ...]] = get_args(WebhookVendor)
+WebhookAuth = Literal["hmac", "bearer", "header", "query"]
+
+
+class WebhookSourceSettings(_SourceBase):
+    """Completion events pushed to ``badgeflow intake serve`` at ``POST /hooks/<name>``."""
+
+    kind: Literal["webhook"] = "webhook"
+    vendor: WebhookVendor = Field(
+        "generic",
+        description="Payload format: generic (badgeflow's documented completion event, for "
+        "Zapier/Make bridges) or the LMS that sends the events.",
+    )
+    auth: WebhookAuth | None = Field(
+        None,
+        description="How a delivery proves it is genuine: hmac (signed body with a timestamp; "
+        "generic and 360learning), bearer (Authorization: Bearer <secret>), header (the secret "
+        "in the `header` header) or query (?token=<secret>, for senders that only take a URL). "
+        "Unset: hmac for generic and 360learning, header for the others.",
+    )
+    secret: SecretStr = Field(
+        description="The HMAC key (360Learning: its whsec_... signing secret), or the token "
+        "the sender presents; never logged."
+    )
+    previous_secret: SecretStr | None = Field(
+        None, description="Also accepted while a secret is being rotated."
+    )
+    header: str = Field(
+        "X-Badgeflow-Token",
+        description="Header carrying the secret when auth = header (Cornerstone and Docebo "
+        "custom headers).",
+        pattern=r"^[A-Za-z0-9-]+$",
+    )
+    tolerance: timedelta = Field(
+        timedelta(minutes=5),
+        gt=timedelta(0),
+        le=timedelta(hours=1),
+        description="hmac: a signature timestamp further than this from the intake's clock "
+        "is refused (replay window).",
+    )
+    score_source: str | None = Field(
+        None,
+        description="Name of another configured source (the same LMS's connector) asked for "
+        "the score and missing learner details of events that carry none; unset: such "
+        "completions are stored as not scored (score_kind none).",
+    )
+    database_url: str | None = Field(
+        None, description="Database holding the stored events; unset: the main database.url."
+    )
+    _score_settings: object = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _auth_fits_vendor(self) -> WebhookSourceSettings:
+        if self.auth is None:
+            self.auth = "hmac" if self.vendor in ("generic", "360learning") else "header"
+        if self.auth == "hmac" and self.vendor not in ("generic", "360learning"):
+            raise ValueError(
+                f"webhook source {self.name}: {self.vendor} does not sign its webhooks; use "
+                "auth = header, bearer or query"
+            )
+        return self
+
+    @property
+    def score_settings(self) -> SourceSettings | None:
+        """The settings of `score_source`, resolved by `Settings` (None when unset)."""
+        return self._score_settings  # type: ignore[return-value]
+
+
 HttpSourceSettings = _HttpSourceBase
 """Any source read over HTTP (timeouts and retries)."""
 
@@ -312,9 +393,30 @@ SourceSettings = Annotated[
     | CanvasSourceSettings
     | BlackboardSourceSettings
     | DoceboSourceSettings
-    | CornerstoneSourceSettings,
+    | CornerstoneSourceSettings
+    | WebhookSourceSettings,
     Field(discriminator="kind"),
 ]
+
+
+class IntakeSettings(BaseModel):
+    """The webhook intake server (`badgeflow intake serve`)."""
+
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, le=64 * 1_048_576, description="Larger deliveries get 413."
+    )
+    trigger_deployment: str | None = Field(
+        None,
+        description="Prefect deployment (flow-name/deployment-name) started, for the "
+        "event's source, after events are stored; unset: they wait for the next scheduled run.",
+    )
+    trigger_min_interval_seconds: float = Field(
+        300.0,
+        ge=0,
+        le=86_400,
+        description="At most one triggered run per source this often; later events in the "
+        "window are picked up by that run or the next.",
+    )
 
 
 StatusPurposeName = Literal["revocation", "suspension"]
@@ -432,6 +534,9 @@ class Settings(BaseSettings):
     sources: list[SourceSettings] = Field(
         default_factory=list, description="Where completions come from (see README)."
     )
+    intake: IntakeSettings = Field(
+        default_factory=IntakeSettings, description="The webhook intake server."
+    )
 
     @model_validator(mode="after")
     def _vc_jwt_needs_did_web(self) -> Settings:
@@ -448,6 +553,25 @@ class Settings(BaseSettings):
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:
             raise ValueError(f"source names must be unique; repeated: {', '.join(duplicated)}")
+        return self
+
+    @model_validator(mode="after")
+    def _resolve_webhook_sources(self) -> Settings:
+        by_name = {s.name: s for s in self.sources}
+        for source in self.sources:
+            if not isinstance(source, WebhookSourceSettings):
+                continue
+            if source.database_url is None:
+                source.database_url = self.database.url
+            if source.score_source is None:
+                continue
+            target = by_name.get(source.score_source)
+            if target is None or isinstance(target, WebhookSourceSettings | CsvSourceSettings):
+                raise ValueError(
+                    f"webhook source {source.name}: score_source {source.score_source!r} must "
+                    "name a configured LMS connector source"
+                )
+            source._score_settings = target
         return self
 
     @classmethod

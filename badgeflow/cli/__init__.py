@@ -19,6 +19,7 @@ from badgeflow.cli import status as status_commands
 from badgeflow.cli._common import load_settings
 from badgeflow.cli.batches import batches, quarantine
 from badgeflow.cli.endorse import endorse
+from badgeflow.cli.intake import intake_app
 from badgeflow.cli.keys import init_keys, keys_app
 from badgeflow.cli.reissue import reissue
 from badgeflow.cli.verify import verify
@@ -41,6 +42,7 @@ app.command()(verify)
 app.command()(endorse)
 app.command()(reissue)
 app.add_typer(keys_app, name="keys")
+app.add_typer(intake_app, name="intake")
 
 _settings = load_settings
 

@@ -14,6 +14,7 @@ from badgeflow.lms.cornerstone import CornerstoneSource
 from badgeflow.lms.csv_export import CsvExportSource
 from badgeflow.lms.docebo import DoceboSource
 from badgeflow.lms.moodle import MoodleSource
+from badgeflow.lms.webhook import WebhookSource
 from badgeflow.settings import (
     BlackboardSourceSettings,
     CanvasSourceSettings,
@@ -23,6 +24,7 @@ from badgeflow.settings import (
     HttpSourceSettings,
     MoodleSourceSettings,
     SourceSettings,
+    WebhookSourceSettings,
 )
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "build_source",
     "retry_policy",
     "CornerstoneSource",
+    "WebhookSource",
 ]
 
 
@@ -135,6 +138,18 @@ def _cornerstone(settings: CornerstoneSourceSettings) -> CompletionSource:
     )
 
 
+def _webhook(settings: WebhookSourceSettings) -> CompletionSource:
+    if settings.database_url is None:
+        raise ConfigurationError(f"webhook source {settings.name}: no database_url")
+    score = settings.score_settings
+    return WebhookSource(
+        settings.name,
+        settings.vendor,
+        settings.database_url,
+        score_source=build_source(score) if score is not None else None,
+    )
+
+
 CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
     "csv": _csv,
     "moodle": _moodle,
@@ -142,6 +157,7 @@ CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
     "blackboard": _blackboard,
     "docebo": _docebo,
     "cornerstone": _cornerstone,
+    "webhook": _webhook,
 }
 """Builds a connector from its settings, keyed by the settings' ``kind``."""
 

@@ -101,6 +101,8 @@ def ingest_source(
 def commit_watermarks(runtime: Runtime, results: Iterable[IngestResult]) -> dict[str, datetime]:
     """Store each source's new watermark; call it only once the whole batch has succeeded.
 
+    Webhook sources' events read by this batch are marked consumed in the same transaction.
+
     Args:
         runtime: resources built from settings.
         results: the ingest results of the batch.
@@ -114,6 +116,8 @@ def commit_watermarks(runtime: Runtime, results: Iterable[IngestResult]) -> dict
             if result.watermark is not None:
                 store.set_watermark(session, result.source, result.kind, result.watermark)
                 stored[result.source] = result.watermark
+            if result.kind == "webhook":
+                store.consume_webhook_events(session, result.source)
     for source, watermark in stored.items():
         logger.info("source %s: watermark now %s", source, watermark.isoformat())
     return stored

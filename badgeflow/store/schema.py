@@ -43,6 +43,7 @@ __all__ = [
     "StatusCounter",
     "StatusEntry",
     "StatusEvent",
+    "WebhookEvent",
 ]
 
 BATCH_STATUSES: Final = ("running", "succeeded", "failed")
@@ -300,4 +301,29 @@ class StatusEvent(Base):
     reason: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class WebhookEvent(Base):
+    """One completion event received by the webhook intake, kept until a batch has read it.
+
+    ``event_key`` is the vendor's event id (or ``sha256:<body hash>`` when it sends none), so a
+    redelivery is stored once. ``read_at`` is stamped by the batch that reads the event,
+    ``consumed_at`` once that batch has committed.
+    """
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        UniqueConstraint("source", "event_key"),
+        Index("ix_webhook_events_source_consumed_at", "source", "consumed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    event_key: Mapped[str] = mapped_column(String(255))
+    vendor: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime]
+    payload: Mapped[JSONDict]
+    read_at: Mapped[datetime | None]
+    consumed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = _created_at()

@@ -52,6 +52,7 @@ EXPECTED_TABLES = {
     "status_events",
     "engagement_events",
     "metrics",
+    "webhook_events",
 }
 
 
