@@ -28,6 +28,7 @@ __all__ = [
     "CanvasSourceSettings",
     "CsvSourceSettings",
     "DatabaseSettings",
+    "IdentitySettings",
     "IssuanceSettings",
     "MailSettings",
     "MoodleSourceSettings",
@@ -35,6 +36,7 @@ __all__ = [
     "SigningSettings",
     "SiteSettings",
     "SourceSettings",
+    "XapiSourceSettings",
     "did_web_from_url",
 ]
 
@@ -202,9 +204,41 @@ class CanvasSourceSettings(_HttpSourceBase):
     per_page: int = Field(100, ge=1, le=100, description="Items per page (Canvas caps at 100).")
 
 
+class XapiSourceSettings(_HttpSourceBase):
+    """An xAPI Learning Record Store read through ``GET /statements`` (Basic auth)."""
+
+    kind: Literal["xapi"] = "xapi"
+    base_url: str = Field(
+        description="The LRS's xAPI endpoint, e.g. https://lrs.example.com/xapi/ "
+        "(statements are read from <base_url>statements)."
+    )
+    key: str = Field(description="LRS client key (the Basic-auth user name).")
+    secret: SecretStr = Field(description="LRS client secret (the Basic-auth password).")
+    activities: dict[str, str] = Field(
+        min_length=1,
+        description="Activity IRI (the statement object id) -> catalog course id; "
+        "statements about other activities are skipped and reported.",
+    )
+    limit: int = Field(
+        100, ge=1, le=10_000, description="Statements per page (the LRS may send fewer)."
+    )
+
+
 SourceSettings = Annotated[
-    CsvSourceSettings | MoodleSourceSettings | CanvasSourceSettings, Field(discriminator="kind")
+    CsvSourceSettings | MoodleSourceSettings | CanvasSourceSettings | XapiSourceSettings,
+    Field(discriminator="kind"),
 ]
+
+
+class IdentitySettings(BaseModel):
+    """How learners of different sources are recognised as one person."""
+
+    mapping_file: Path | None = Field(
+        None,
+        description="CSV with columns source, learner, email: a source's learner id (or "
+        "email) -> the learner's canonical email, applied at ingest. Unset: learners are "
+        "matched by normalised email only.",
+    )
 
 
 StatusPurposeName = Literal["revocation", "suspension"]
@@ -321,6 +355,10 @@ class Settings(BaseSettings):
     )
     sources: list[SourceSettings] = Field(
         default_factory=list, description="Where completions come from (see README)."
+    )
+    identity: IdentitySettings = Field(
+        default_factory=IdentitySettings,
+        description="How one learner is recognised across sources.",
     )
 
     @model_validator(mode="after")

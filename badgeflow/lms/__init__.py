@@ -11,11 +11,13 @@ from badgeflow.lms.base import CompletionSource
 from badgeflow.lms.canvas import CanvasSource
 from badgeflow.lms.csv_export import CsvExportSource
 from badgeflow.lms.moodle import MoodleSource
+from badgeflow.lms.xapi import XapiSource
 from badgeflow.settings import (
     CanvasSourceSettings,
     CsvSourceSettings,
     MoodleSourceSettings,
     SourceSettings,
+    XapiSourceSettings,
 )
 
 __all__ = [
@@ -24,12 +26,15 @@ __all__ = [
     "CompletionSource",
     "CsvExportSource",
     "MoodleSource",
+    "XapiSource",
     "build_source",
     "retry_policy",
 ]
 
 
-def retry_policy(settings: MoodleSourceSettings | CanvasSourceSettings) -> RetryPolicy:
+def retry_policy(
+    settings: MoodleSourceSettings | CanvasSourceSettings | XapiSourceSettings,
+) -> RetryPolicy:
     """The retry policy an HTTP source's settings ask for.
 
     Args:
@@ -72,10 +77,24 @@ def _canvas(settings: CanvasSourceSettings) -> CompletionSource:
     )
 
 
+def _xapi(settings: XapiSourceSettings) -> CompletionSource:
+    return XapiSource(
+        settings.name,
+        settings.base_url,
+        settings.key,
+        settings.secret.get_secret_value(),
+        activities=settings.activities,
+        limit=settings.limit,
+        timeout=settings.timeout_seconds,
+        retry=retry_policy(settings),
+    )
+
+
 CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
     "csv": _csv,
     "moodle": _moodle,
     "canvas": _canvas,
+    "xapi": _xapi,
 }
 """Builds a connector from its settings, keyed by the settings' ``kind``."""
 
