@@ -28,7 +28,7 @@ import base64
 import json
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -159,7 +159,8 @@ class FakeLRS(FakeLMSServer):
             cursor = json.dumps({"params": params, "offset": following}).encode()
             token = base64.urlsafe_b64encode(cursor).decode("ascii")
             more = f"/xapi/statements?{urlencode({'more': token})}"
-        return _json({"statements": page, "more": more})
+        newest = max((str(s["stored"]) for s in self.dataset.statements), default=None)
+        return _json({"statements": page, "more": more}, consistent=newest)
 
 
 def _time(value: str | None) -> datetime | None:
@@ -174,9 +175,10 @@ def _time(value: str | None) -> datetime | None:
     return parsed
 
 
-def _json(payload: Any) -> FakeResponse:
-    consistent = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    headers = {"X-Experience-API-Version": VERSION, "X-Experience-API-Consistent-Through": consistent}
+def _json(payload: Any, consistent: str | None = None) -> FakeResponse:
+    headers = {"X-Experience-API-Version": VERSION}
+    if consistent:
+        headers["X-Experience-API-Consistent-Through"] = consistent
     return FakeResponse.json(payload, headers=headers)
 
 

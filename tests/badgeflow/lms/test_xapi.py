@@ -182,9 +182,9 @@ def test_transient_faults_are_retried_with_no_row_lost_or_duplicated(server, fau
     waits: list[float] = []
     fault(server)
 
-    frame = source(server, retry=RetryPolicy(sleep=waits.append, random=lambda: 0.5)).fetch_completions(
-        None, fetched_at=FETCHED
-    )
+    frame = source(
+        server, retry=RetryPolicy(sleep=waits.append, random=lambda: 0.5)
+    ).fetch_completions(None, fetched_at=FETCHED)
 
     assert rows(frame) == EXPECTED
     assert waits
