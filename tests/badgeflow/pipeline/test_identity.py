@@ -187,6 +187,7 @@ def test_the_mapping_file_joins_other_addresses_and_xapi_accounts(run):
     # u-88 is mapped to two people: quarantined, never merged into either
     lrs = ingested["lrs-c"]
     assert (lrs.accepted, lrs.quarantined) == (1, 1)
+    assert lrs.watermark == datetime(2026, 10, 4, 10, 0, tzinfo=UTC)  # u-77's timestamp
     [reason] = quarantined
     assert "a.person@example.com, another.person@example.com; not merged" in reason
     assert not {"a.person@example.com", "another.person@example.com"} & set(learners)
