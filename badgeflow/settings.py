@@ -40,6 +40,7 @@ __all__ = [
     "HttpSourceSettings",
     "DatabaseSettings",
     "IntakeSettings",
+    "IdentitySettings",
     "IssuanceSettings",
     "MailSettings",
     "MoodleSourceSettings",
@@ -49,6 +50,7 @@ __all__ = [
     "SourceSettings",
     "WEBHOOK_VENDORS",
     "WebhookSourceSettings",
+    "XapiSourceSettings",
     "did_web_from_url",
     "CornerstoneSourceSettings",
 ]
@@ -313,6 +315,26 @@ class CornerstoneSourceSettings(_HttpSourceBase):
     )
 
 
+class XapiSourceSettings(_HttpSourceBase):
+    """An xAPI Learning Record Store read through ``GET /statements`` (Basic auth)."""
+
+    kind: Literal["xapi"] = "xapi"
+    base_url: str = Field(
+        description="The LRS's xAPI endpoint, e.g. https://lrs.example.com/xapi/ "
+        "(statements are read from <base_url>statements)."
+    )
+    key: str = Field(description="LRS client key (the Basic-auth user name).")
+    secret: SecretStr = Field(description="LRS client secret (the Basic-auth password).")
+    activities: dict[str, str] = Field(
+        min_length=1,
+        description="Activity IRI (the statement object id) -> catalog course id; "
+        "statements about other activities are skipped and reported.",
+    )
+    limit: int = Field(
+        100, ge=1, le=10_000, description="Statements per page (the LRS may send fewer)."
+    )
+
+
 WebhookVendor = Literal[
     "generic", "canvas", "docebo", "litmos", "360learning", "cornerstone", "moodle"
 ]
@@ -394,7 +416,8 @@ SourceSettings = Annotated[
     | BlackboardSourceSettings
     | DoceboSourceSettings
     | CornerstoneSourceSettings
-    | WebhookSourceSettings,
+    | WebhookSourceSettings
+    | XapiSourceSettings,
     Field(discriminator="kind"),
 ]
 
@@ -416,6 +439,17 @@ class IntakeSettings(BaseModel):
         le=86_400,
         description="At most one triggered run per source this often; later events in the "
         "window are picked up by that run or the next.",
+    )
+
+
+class IdentitySettings(BaseModel):
+    """How learners of different sources are recognised as one person."""
+
+    mapping_file: Path | None = Field(
+        None,
+        description="CSV with columns source, learner, email: a source's learner id (or "
+        "email) -> the learner's canonical email, applied at ingest. Unset: learners are "
+        "matched by normalised email only.",
     )
 
 
@@ -536,6 +570,10 @@ class Settings(BaseSettings):
     )
     intake: IntakeSettings = Field(
         default_factory=IntakeSettings, description="The webhook intake server."
+    )
+    identity: IdentitySettings = Field(
+        default_factory=IdentitySettings,
+        description="How one learner is recognised across sources.",
     )
 
     @model_validator(mode="after")

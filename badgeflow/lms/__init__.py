@@ -15,6 +15,7 @@ from badgeflow.lms.csv_export import CsvExportSource
 from badgeflow.lms.docebo import DoceboSource
 from badgeflow.lms.moodle import MoodleSource
 from badgeflow.lms.webhook import WebhookSource
+from badgeflow.lms.xapi import XapiSource
 from badgeflow.settings import (
     BlackboardSourceSettings,
     CanvasSourceSettings,
@@ -25,6 +26,7 @@ from badgeflow.settings import (
     MoodleSourceSettings,
     SourceSettings,
     WebhookSourceSettings,
+    XapiSourceSettings,
 )
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "retry_policy",
     "CornerstoneSource",
     "WebhookSource",
+    "XapiSource",
 ]
 
 
@@ -150,6 +153,19 @@ def _webhook(settings: WebhookSourceSettings) -> CompletionSource:
     )
 
 
+def _xapi(settings: XapiSourceSettings) -> CompletionSource:
+    return XapiSource(
+        settings.name,
+        settings.base_url,
+        settings.key,
+        settings.secret.get_secret_value(),
+        activities=settings.activities,
+        limit=settings.limit,
+        timeout=settings.timeout_seconds,
+        retry=retry_policy(settings),
+    )
+
+
 CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
     "csv": _csv,
     "moodle": _moodle,
@@ -158,6 +174,7 @@ CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
     "docebo": _docebo,
     "cornerstone": _cornerstone,
     "webhook": _webhook,
+    "xapi": _xapi,
 }
 """Builds a connector from its settings, keyed by the settings' ``kind``."""
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from badgeflow import store
 from badgeflow.contracts import load_suite, validate_completions
+from badgeflow.identity import apply_identity_map, load_identity_map
 from badgeflow.lms import build_source
 from badgeflow.models import COMPLETED_AT
 from badgeflow.pipeline.runtime import Runtime
@@ -44,9 +45,11 @@ def ingest_source(
     """Pull a source's completions, quarantine bad rows, and upsert the rest.
 
     An incremental pull asks for completions since the stored watermark minus the source's
-    ``overlap``. The watermark is *not* moved here: the batch may still fail after this
-    stage, and its rows must then be read again by the re-run (the upsert is idempotent, so
-    rows read twice are stored once). The flow calls `commit_watermarks` at the very end.
+    ``overlap``. With ``identity.mapping_file`` set, each row gets its canonical learner
+    email from it before the contract runs (`badgeflow.identity`). The watermark is *not*
+    moved here: the batch may still fail after this stage, and its rows must then be read
+    again by the re-run (the upsert is idempotent, so rows read twice are stored once).
+    The flow calls `commit_watermarks` at the very end.
 
     Args:
         runtime: resources built from settings.
@@ -61,6 +64,7 @@ def ingest_source(
     Raises:
         SourceError: the source could not be read (`SourceUnavailable` is worth a retry).
         ContractError: the data contract is missing, or the data lacks a required column.
+        ConfigurationError: the identity mapping file is unreadable or invalid.
     """
     settings = runtime.source(source_name)
     with runtime.sessions() as session:
@@ -68,6 +72,12 @@ def ingest_source(
     since = None if full_resync or stored is None else stored - settings.overlap
     frame = build_source(settings).fetch_completions(since, fetched_at=as_of)
     logger.info("source %s: %d rows read (since %s)", source_name, len(frame), since)
+    mapping_file = runtime.settings.identity.mapping_file
+    if mapping_file is not None:
+        names = [s.name for s in runtime.settings.sources]
+        frame = apply_identity_map(
+            frame, source_name, load_identity_map(mapping_file, sources=names)
+        )
 
     report = validate_completions(
         frame, suite=load_suite(runtime.settings.contracts_dir), as_of=as_of
