@@ -29,6 +29,7 @@ __all__ = [
     "CsvSourceSettings",
     "DatabaseSettings",
     "IssuanceSettings",
+    "Learning360SourceSettings",
     "MailSettings",
     "MoodleSourceSettings",
     "Settings",
@@ -202,8 +203,34 @@ class CanvasSourceSettings(_HttpSourceBase):
     per_page: int = Field(100, ge=1, le=100, description="Items per page (Canvas caps at 100).")
 
 
+ObjectId = Annotated[str, Field(pattern=r"^[a-fA-F0-9]{24}$")]
+
+
+class Learning360SourceSettings(_HttpSourceBase):
+    """A 360Learning platform read through API v2 with an OAuth2 API client."""
+
+    kind: Literal["360learning"] = "360learning"
+    base_url: str = Field(
+        "https://app.360learning.com",
+        description="Platform root: https://app.360learning.com (EU) or "
+        "https://app.us.360learning.com (US).",
+    )
+    client_id: str = Field(description="API v2 client id (Settings > API v2 in 360Learning).")
+    client_secret: SecretStr = Field(description="The API client's secret.")
+    course_ids: list[ObjectId] = Field(
+        default_factory=list,
+        description="Course ids (24-hex); empty reads every course's statistics.",
+    )
+    path_ids: list[ObjectId] = Field(
+        default_factory=list,
+        description="Path ids (24-hex) read as well; a path completes when its session "
+        "status is successful.",
+    )
+
+
 SourceSettings = Annotated[
-    CsvSourceSettings | MoodleSourceSettings | CanvasSourceSettings, Field(discriminator="kind")
+    CsvSourceSettings | MoodleSourceSettings | CanvasSourceSettings | Learning360SourceSettings,
+    Field(discriminator="kind"),
 ]
 
 

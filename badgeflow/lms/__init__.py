@@ -10,10 +10,12 @@ from badgeflow.lms._http import RetryPolicy
 from badgeflow.lms.base import CompletionSource
 from badgeflow.lms.canvas import CanvasSource
 from badgeflow.lms.csv_export import CsvExportSource
+from badgeflow.lms.learning360 import Learning360Source
 from badgeflow.lms.moodle import MoodleSource
 from badgeflow.settings import (
     CanvasSourceSettings,
     CsvSourceSettings,
+    Learning360SourceSettings,
     MoodleSourceSettings,
     SourceSettings,
 )
@@ -23,13 +25,16 @@ __all__ = [
     "CanvasSource",
     "CompletionSource",
     "CsvExportSource",
+    "Learning360Source",
     "MoodleSource",
     "build_source",
     "retry_policy",
 ]
 
 
-def retry_policy(settings: MoodleSourceSettings | CanvasSourceSettings) -> RetryPolicy:
+def retry_policy(
+    settings: MoodleSourceSettings | CanvasSourceSettings | Learning360SourceSettings,
+) -> RetryPolicy:
     """The retry policy an HTTP source's settings ask for.
 
     Args:
@@ -72,10 +77,24 @@ def _canvas(settings: CanvasSourceSettings) -> CompletionSource:
     )
 
 
+def _learning360(settings: Learning360SourceSettings) -> CompletionSource:
+    return Learning360Source(
+        settings.name,
+        settings.base_url,
+        settings.client_id,
+        settings.client_secret.get_secret_value(),
+        course_ids=settings.course_ids,
+        path_ids=settings.path_ids,
+        timeout=settings.timeout_seconds,
+        retry=retry_policy(settings),
+    )
+
+
 CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
     "csv": _csv,
     "moodle": _moodle,
     "canvas": _canvas,
+    "360learning": _learning360,
 }
 """Builds a connector from its settings, keyed by the settings' ``kind``."""
 
