@@ -64,6 +64,7 @@ class FakeLearning360(FakeLMSServer):
         retry_after: the ``Retry-After`` of a throttled answer (None: no header, as documented).
         expire_after: after this many API calls, every token expires once (then None).
         loop_paging: every ``next`` link points back at the current page.
+        absolute_links: ``next`` links are absolute URLs (False: root-relative paths).
         issued_tokens: every access token handed out, in order.
     """
 
@@ -98,6 +99,7 @@ class FakeLearning360(FakeLMSServer):
         self.retry_after: str | None = None
         self.expire_after: int | None = None
         self.loop_paging = False
+        self.absolute_links = True
         self.issued_tokens: list[str] = []
         self._calls = 0
         self._calls_lock = threading.Lock()
@@ -190,7 +192,8 @@ class FakeLearning360(FakeLMSServer):
         if following < len(found):
             state = {"q": query, "o": offset if self.loop_paging else following}
             token = base64.urlsafe_b64encode(json.dumps(state).encode()).decode("ascii")
-            headers["Link"] = f'<{self.base_url}{request.path}?next={token}>; rel="next"'
+            root = self.base_url if self.absolute_links else ""
+            headers["Link"] = f'<{root}{request.path}?next={token}>; rel="next"'
         return FakeResponse.json(found[offset:following], headers=headers)
 
     def _attempts(self, filters: dict[str, list[str]]) -> list[dict[str, Any]]:

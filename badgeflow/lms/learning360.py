@@ -193,7 +193,9 @@ class _Reader:
             page = self.api.json_of(response, what)
             if not isinstance(page, list):
                 raise SourceError(f"{what}: expected a JSON array, got {type(page).__name__}")
-            return page, next_link(response)
+            # Resolved against this page's URL: the link may be absolute or root-relative.
+            link = next_link(response)
+            return page, str(response.url.join(link)) if link else None
 
         return [(kind, item) for item in paginate(fetch, what=what, redact=self.api.redact)]
 

@@ -159,6 +159,14 @@ def test_each_user_is_looked_up_once_and_an_erased_one_keeps_its_row(server, cap
     assert f"360Learning user {ERASED} not found" in caplog.text
 
 
+def test_root_relative_next_links_are_followed(server):
+    server.absolute_links = False
+
+    frame = source(server).fetch_completions(None, fetched_at=FETCHED)
+
+    assert rows(frame) == EXPECTED
+
+
 def test_no_course_ids_reads_every_course(server):
     frame = source(server, course_ids=[], path_ids=[]).fetch_completions(None, fetched_at=FETCHED)
 
