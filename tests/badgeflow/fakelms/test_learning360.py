@@ -17,6 +17,12 @@ C1, P1 = "c00000000000000000000101", "b00000000000000000000201"
 HTTP = httpx.Client()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _close_http():
+    yield
+    HTTP.close()  # its pooled connections would otherwise outlive the fake servers
+
+
 @pytest.fixture
 def server():
     with FakeLearning360(Learning360Dataset.load(DATASET), CLIENT_ID, SECRET, page_size=2) as fake:

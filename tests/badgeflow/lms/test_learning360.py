@@ -57,6 +57,12 @@ CHECKED = [
 TRANSPORT = httpx.HTTPTransport()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _close_transport():
+    yield
+    TRANSPORT.close()  # its pooled connections would otherwise outlive the fake servers
+
+
 def utc(text: str) -> pd.Timestamp:
     return pd.Timestamp(text, tz="UTC")
 
