@@ -53,6 +53,7 @@ __all__ = [
     "XapiSourceSettings",
     "did_web_from_url",
     "CornerstoneSourceSettings",
+    "Learning360SourceSettings",
 ]
 
 CONFIG_ENV = "BADGEFLOW_CONFIG"
@@ -406,6 +407,32 @@ class WebhookSourceSettings(_SourceBase):
         return self._score_settings  # type: ignore[return-value]
 
 
+ObjectId = Annotated[str, Field(pattern=r"^[a-fA-F0-9]{24}$")]
+"""A 24-hex MongoDB ObjectId, the id format of 360Learning."""
+
+
+class Learning360SourceSettings(_HttpSourceBase):
+    """A 360Learning platform read through API v2 with an OAuth2 API client."""
+
+    kind: Literal["360learning"] = "360learning"
+    base_url: str = Field(
+        "https://app.360learning.com",
+        description="Platform root: https://app.360learning.com (EU) or "
+        "https://app.us.360learning.com (US).",
+    )
+    client_id: str = Field(description="API v2 client id (Settings > API v2 in 360Learning).")
+    client_secret: SecretStr = Field(description="The API client's secret.")
+    course_ids: list[ObjectId] = Field(
+        default_factory=list,
+        description="Course ids (24-hex); empty reads every course's statistics.",
+    )
+    path_ids: list[ObjectId] = Field(
+        default_factory=list,
+        description="Path ids (24-hex) read as well; a path completes when its session "
+        "status is successful.",
+    )
+
+
 HttpSourceSettings = _HttpSourceBase
 """Any source read over HTTP (timeouts and retries)."""
 
@@ -417,7 +444,8 @@ SourceSettings = Annotated[
     | DoceboSourceSettings
     | CornerstoneSourceSettings
     | WebhookSourceSettings
-    | XapiSourceSettings,
+    | XapiSourceSettings
+    | Learning360SourceSettings,
     Field(discriminator="kind"),
 ]
 

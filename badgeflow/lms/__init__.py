@@ -13,6 +13,7 @@ from badgeflow.lms.canvas import CanvasSource
 from badgeflow.lms.cornerstone import CornerstoneSource
 from badgeflow.lms.csv_export import CsvExportSource
 from badgeflow.lms.docebo import DoceboSource
+from badgeflow.lms.learning360 import Learning360Source
 from badgeflow.lms.moodle import MoodleSource
 from badgeflow.lms.webhook import WebhookSource
 from badgeflow.lms.xapi import XapiSource
@@ -23,6 +24,7 @@ from badgeflow.settings import (
     CsvSourceSettings,
     DoceboSourceSettings,
     HttpSourceSettings,
+    Learning360SourceSettings,
     MoodleSourceSettings,
     SourceSettings,
     WebhookSourceSettings,
@@ -42,6 +44,7 @@ __all__ = [
     "CornerstoneSource",
     "WebhookSource",
     "XapiSource",
+    "Learning360Source",
 ]
 
 
@@ -166,6 +169,19 @@ def _xapi(settings: XapiSourceSettings) -> CompletionSource:
     )
 
 
+def _learning360(settings: Learning360SourceSettings) -> CompletionSource:
+    return Learning360Source(
+        settings.name,
+        settings.base_url,
+        settings.client_id,
+        settings.client_secret.get_secret_value(),
+        course_ids=settings.course_ids,
+        path_ids=settings.path_ids,
+        timeout=settings.timeout_seconds,
+        retry=retry_policy(settings),
+    )
+
+
 CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
     "csv": _csv,
     "moodle": _moodle,
@@ -175,6 +191,7 @@ CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
     "cornerstone": _cornerstone,
     "webhook": _webhook,
     "xapi": _xapi,
+    "360learning": _learning360,
 }
 """Builds a connector from its settings, keyed by the settings' ``kind``."""
 

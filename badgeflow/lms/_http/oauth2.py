@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["OAuth2ClientCredentials"]
 
-TokenStyle = Literal["basic", "form", "json"]
+TokenStyle = Literal["basic", "form", "json", "json_snake"]
 
 
 class OAuth2ClientCredentials:
@@ -30,6 +30,8 @@ class OAuth2ClientCredentials:
     - ``"form"``: ``client_id``/``client_secret`` as form fields.
     - ``"json"``: a JSON body with camelCase keys ``clientId``, ``clientSecret``,
       ``grantType``, ``scope`` (Cornerstone).
+    - ``"json_snake"``: a JSON body with RFC 6749 names ``grant_type``, ``client_id``,
+      ``client_secret`` (and ``scope`` only when set), nothing else (360Learning).
 
     The secret is registered with the client's redactor on first use, so it never shows
     in a log line or an error.
@@ -106,6 +108,8 @@ class OAuth2ClientCredentials:
             api.redact.add(headers["Authorization"].split()[1])
         elif self.style == "form":
             form |= {"client_id": self.client_id, "client_secret": self._secret}
+        elif self.style == "json_snake":
+            body = form | {"client_id": self.client_id, "client_secret": self._secret}
         else:
             body = {"clientId": self.client_id, "clientSecret": self._secret}
             body |= {"grantType": "client_credentials", "scope": self.scope or ""}
