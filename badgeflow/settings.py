@@ -29,12 +29,14 @@ __all__ = [
     "CsvSourceSettings",
     "DatabaseSettings",
     "IssuanceSettings",
+    "LitmosSourceSettings",
     "MailSettings",
     "MoodleSourceSettings",
     "Settings",
     "SigningSettings",
     "SiteSettings",
     "SourceSettings",
+    "TalentLMSSourceSettings",
     "did_web_from_url",
 ]
 
@@ -202,8 +204,52 @@ class CanvasSourceSettings(_HttpSourceBase):
     per_page: int = Field(100, ge=1, le=100, description="Items per page (Canvas caps at 100).")
 
 
+class TalentLMSSourceSettings(_HttpSourceBase):
+    """A TalentLMS portal read through its v1 REST API with the API key."""
+
+    kind: Literal["talentlms"] = "talentlms"
+    base_url: str = Field(description="Portal root, e.g. https://academy.talentlms.com.")
+    api_key: SecretStr = Field(description="API key (sent as the HTTP Basic user name).")
+    course_ids: list[str] = Field(
+        default_factory=list, description="Numeric course ids or course codes; empty reads all."
+    )
+    final_assessment: str | None = Field(
+        None, description="id or name of the test unit whose score is used; unset: no score."
+    )
+
+
+class LitmosSourceSettings(_HttpSourceBase):
+    """An SAP Litmos account read through its Developer API with the API key."""
+
+    kind: Literal["litmos"] = "litmos"
+    base_url: str = Field(
+        "https://api.litmos.com/v1.svc",
+        description="API root: https://api.litmos.com/v1.svc (US), api.litmoseu.com (EU), "
+        "api.litmos.com.au (AU).",
+    )
+    api_key: SecretStr = Field(description="API key (sent as the apikey header).")
+    source_app: str = Field(
+        "badgeflow",
+        min_length=1,
+        max_length=50,
+        description="The source query parameter Litmos requires: this application's name.",
+    )
+    course_ids: list[str] = Field(
+        default_factory=list, description="Litmos course ids; empty reads every course."
+    )
+    final_assessment: str | None = Field(
+        None, description="id or name of the module whose score is used; unset: no score."
+    )
+    page_size: int = Field(1000, ge=1, le=1000, description="Items per page (limit, at most 1000).")
+
+
 SourceSettings = Annotated[
-    CsvSourceSettings | MoodleSourceSettings | CanvasSourceSettings, Field(discriminator="kind")
+    CsvSourceSettings
+    | MoodleSourceSettings
+    | CanvasSourceSettings
+    | TalentLMSSourceSettings
+    | LitmosSourceSettings,
+    Field(discriminator="kind"),
 ]
 
 

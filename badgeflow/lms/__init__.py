@@ -10,12 +10,16 @@ from badgeflow.lms._http import RetryPolicy
 from badgeflow.lms.base import CompletionSource
 from badgeflow.lms.canvas import CanvasSource
 from badgeflow.lms.csv_export import CsvExportSource
+from badgeflow.lms.litmos import LitmosSource
 from badgeflow.lms.moodle import MoodleSource
+from badgeflow.lms.talentlms import TalentLMSSource
 from badgeflow.settings import (
     CanvasSourceSettings,
     CsvSourceSettings,
+    LitmosSourceSettings,
     MoodleSourceSettings,
     SourceSettings,
+    TalentLMSSourceSettings,
 )
 
 __all__ = [
@@ -23,13 +27,20 @@ __all__ = [
     "CanvasSource",
     "CompletionSource",
     "CsvExportSource",
+    "LitmosSource",
     "MoodleSource",
+    "TalentLMSSource",
     "build_source",
     "retry_policy",
 ]
 
 
-def retry_policy(settings: MoodleSourceSettings | CanvasSourceSettings) -> RetryPolicy:
+def retry_policy(
+    settings: MoodleSourceSettings
+    | CanvasSourceSettings
+    | TalentLMSSourceSettings
+    | LitmosSourceSettings,
+) -> RetryPolicy:
     """The retry policy an HTTP source's settings ask for.
 
     Args:
@@ -72,10 +83,38 @@ def _canvas(settings: CanvasSourceSettings) -> CompletionSource:
     )
 
 
+def _talentlms(settings: TalentLMSSourceSettings) -> CompletionSource:
+    return TalentLMSSource(
+        settings.name,
+        settings.base_url,
+        settings.api_key.get_secret_value(),
+        course_ids=settings.course_ids,
+        final_assessment=settings.final_assessment,
+        timeout=settings.timeout_seconds,
+        retry=retry_policy(settings),
+    )
+
+
+def _litmos(settings: LitmosSourceSettings) -> CompletionSource:
+    return LitmosSource(
+        settings.name,
+        settings.base_url,
+        settings.api_key.get_secret_value(),
+        source_app=settings.source_app,
+        course_ids=settings.course_ids,
+        final_assessment=settings.final_assessment,
+        page_size=settings.page_size,
+        timeout=settings.timeout_seconds,
+        retry=retry_policy(settings),
+    )
+
+
 CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
     "csv": _csv,
     "moodle": _moodle,
     "canvas": _canvas,
+    "talentlms": _talentlms,
+    "litmos": _litmos,
 }
 """Builds a connector from its settings, keyed by the settings' ``kind``."""
 
