@@ -54,6 +54,8 @@ __all__ = [
     "did_web_from_url",
     "CornerstoneSourceSettings",
     "Learning360SourceSettings",
+    "LitmosSourceSettings",
+    "TalentLMSSourceSettings",
 ]
 
 CONFIG_ENV = "BADGEFLOW_CONFIG"
@@ -433,6 +435,45 @@ class Learning360SourceSettings(_HttpSourceBase):
     )
 
 
+class TalentLMSSourceSettings(_HttpSourceBase):
+    """A TalentLMS portal read through its v1 REST API with the API key."""
+
+    kind: Literal["talentlms"] = "talentlms"
+    base_url: str = Field(description="Portal root, e.g. https://academy.talentlms.com.")
+    api_key: SecretStr = Field(description="API key (sent as the HTTP Basic user name).")
+    course_ids: list[str] = Field(
+        default_factory=list, description="Numeric course ids or course codes; empty reads all."
+    )
+    final_assessment: str | None = Field(
+        None, description="id or name of the test unit whose score is used; unset: no score."
+    )
+
+
+class LitmosSourceSettings(_HttpSourceBase):
+    """An SAP Litmos account read through its Developer API with the API key."""
+
+    kind: Literal["litmos"] = "litmos"
+    base_url: str = Field(
+        "https://api.litmos.com/v1.svc",
+        description="API root: https://api.litmos.com/v1.svc (US), api.litmoseu.com (EU), "
+        "api.litmos.com.au (AU).",
+    )
+    api_key: SecretStr = Field(description="API key (sent as the apikey header).")
+    source_app: str = Field(
+        "badgeflow",
+        min_length=1,
+        max_length=50,
+        description="The source query parameter Litmos requires: this application's name.",
+    )
+    course_ids: list[str] = Field(
+        default_factory=list, description="Litmos course ids; empty reads every course."
+    )
+    final_assessment: str | None = Field(
+        None, description="id or name of the module whose score is used; unset: no score."
+    )
+    page_size: int = Field(1000, ge=1, le=1000, description="Items per page (limit, at most 1000).")
+
+
 HttpSourceSettings = _HttpSourceBase
 """Any source read over HTTP (timeouts and retries)."""
 
@@ -445,7 +486,9 @@ SourceSettings = Annotated[
     | CornerstoneSourceSettings
     | WebhookSourceSettings
     | XapiSourceSettings
-    | Learning360SourceSettings,
+    | Learning360SourceSettings
+    | TalentLMSSourceSettings
+    | LitmosSourceSettings,
     Field(discriminator="kind"),
 ]
 

@@ -10,10 +10,13 @@ from badgeflow.settings import Settings
 REPO = Path(__file__).resolve().parents[1]
 
 
-def write_config(root: Path, moodle_url: str, canvas_url: str | None = None) -> Path:
+def write_config(
+    root: Path, moodle_url: str, canvas_url: str | None = None, talentlms_url: str | None = None
+) -> Path:
     """Write a badgeflow TOML config whose state lives under `root`; return its path.
 
-    With `canvas_url`, the demo's fake Canvas is a third source (``canvas-demo``).
+    With `canvas_url`, the demo's fake Canvas is a third source (``canvas-demo``); with
+    `talentlms_url`, the demo's fake TalentLMS is another (``talentlms-demo``).
     """
     config = root / "badgeflow.toml"
     canvas = (
@@ -28,6 +31,15 @@ final_assessment = "Final exam"
         if canvas_url
         else ""
     )
+    if talentlms_url:
+        canvas += f'''
+[[sources]]
+name = "talentlms-demo"
+kind = "talentlms"
+base_url = "{talentlms_url}"
+api_key = "demo-talentlms-key"
+final_assessment = "Final test"
+'''
     config.write_text(
         f"""
 var_dir = "{root / "var"}"

@@ -93,17 +93,25 @@ def run(
 
 @app.command()
 def demo() -> None:
-    """Run the whole pipeline on the bundled demo data and the fake Moodle and Canvas servers."""
-    from badgeflow.demo import demo_canvas_path, demo_csv_path, demo_dataset_path
+    """Run the whole pipeline on the bundled demo data and fake Moodle, Canvas and TalentLMS."""
+    from badgeflow.demo import (
+        demo_canvas_path,
+        demo_csv_path,
+        demo_dataset_path,
+        demo_talentlms_path,
+    )
     from badgeflow.fakelms.canvas import CanvasDataset, FakeCanvas
     from badgeflow.fakelms.moodle import FakeMoodle, MoodleDataset
+    from badgeflow.fakelms.talentlms import FakeTalentLMS, TalentLMSDataset
 
     var = Path("var")
     var.mkdir(exist_ok=True)
     canvas_data = CanvasDataset.load(demo_canvas_path())
+    talent_data = TalentLMSDataset.load(demo_talentlms_path())
     with (
         FakeMoodle(MoodleDataset.load(demo_dataset_path()), token="demo-token") as moodle,
         FakeCanvas(canvas_data, token="demo-canvas-token") as canvas,
+        FakeTalentLMS(talent_data, api_key="demo-talentlms-key") as talentlms,
     ):
         config = var / "demo.toml"
         config.write_text(
@@ -115,6 +123,9 @@ def demo() -> None:
             '[[sources]]\nname = "canvas-demo"\nkind = "canvas"\n'
             f'base_url = "{canvas.base_url}"\ntoken = "demo-canvas-token"\n'
             'final_assessment = "Final exam"\n\n'
+            '[[sources]]\nname = "talentlms-demo"\nkind = "talentlms"\n'
+            f'base_url = "{talentlms.base_url}"\napi_key = "demo-talentlms-key"\n'
+            'final_assessment = "Final test"\n\n'
             '[[sources]]\nname = "partner-lms-export"\nkind = "csv"\n'
             f'path = "{demo_csv_path()}"\n',
             encoding="utf-8",
@@ -122,6 +133,7 @@ def demo() -> None:
         os.environ["BADGEFLOW_CONFIG"] = str(config)
         typer.echo(f"fake Moodle     {moodle.base_url} (loopback)")
         typer.echo(f"fake Canvas     {canvas.base_url} (loopback)")
+        typer.echo(f"fake TalentLMS  {talentlms.base_url} (loopback)")
         settings = _settings()
         _init(settings)
         summary = _run_flow(settings, as_of=None, sources=[], full_resync=False, batch_id=None)

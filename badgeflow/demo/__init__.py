@@ -1,9 +1,12 @@
-"""Demo data shipped with the package: Moodle and Canvas datasets and a partner LMS export.
+"""Demo data shipped with the package: Moodle, Canvas and TalentLMS datasets and an LMS export.
 
 ``moodle.json`` is what the demo's `badgeflow.fakelms.FakeMoodle` serves (read it with
 ``final_assessment="final-exam"``); ``canvas.json`` what its `badgeflow.fakelms.canvas.FakeCanvas`
-serves (``final_assessment="Final exam"``); ``completions.csv`` is an export in the canonical CSV
-layout from a second LMS, with a few deliberately bad rows for the data contract to catch.
+serves (``final_assessment="Final exam"``); ``talentlms.json`` what its
+`badgeflow.fakelms.talentlms.FakeTalentLMS` serves (``final_assessment="Final test"``; one
+learner is also in the Moodle data, her email in other letter case); ``completions.csv`` is
+an export in the canonical CSV layout from another LMS, with a few deliberately bad rows for
+the data contract to catch.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-__all__ = ["demo_canvas_path", "demo_csv_path", "demo_dataset_path"]
+__all__ = ["demo_canvas_path", "demo_csv_path", "demo_dataset_path", "demo_talentlms_path"]
 
 
 def _path(name: str) -> Path:
@@ -48,3 +51,12 @@ def demo_canvas_path() -> Path:
         Path of ``badgeflow/demo/canvas.json``.
     """
     return _path("canvas.json")
+
+
+def demo_talentlms_path() -> Path:
+    """The TalentLMS dataset the demo's fake TalentLMS serves.
+
+    Returns:
+        Path of ``badgeflow/demo/talentlms.json``.
+    """
+    return _path("talentlms.json")

@@ -14,7 +14,9 @@ from badgeflow.lms.cornerstone import CornerstoneSource
 from badgeflow.lms.csv_export import CsvExportSource
 from badgeflow.lms.docebo import DoceboSource
 from badgeflow.lms.learning360 import Learning360Source
+from badgeflow.lms.litmos import LitmosSource
 from badgeflow.lms.moodle import MoodleSource
+from badgeflow.lms.talentlms import TalentLMSSource
 from badgeflow.lms.webhook import WebhookSource
 from badgeflow.lms.xapi import XapiSource
 from badgeflow.settings import (
@@ -25,8 +27,10 @@ from badgeflow.settings import (
     DoceboSourceSettings,
     HttpSourceSettings,
     Learning360SourceSettings,
+    LitmosSourceSettings,
     MoodleSourceSettings,
     SourceSettings,
+    TalentLMSSourceSettings,
     WebhookSourceSettings,
     XapiSourceSettings,
 )
@@ -45,6 +49,8 @@ __all__ = [
     "WebhookSource",
     "XapiSource",
     "Learning360Source",
+    "LitmosSource",
+    "TalentLMSSource",
 ]
 
 
@@ -182,6 +188,32 @@ def _learning360(settings: Learning360SourceSettings) -> CompletionSource:
     )
 
 
+def _talentlms(settings: TalentLMSSourceSettings) -> CompletionSource:
+    return TalentLMSSource(
+        settings.name,
+        settings.base_url,
+        settings.api_key.get_secret_value(),
+        course_ids=settings.course_ids,
+        final_assessment=settings.final_assessment,
+        timeout=settings.timeout_seconds,
+        retry=retry_policy(settings),
+    )
+
+
+def _litmos(settings: LitmosSourceSettings) -> CompletionSource:
+    return LitmosSource(
+        settings.name,
+        settings.base_url,
+        settings.api_key.get_secret_value(),
+        source_app=settings.source_app,
+        course_ids=settings.course_ids,
+        final_assessment=settings.final_assessment,
+        page_size=settings.page_size,
+        timeout=settings.timeout_seconds,
+        retry=retry_policy(settings),
+    )
+
+
 CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
     "csv": _csv,
     "moodle": _moodle,
@@ -192,6 +224,8 @@ CONNECTORS: Final[dict[str, Callable[[Any], CompletionSource]]] = {
     "webhook": _webhook,
     "xapi": _xapi,
     "360learning": _learning360,
+    "talentlms": _talentlms,
+    "litmos": _litmos,
 }
 """Builds a connector from its settings, keyed by the settings' ``kind``."""
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from badgeflow.credentials import unbake_png, verify_credential
-from badgeflow.demo import demo_canvas_path, demo_dataset_path
+from badgeflow.demo import demo_canvas_path, demo_dataset_path, demo_talentlms_path
 from badgeflow.fakelms.canvas import CanvasDataset, FakeCanvas
 from badgeflow.fakelms.moodle import FakeMoodle, MoodleDataset
+from badgeflow.fakelms.talentlms import FakeTalentLMS, TalentLMSDataset
 from tests.demo_env import initialise, settings_from, write_config
 
 pytestmark = pytest.mark.slow
@@ -28,11 +29,13 @@ def demo_run(prefect_harness, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("demo")
     canvas_data = CanvasDataset.load(demo_canvas_path())
+    talent_data = TalentLMSDataset.load(demo_talentlms_path())
     with (
         FakeMoodle(MoodleDataset.load(demo_dataset_path()), token="demo-token") as moodle,
         FakeCanvas(canvas_data, token="demo-canvas-token") as canvas,
+        FakeTalentLMS(talent_data, api_key="demo-talentlms-key") as talentlms,
     ):
-        config = write_config(root, moodle.base_url, canvas.base_url)
+        config = write_config(root, moodle.base_url, canvas.base_url, talentlms.base_url)
         settings = settings_from(config)
         initialise(settings)
         os.environ["BADGEFLOW_CONFIG"] = str(config)
@@ -75,8 +78,9 @@ def test_every_pathway_tier_is_awarded(demo_run):
 def test_second_run_issues_and_emails_nothing_new(demo_run):
     first, second, settings, emails_after_first = demo_run
     # The first batch succeeded, so its watermark holds: Moodle is read incrementally (the
-    # overlap window and learners still in progress), Canvas too, the CSV export whole.
-    for name in ("moodle-demo", "canvas-demo"):
+    # overlap window and learners still in progress), Canvas and TalentLMS too, the CSV
+    # export whole.
+    for name in ("moodle-demo", "canvas-demo", "talentlms-demo"):
         assert 0 < second["rows_by_source"][name] < first["rows_by_source"][name]
     assert (
         second["rows_by_source"]["partner-lms-export"]
@@ -158,3 +162,17 @@ def test_no_learner_email_is_published(demo_run):
             text = path.read_text(encoding="utf-8").lower()
             leaked = [e for e in emails if e.lower() in text]
             assert leaked == [], path
+
+
+def test_a_learner_in_two_lmss_is_one_learner(demo_run):
+    """Aisha Khan is in the Moodle demo and, as Aisha.Khan@Example.com, in TalentLMS."""
+    from email import message_from_bytes
+
+    _, _, settings, _ = demo_run
+    mails = [message_from_bytes(p.read_bytes()) for p in settings.mail.outbox_dir.glob("*.eml")]
+    recipients = {str(m["To"]).lower() for m in mails if "aisha.khan" in str(m["To"]).lower()}
+    subjects = sorted(str(m["Subject"]) for m in mails if "aisha.khan" in str(m["To"]).lower())
+
+    assert len(recipients) == 1  # one learner, one address, badges from both LMSs
+    assert any("Data Privacy Basics" in s for s in subjects)  # from TalentLMS
+    assert any("Data Foundations" in s for s in subjects)  # from Moodle
