@@ -104,7 +104,9 @@ def _strict(data: bytes, encoding: str, path: Path, label: str) -> str:
 
 
 def _byte(data: bytes, exc: UnicodeDecodeError) -> str:
-    return f"0x{data[exc.start]:02X} at byte offset {exc.start}"
+    # utf-8-sig reports offsets past its byte-order mark; count from the file's start.
+    offset = exc.start + len(data) - len(exc.object)
+    return f"0x{data[offset]:02X} at byte offset {offset}"
 
 
 def sniff_delimiter(text: str) -> str:
@@ -176,7 +178,8 @@ def _numbered_rows(text: str, delimiter: str, path: Path) -> Iterator[tuple[int,
                 f"export {str(path)!r} is not valid CSV at line {reader.line_num}: {exc}"
             ) from exc
         if any(cell.strip() for cell in cells):
-            yield start, tuple(cells)
+            # A quoted field spanning lines keeps the file's line ending; make it one "\n".
+            yield start, tuple(cell.replace("\r\n", "\n") for cell in cells)
         start = reader.line_num + 1
 
 
