@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Final, Literal, get_args
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -164,10 +165,73 @@ class _SourceBase(BaseModel):
 
 
 class CsvSourceSettings(_SourceBase):
-    """A completion export file in badgeflow's canonical CSV layout."""
+    """A completion export file: badgeflow's canonical CSV layout or an LMS's own report."""
 
     kind: Literal["csv"] = "csv"
     path: Path = Field(description="Path of the CSV file.")
+    format: Literal[
+        "auto",
+        "badgeflow",
+        "moodle",
+        "canvas",
+        "talentlms",
+        "docebo",
+        "cornerstone",
+        "litmos",
+        "360learning",
+        "blackboard",
+    ] = Field(
+        "auto",
+        description="Layout of the file: `auto` recognises it from the header row; or a "
+        "vendor's report name, or `badgeflow` for the canonical layout.",
+    )
+    course_id: str | None = Field(
+        None,
+        min_length=1,
+        description="Course of a single-course report without a course column (Moodle "
+        "completion report, Canvas gradebook, Blackboard Grade Center), as in the catalog.",
+    )
+    course_name: str | None = Field(
+        None, min_length=1, description="Title of that course, when the report has none."
+    )
+    timezone: str = Field(
+        "UTC",
+        description="IANA time zone of dates written without an offset (most LMS reports "
+        "print local time), e.g. Europe/Paris.",
+    )
+    date_formats: list[str] = Field(
+        default_factory=list,
+        description="Extra strptime formats for dates (e.g. `%d.%m.%Y %H:%M`), tried after "
+        "ISO 8601 and before the report's own.",
+    )
+    score_column: str | None = Field(
+        None,
+        min_length=1,
+        description="Canvas/Blackboard: the grade column the score comes from (a header as "
+        "written or the grade item's name); default `Final Score` (Canvas), `Total` "
+        "(Blackboard). Setting it marks the score as a final assessment.",
+    )
+    pass_score: float | None = Field(
+        None,
+        ge=0,
+        le=100,
+        description="Canvas/Blackboard gradebooks have no completion status: a score (percent) "
+        "at or above this counts as completed. Required for them.",
+    )
+    score_scale: Literal["percent", "fraction"] = Field(
+        "percent",
+        description="How bare score numbers are written: `percent` (85) or `fraction` (0.85); "
+        "a value with `%` is always a percentage.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
 
 
 class _HttpSourceBase(_SourceBase):

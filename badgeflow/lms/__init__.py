@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from badgeflow.errors import ConfigurationError
 from badgeflow.lms._http import RetryPolicy
@@ -13,6 +14,7 @@ from badgeflow.lms.canvas import CanvasSource
 from badgeflow.lms.cornerstone import CornerstoneSource
 from badgeflow.lms.csv_export import CsvExportSource
 from badgeflow.lms.docebo import DoceboSource
+from badgeflow.lms.exports import ExportOptions
 from badgeflow.lms.learning360 import Learning360Source
 from badgeflow.lms.litmos import LitmosSource
 from badgeflow.lms.moodle import MoodleSource
@@ -69,7 +71,17 @@ def retry_policy(settings: HttpSourceSettings) -> RetryPolicy:
 
 
 def _csv(settings: CsvSourceSettings) -> CompletionSource:
-    return CsvExportSource(settings.name, settings.path)
+    options = ExportOptions(
+        format=settings.format,
+        course_id=settings.course_id,
+        course_name=settings.course_name,
+        zone=ZoneInfo(settings.timezone),
+        date_formats=tuple(settings.date_formats),
+        score_column=settings.score_column,
+        pass_score=settings.pass_score,
+        score_scale=settings.score_scale,
+    )
+    return CsvExportSource(settings.name, settings.path, options)
 
 
 def _moodle(settings: MoodleSourceSettings) -> CompletionSource:

@@ -78,14 +78,10 @@ def test_every_pathway_tier_is_awarded(demo_run):
 def test_second_run_issues_and_emails_nothing_new(demo_run):
     first, second, settings, emails_after_first = demo_run
     # The first batch succeeded, so its watermark holds: Moodle is read incrementally (the
-    # overlap window and learners still in progress), Canvas and TalentLMS too, the CSV
-    # export whole.
-    for name in ("moodle-demo", "canvas-demo", "talentlms-demo"):
+    # overlap window and learners still in progress), Canvas and TalentLMS too, and the CSV
+    # export (rows completed since the watermark, plus rows without a date).
+    for name in ("moodle-demo", "canvas-demo", "talentlms-demo", "partner-lms-export"):
         assert 0 < second["rows_by_source"][name] < first["rows_by_source"][name]
-    assert (
-        second["rows_by_source"]["partner-lms-export"]
-        == (first["rows_by_source"]["partner-lms-export"])
-    )
     assert second["balanced"] is True
     assert (second["new_awards"], second["credentials_issued"], second["emails_sent"]) == (0, 0, 0)
     assert sorted(p.name for p in settings.mail.outbox_dir.glob("*.eml")) == emails_after_first

@@ -58,7 +58,7 @@ def test_simple_export_reads_into_the_canonical_frame():
     assert tuple(frame.columns) == FRAME_COLUMNS
     assert len(frame) == 4
     assert frame[PARSE_ERRORS].tolist() == [(), (), (), ()]
-    assert frame[ROW_NUMBER].tolist() == [1, 2, 3, 4]
+    assert frame[ROW_NUMBER].tolist() == [2, 3, 4, 5]  # file lines: the header is line 1
     assert set(frame[SOURCE]) == {"partner"}
     assert set(frame[SOURCE_SYSTEM]) == {"csv"}
     assert set(frame[FETCHED_AT]) == {pd.Timestamp(FETCHED)}
@@ -116,7 +116,7 @@ def test_error_fixture_keeps_every_row(defect):
     frame = fetch(EXPORTS / f"simple-err-{defect}.csv")
 
     assert len(frame) == 4
-    assert frame[ROW_NUMBER].tolist() == [1, 2, 3, 4]
+    assert frame[ROW_NUMBER].tolist() == [2, 3, 4, 5]
     clean = [0, 2, 3]
     assert frame.iloc[clean][PARSE_ERRORS].tolist() == [(), (), ()]
     errors = frame.iloc[1][PARSE_ERRORS]
@@ -261,7 +261,7 @@ def test_rows_with_the_wrong_number_of_fields_are_kept(tmp_path):
     frame = fetch(write(tmp_path, content.encode()))
 
     assert frame[LEARNER_ID].tolist() == ["L-1", "L-2"]
-    assert frame[ROW_NUMBER].tolist() == [1, 2]  # the blank line is not a data row
+    assert frame[ROW_NUMBER].tolist() == [2, 4]  # the blank line holds no row but counts
     assert frame.iloc[0][PARSE_ERRORS] == ("row has 11 fields, the header 10",)
     assert frame.iloc[1][PARSE_ERRORS] == ("row has fewer fields than the header (10)",)
 
@@ -274,17 +274,26 @@ def test_non_finite_numbers_are_parse_errors(tmp_path):
 
 
 def test_record_id_falls_back_to_the_row_when_ids_are_missing(tmp_path):
-    content = f"{HEADER}\n,a@example.com,Ann,DS101,Intro,true,2026-01-02,,4,4\n"
+    content = (
+        f"{HEADER}\n,A@example.com,Ann,DS101,Intro,true,2026-01-02,,4,4\n"
+        ",,Bob,DS101,Intro,true,2026-01-02,,4,4\n"
+    )
 
-    assert fetch(write(tmp_path, content.encode())).iloc[0][SOURCE_RECORD_ID] == "row:1"
+    ids = fetch(write(tmp_path, content.encode()))[SOURCE_RECORD_ID].tolist()
+
+    assert ids == ["a@example.com:DS101", "line:3"]
 
 
-def test_since_is_ignored_for_full_snapshots():
+def test_since_keeps_newer_completions_and_rows_without_a_date():
     source = CsvExportSource("partner", EXPORTS / "simple.csv")
 
-    late = source.fetch_completions(datetime(2030, 1, 1, tzinfo=UTC), fetched_at=FETCHED)
+    late = source.fetch_completions(datetime(2026, 3, 20, 9, 15, tzinfo=UTC), fetched_at=FETCHED)
+    never = source.fetch_completions(datetime(2030, 1, 1, tzinfo=UTC), fetched_at=FETCHED)
 
-    assert len(late) == 4
+    # R-001 (2025-10-02) is older; R-002 is exactly on the bound; R-003 has no date.
+    assert late[SOURCE_RECORD_ID].tolist() == ["R-002", "R-003", "R-004"]
+    assert late[ROW_NUMBER].tolist() == [3, 4, 5]
+    assert never[SOURCE_RECORD_ID].tolist() == ["R-003"]
 
 
 def test_missing_file_is_a_source_error_naming_the_path(tmp_path):
@@ -297,7 +306,7 @@ def test_missing_file_is_a_source_error_naming_the_path(tmp_path):
 def test_header_without_required_columns_is_a_source_error(tmp_path):
     path = write(tmp_path, b"email,course\na@example.com,DS101\n")
 
-    with pytest.raises(SourceError, match="lacks required column"):
+    with pytest.raises(SourceError, match="badgeflow lacks required column"):
         fetch(path)
 
 
