@@ -23,6 +23,7 @@ from badgeflow.credentials.keyring import Keyring, LegacyKey, read_manifest
 from badgeflow.errors import ConfigurationError
 from badgeflow.models import IssuerInfo, JSONDict
 from badgeflow.notify.mailer import FileMailer, Mailer, SmtpMailer
+from badgeflow.secrets import require_resolved, secrets_fingerprint
 from badgeflow.settings import Settings, SourceSettings
 
 __all__ = ["Runtime", "runtime_for"]
@@ -151,8 +152,13 @@ _lock = Lock()
 
 
 def runtime_for(settings: Settings) -> Runtime:
-    """Return the process-wide `Runtime` for these settings (built on first use)."""
-    key = settings.model_dump_json()
+    """Return the process-wide `Runtime` for these settings (built on first use).
+
+    Raises:
+        ConfigurationError: a secret setting still names a Prefect Secret block.
+    """
+    require_resolved(settings)
+    key = settings.model_dump_json() + secrets_fingerprint(settings)
     with _lock:
         runtime = _cache.get(key)
         if runtime is None:
