@@ -87,13 +87,17 @@ def unresolved_references(settings: Settings) -> list[SecretReference]:
     return secret_references(settings)
 
 
-def require_resolved(settings: Settings) -> None:
+def require_resolved(settings: Settings, *, only: str | None = None) -> None:
     """Refuse settings that still name secret blocks (outside a flow nothing resolves them).
+
+    Args:
+        settings: the settings.
+        only: check this one setting path (e.g. ``signing.passphrase``), not all of them.
 
     Raises:
         ConfigurationError: naming each such setting and how to provide it instead.
     """
-    references = unresolved_references(settings)
+    references = [r for r in unresolved_references(settings) if only in (None, r[0])]
     if references:
         listed = ", ".join(f"{path} ({block!r})" for path, block in references)
         raise ConfigurationError(

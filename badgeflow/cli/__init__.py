@@ -23,6 +23,7 @@ from badgeflow.cli.intake import intake_app
 from badgeflow.cli.keys import init_keys, keys_app
 from badgeflow.cli.reissue import reissue
 from badgeflow.cli.verify import verify
+from badgeflow.errors import ConfigurationError
 from badgeflow.models import JSONDict
 from badgeflow.runtime_env import apply_offline_defaults
 from badgeflow.settings import Settings
@@ -56,7 +57,11 @@ def init() -> None:
 
 def _init(settings: Settings) -> None:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    did = init_keys(settings, now=datetime.now(UTC).replace(microsecond=0))
+    try:
+        did = init_keys(settings, now=datetime.now(UTC).replace(microsecond=0))
+    except ConfigurationError as exc:
+        typer.secho(f"configuration error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
     engine = store.make_engine(settings.database.url)
     store.migrate(engine)
     engine.dispose()

@@ -19,6 +19,7 @@ from badgeflow.credentials.keyring import (
     read_manifest,
 )
 from badgeflow.errors import BadgeflowError
+from badgeflow.secrets import require_resolved
 from badgeflow.settings import Settings
 
 __all__ = ["init_keys", "keys_app"]
@@ -29,6 +30,8 @@ keys_app = typer.Typer(
 
 
 def _passphrase(settings: Settings) -> str | None:
+    # A Prefect Secret block reference is read by the flows only; never use it as the text.
+    require_resolved(settings, only="signing.passphrase")
     secret = settings.signing.passphrase
     return secret.get_secret_value() if secret else None
 

@@ -82,3 +82,33 @@ def test_an_empty_block_or_an_empty_name_is_refused():
         resolve_secret_references(settings(), lambda name: "")
     with pytest.raises(ConfigurationError, match="names no secret block"):
         secret_references(settings(signing={"passphrase": "prefect-secret:"}))
+
+
+def test_require_resolved_checks_all_or_one_setting():
+    from badgeflow.secrets import require_resolved
+
+    with pytest.raises(ConfigurationError, match=r"signing\.passphrase \('signing-pass'\)"):
+        require_resolved(settings(), only="signing.passphrase")
+    literal = settings(signing={"passphrase": "literal"})
+    require_resolved(literal, only="signing.passphrase")
+    with pytest.raises(ConfigurationError, match=r"sources\[0\]\.token"):
+        require_resolved(literal)
+
+
+def test_the_cli_never_uses_a_block_reference_as_the_key_passphrase(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from badgeflow.cli import app
+
+    config = tmp_path / "badgeflow.toml"
+    config.write_text(
+        f'var_dir = "{tmp_path}"\n[signing]\nkeys_dir = "{tmp_path / "keys"}"\n'
+        'passphrase = "prefect-secret:issuer-pass"\n'
+    )
+    monkeypatch.setenv("BADGEFLOW_CONFIG", str(config))
+
+    result = CliRunner().invoke(app, ["init"])
+
+    assert result.exit_code == 2
+    assert "configuration error: signing.passphrase ('issuer-pass')" in result.output
+    assert not (tmp_path / "keys").exists()
