@@ -78,8 +78,11 @@ def store_webhook_events(
                 payload=event.payload,
             )
             .on_conflict_do_nothing(index_elements=["source", "event_key"])
+            .returning(WebhookEvent.id)
         )
-        new.append(session.execute(statement).rowcount == 1)  # type: ignore[attr-defined]
+        # RETURNING names the inserted row; a skipped duplicate returns none. (rowcount is
+        # not reliable for ON CONFLICT across drivers.)
+        new.append(session.execute(statement).scalar_one_or_none() is not None)
     session.flush()
     return new
 
