@@ -19,15 +19,23 @@ import base64
 import json
 import logging
 import secrets
+import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, ClassVar, Self
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["FakeLMSServer", "FakeRequest", "FakeResponse", "RecordedRequest"]
+__all__ = [
+    "FakeLMSServer",
+    "FakeRequest",
+    "FakeResponse",
+    "RecordedRequest",
+    "serve_until_interrupted",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -357,3 +365,27 @@ class _Handler(BaseHTTPRequestHandler):
         logger.debug(
             "fake %s: %s %s", self.server.fake.vendor, self.command, urlsplit(self.path).path
         )
+
+
+def serve_until_interrupted(server: FakeLMSServer, banner: Callable[[], str]) -> int:
+    """Run a fake by hand (``python -m badgeflow.fakelms.<vendor>``) until Ctrl-C or SIGTERM.
+
+    Args:
+        server: the fake, not yet started.
+        banner: what to print once it listens (its URL is known then).
+
+    Returns:
+        The exit status, 0.
+    """
+    # Stop cleanly on Ctrl-C and on SIGTERM, even when started from a shell that ignores
+    # SIGINT for background jobs (the child would otherwise inherit SIG_IGN).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with server:
+        print(banner(), flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("stopped", flush=True)
+    return 0

@@ -24,13 +24,17 @@ from __future__ import annotations
 import argparse
 import hashlib
 import re
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlencode
 
-from badgeflow.fakelms._server import FakeLMSServer, FakeRequest, FakeResponse
+from badgeflow.fakelms._server import (
+    FakeLMSServer,
+    FakeRequest,
+    FakeResponse,
+    serve_until_interrupted,
+)
 from badgeflow.fakelms.blackboard_dataset import (
     BlackboardDataset,
     FakeBlackboardCourse,
@@ -275,14 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = FakeBlackboard(
         dataset, options.client_id, options.client_secret, host=options.host, port=options.port
     )
-    with server:
-        print(f"fake Blackboard serving {options.dataset} at {server.base_url}", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("stopped", flush=True)
-    return 0
+    return serve_until_interrupted(
+        server, lambda: f"fake Blackboard serving {options.dataset} at {server.base_url}"
+    )
 
 
 if __name__ == "__main__":

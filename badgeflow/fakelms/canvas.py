@@ -20,13 +20,17 @@ from __future__ import annotations
 
 import argparse
 import re
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlencode
 
-from badgeflow.fakelms._server import FakeLMSServer, FakeRequest, FakeResponse
+from badgeflow.fakelms._server import (
+    FakeLMSServer,
+    FakeRequest,
+    FakeResponse,
+    serve_until_interrupted,
+)
 from badgeflow.fakelms.canvas_dataset import CanvasDataset, FakeCanvasCourse
 
 __all__ = ["CanvasDataset", "FakeCanvas", "main"]
@@ -244,14 +248,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parser.parse_args(argv)
     dataset = CanvasDataset.load(options.dataset)
     server = FakeCanvas(dataset, options.token, host=options.host, port=options.port)
-    with server:
-        print(f"fake Canvas serving {options.dataset} at {server.base_url}", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("stopped", flush=True)
-    return 0
+    return serve_until_interrupted(
+        server, lambda: f"fake Canvas serving {options.dataset} at {server.base_url}"
+    )
 
 
 if __name__ == "__main__":

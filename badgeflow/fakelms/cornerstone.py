@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -39,7 +38,12 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 from badgeflow.fakelms._odata import ODataError, parse_filter, parse_select
-from badgeflow.fakelms._server import FakeLMSServer, FakeRequest, FakeResponse
+from badgeflow.fakelms._server import (
+    FakeLMSServer,
+    FakeRequest,
+    FakeResponse,
+    serve_until_interrupted,
+)
 from badgeflow.fakelms.cornerstone_dataset import CornerstoneDataset
 
 __all__ = ["TOKEN_PATH", "VIEWS_PATH", "CornerstoneDataset", "FakeCornerstone", "main"]
@@ -237,14 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = FakeCornerstone(
         dataset, options.client_id, options.client_secret, host=options.host, port=options.port
     )
-    with server:
-        print(f"fake Cornerstone serving {options.dataset} at {server.base_url}", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("stopped", flush=True)
-    return 0
+    return serve_until_interrupted(
+        server, lambda: f"fake Cornerstone serving {options.dataset} at {server.base_url}"
+    )
 
 
 if __name__ == "__main__":

@@ -34,14 +34,18 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
 from badgeflow.fakelms._docebo_items import admin_item, learn_item, user_item
-from badgeflow.fakelms._server import FakeLMSServer, FakeRequest, FakeResponse
+from badgeflow.fakelms._server import (
+    FakeLMSServer,
+    FakeRequest,
+    FakeResponse,
+    serve_until_interrupted,
+)
 from badgeflow.fakelms.docebo_dataset import DoceboDataset, FakeDoceboEnrollment
 
 __all__ = ["DoceboDataset", "FakeDocebo", "main"]
@@ -301,14 +305,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=options.host,
         port=options.port,
     )
-    with server:
-        print(f"fake Docebo serving {options.dataset} at {server.base_url}", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("stopped", flush=True)
-    return 0
+    return serve_until_interrupted(
+        server, lambda: f"fake Docebo serving {options.dataset} at {server.base_url}"
+    )
 
 
 if __name__ == "__main__":

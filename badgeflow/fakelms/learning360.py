@@ -30,7 +30,6 @@ import base64
 import json
 import re
 import threading
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +37,12 @@ from typing import Any, Final
 
 from pydantic import BaseModel
 
-from badgeflow.fakelms._server import FakeLMSServer, FakeRequest, FakeResponse
+from badgeflow.fakelms._server import (
+    FakeLMSServer,
+    FakeRequest,
+    FakeResponse,
+    serve_until_interrupted,
+)
 from badgeflow.fakelms.learning360_dataset import Learning360Dataset
 
 __all__ = ["SCOPES", "FakeLearning360", "Learning360Dataset", "main"]
@@ -272,14 +276,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = FakeLearning360(
         dataset, options.client_id, options.client_secret, host=options.host, port=options.port
     )
-    with server:
-        print(f"fake 360Learning serving {options.dataset} at {server.base_url}", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("stopped", flush=True)
-    return 0
+    return serve_until_interrupted(
+        server, lambda: f"fake 360Learning serving {options.dataset} at {server.base_url}"
+    )
 
 
 if __name__ == "__main__":

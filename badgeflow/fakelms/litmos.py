@@ -21,14 +21,18 @@ from __future__ import annotations
 
 import argparse
 import re
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 from xml.sax.saxutils import escape
 
-from badgeflow.fakelms._server import FakeLMSServer, FakeRequest, FakeResponse
+from badgeflow.fakelms._server import (
+    FakeLMSServer,
+    FakeRequest,
+    FakeResponse,
+    serve_until_interrupted,
+)
 from badgeflow.fakelms.litmos_dataset import FakeLitmosCourse, FakeLitmosResult, LitmosDataset
 
 __all__ = ["FakeLitmos", "LitmosDataset", "main"]
@@ -280,14 +284,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parser.parse_args(argv)
     dataset = LitmosDataset.load(options.dataset)
     server = FakeLitmos(dataset, options.key, host=options.host, port=options.port)
-    with server:
-        print(f"fake Litmos serving {options.dataset} at {server.base_url}", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("stopped", flush=True)
-    return 0
+    return serve_until_interrupted(
+        server, lambda: f"fake Litmos serving {options.dataset} at {server.base_url}"
+    )
 
 
 if __name__ == "__main__":

@@ -26,14 +26,18 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlencode
 
-from badgeflow.fakelms._server import FakeLMSServer, FakeRequest, FakeResponse
+from badgeflow.fakelms._server import (
+    FakeLMSServer,
+    FakeRequest,
+    FakeResponse,
+    serve_until_interrupted,
+)
 from badgeflow.fakelms.lrs_dataset import LrsDataset, stored_at
 
 __all__ = ["FakeLRS", "LrsDataset", "main"]
@@ -210,14 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = FakeLRS(
         dataset, key=options.key, secret=options.secret, host=options.host, port=options.port
     )
-    with server:
-        print(f"fake LRS serving {options.dataset} at {server.endpoint}", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("stopped", flush=True)
-    return 0
+    return serve_until_interrupted(
+        server, lambda: f"fake LRS serving {options.dataset} at {server.endpoint}"
+    )
 
 
 if __name__ == "__main__":

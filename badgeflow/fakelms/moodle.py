@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,12 @@ from urllib.parse import parse_qsl
 
 from badgeflow.fakelms._moodle_functions import FUNCTIONS, WebServiceError
 from badgeflow.fakelms._php import decode_php_params
-from badgeflow.fakelms._server import FakeLMSServer, FakeRequest, FakeResponse
+from badgeflow.fakelms._server import (
+    FakeLMSServer,
+    FakeRequest,
+    FakeResponse,
+    serve_until_interrupted,
+)
 from badgeflow.fakelms.moodle_dataset import MoodleDataset
 
 __all__ = ["FakeMoodle", "MoodleDataset", "RecordedCall", "main"]
@@ -150,27 +153,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         options.dataset = demo_dataset_path()
     dataset = MoodleDataset.load(options.dataset)
-    # Stop cleanly on Ctrl-C and on SIGTERM, even when started from a shell that ignores
-    # SIGINT for background jobs (the child would otherwise inherit SIG_IGN).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     server = FakeMoodle(dataset, options.token, host=options.host, port=options.port)
-    with server:
-        print(
-            f"fake Moodle serving {options.dataset} at {server.base_url} (token {options.token})",
-            flush=True,
-        )
-        print(
+
+    def banner() -> str:
+        return (
+            f"fake Moodle serving {options.dataset} at {server.base_url} (token {options.token})\n"
             f"try: curl '{server.base_url}{REST_PATH}?wsfunction=core_course_get_courses"
-            f"&moodlewsrestformat=json&wstoken={options.token}'",
-            flush=True,
+            f"&moodlewsrestformat=json&wstoken={options.token}'"
         )
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("stopped", flush=True)
-    return 0
+
+    return serve_until_interrupted(server, banner)
 
 
 if __name__ == "__main__":

@@ -22,13 +22,17 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from badgeflow.fakelms._server import FakeLMSServer, FakeRequest, FakeResponse
+from badgeflow.fakelms._server import (
+    FakeLMSServer,
+    FakeRequest,
+    FakeResponse,
+    serve_until_interrupted,
+)
 from badgeflow.fakelms.talentlms_dataset import (
     FakeTalentCourse,
     FakeTalentEnrollment,
@@ -264,14 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parser.parse_args(argv)
     dataset = TalentLMSDataset.load(options.dataset)
     server = FakeTalentLMS(dataset, options.key, host=options.host, port=options.port)
-    with server:
-        print(f"fake TalentLMS serving {options.dataset} at {server.base_url}", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("stopped", flush=True)
-    return 0
+    return serve_until_interrupted(
+        server, lambda: f"fake TalentLMS serving {options.dataset} at {server.base_url}"
+    )
 
 
 if __name__ == "__main__":
