@@ -223,6 +223,11 @@ class CsvSourceSettings(_SourceBase):
         description="How bare score numbers are written: `percent` (85) or `fraction` (0.85); "
         "a value with `%` is always a percentage.",
     )
+    rename_columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="File header -> the label the format expects (see the README table), "
+        "applied before the format is recognised: for reports whose column labels differ.",
+    )
 
     @field_validator("timezone")
     @classmethod

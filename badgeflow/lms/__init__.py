@@ -80,6 +80,7 @@ def _csv(settings: CsvSourceSettings) -> CompletionSource:
         score_column=settings.score_column,
         pass_score=settings.pass_score,
         score_scale=settings.score_scale,
+        rename_columns=dict(settings.rename_columns),
     )
     return CsvExportSource(settings.name, settings.path, options)
 

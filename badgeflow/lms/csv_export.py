@@ -27,6 +27,7 @@ comma, a semicolon or a tab (see `badgeflow.lms.exports.detect`).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -101,6 +102,9 @@ class CsvExportSource:
         """
         data, modified = self._read()
         table = read_table(data, self.path)
+        if self.options.rename_columns:
+            renamed = tuple(self.options.rename_columns.get(h, h) for h in table.header)
+            table = replace(table, header=renamed)
         profile = detect_profile(table.header, self.options.format, self.path)
         self.encoding, self.delimiter, self.format = table.encoding, table.delimiter, profile.format
         records = read_records(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
@@ -70,6 +70,8 @@ class ExportOptions:
         score_column: Canvas/Blackboard grade column used as the score.
         pass_score: Canvas/Blackboard: a score at or above it means completed.
         score_scale: ``percent`` or ``fraction`` (0-1) for bare score numbers.
+        rename_columns: file header -> the label the format expects, applied before the
+            format is recognised (for reports whose labels differ from the profile's).
     """
 
     format: str = "auto"
@@ -80,6 +82,7 @@ class ExportOptions:
     score_column: str | None = None
     pass_score: float | None = None
     score_scale: str = "percent"
+    rename_columns: Mapping[str, str] = field(default_factory=dict)
 
 
 def read_records(

@@ -321,3 +321,29 @@ def test_header_only_gives_an_empty_canonical_frame(tmp_path):
     assert frame.empty
     assert tuple(frame.columns) == FRAME_COLUMNS
     assert str(frame[COMPLETED_AT].dtype) == "datetime64[us, UTC]"
+
+
+def test_renamed_columns_map_a_differently_labelled_report_onto_its_format(tmp_path):
+    from badgeflow.lms.exports import ExportOptions
+
+    original = Path(__file__).resolve().parents[2] / "fixtures/lms/exports/talentlms/simple.csv"
+    text = original.read_text(encoding="utf-8")
+    header, rest = text.split("\n", 1)
+    assert header.startswith("User,Email,Course,Completion status")
+    relabelled = header.replace("Completion status", "Status").replace("Score", "Result (%)")
+    path = write(tmp_path, (relabelled + "\n" + rest).encode("utf-8"))
+    talentlms = ExportOptions(format="talentlms")
+
+    with pytest.raises(SourceError, match="Completion status"):
+        CsvExportSource("t", path, talentlms).fetch_completions(None, fetched_at=FETCHED)
+
+    renamed = ExportOptions(
+        format="talentlms",
+        rename_columns={"Status": "Completion status", "Result (%)": "Score"},
+    )
+    frame = CsvExportSource("t", path, renamed).fetch_completions(None, fetched_at=FETCHED)
+    expected = CsvExportSource("t", original, talentlms).fetch_completions(
+        None, fetched_at=FETCHED
+    )
+    columns = [c for c in expected.columns if c not in ("raw", "source_record_id")]
+    pd.testing.assert_frame_equal(frame[columns], expected[columns])
