@@ -342,8 +342,6 @@ def test_renamed_columns_map_a_differently_labelled_report_onto_its_format(tmp_p
         rename_columns={"Status": "Completion status", "Result (%)": "Score"},
     )
     frame = CsvExportSource("t", path, renamed).fetch_completions(None, fetched_at=FETCHED)
-    expected = CsvExportSource("t", original, talentlms).fetch_completions(
-        None, fetched_at=FETCHED
-    )
+    expected = CsvExportSource("t", original, talentlms).fetch_completions(None, fetched_at=FETCHED)
     columns = [c for c in expected.columns if c not in ("raw", "source_record_id")]
     pd.testing.assert_frame_equal(frame[columns], expected[columns])
