@@ -19,6 +19,7 @@ from badgeflow.catalog_ob3 import (
     to_evidence,
 )
 from badgeflow.credentials.ob3 import ACHIEVEMENT_TYPES
+from badgeflow.criteria import AllOf, Clause, CourseCompleted, HoldsBadge, held_achievements
 from badgeflow.errors import CatalogError
 from badgeflow.models import AchievementInfo, IssuerInfo, JSONDict
 
@@ -119,10 +120,27 @@ class Achievement(BaseModel):
     credits_available: float | None = Field(None, ge=0, alias="creditsAvailable")
 
     @property
+    def rule(self) -> Clause:
+        """The criteria as a clause tree (`badgeflow.criteria`): prerequisites, then all_of."""
+        clauses: list[Clause] = [HoldsBadge(p) for p in self.rules.prerequisites]
+        for rule in self.rules.all_of:
+            if isinstance(rule, CourseRule):
+                clauses.append(
+                    CourseCompleted(
+                        rule.course,
+                        min_score=rule.min_score,
+                        min_modules=rule.min_modules,
+                        all_modules=rule.all_modules,
+                    )
+                )
+            else:
+                clauses.append(HoldsBadge(rule.holds, rule.for_days))
+        return AllOf(tuple(clauses))
+
+    @property
     def dependencies(self) -> tuple[str, ...]:
-        """Achievements that must be evaluated first: prerequisites and held awards."""
-        held = tuple(r.holds for r in self.rules.holds_rules)
-        return tuple(dict.fromkeys(self.rules.prerequisites + held))
+        """Achievements that must be evaluated first: every badge the rule refers to."""
+        return held_achievements(self.rule)
 
 
 class IssuerProfile(BaseModel):
@@ -146,6 +164,11 @@ class Pathway(BaseModel):
     name: str = Field(min_length=1)
     description: str = ""
     tiers: tuple[str, ...] = Field(min_length=1)
+    on_prerequisite_expiry: Literal["keep", "suspend"] = Field(
+        "keep",
+        description="What happens to a tier's award when an award it required expires: keep "
+        "it (earned is earned) or suspend it until the prerequisite is renewed.",
+    )
 
 
 class Catalog(BaseModel):

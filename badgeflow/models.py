@@ -10,10 +10,16 @@ if TYPE_CHECKING:  # the OB 3.0 models import this module
 
 __all__ = [
     "ACHIEVEMENT_ID",
+    "ATTESTATION",
+    "ATTESTATION_COLUMNS",
+    "ATTESTED_AT",
+    "ATTESTED_BY",
     "AWARDED_AT",
     "AWARD_COLUMNS",
     "AWARD_KEY",
     "AWARD_STATUS",
+    "COHORT",
+    "COHORT_COLUMNS",
     "COMPLETED",
     "COMPLETED_AT",
     "COMPLETION_COLUMNS",
@@ -21,6 +27,7 @@ __all__ = [
     "COURSE_NAME",
     "EVIDENCE_RECORD_IDS",
     "FETCHED_AT",
+    "JOINED_AT",
     "LEARNER_EMAIL",
     "LEARNER_ID",
     "LEARNER_NAME",
@@ -35,6 +42,7 @@ __all__ = [
     "RAW",
     "REASON",
     "RECORD_KEY",
+    "REVOCATION_COLUMNS",
     "ROW_NUMBER",
     "SCORE",
     "SCORE_KIND",
@@ -135,6 +143,20 @@ AWARD_STATUS: Final = "status"
 OUTCOME: Final = "outcome"
 """What the rules made of a completion row: ``awarded`` or ``not_yet_eligible``."""
 OUTCOME_COLUMNS: Final = (RECORD_KEY, LEARNER_EMAIL, COURSE_ID, OUTCOME, REASON)
+REVOCATION_COLUMNS: Final = (AWARD_KEY, LEARNER_EMAIL, ACHIEVEMENT_ID, AWARD_STATUS, REASON)
+"""Stored awards the rules say must change status (a pathway tier whose prerequisite expired,
+with ``on_prerequisite_expiry: suspend``): the new status and why."""
+
+# --- Facts from file sources, used by criteria (cohorts, attestations) -----------------------
+COHORT: Final = "cohort"
+JOINED_AT: Final = "joined_at"
+"""When the learner joined the cohort (timezone-aware UTC), or missing."""
+COHORT_COLUMNS: Final = (LEARNER_EMAIL, COHORT, JOINED_AT)
+ATTESTATION: Final = "attestation"
+"""The attestation's name as criteria refer to it, e.g. ``manager-signoff``."""
+ATTESTED_BY: Final = "attested_by"
+ATTESTED_AT: Final = "attested_at"
+ATTESTATION_COLUMNS: Final = (LEARNER_EMAIL, ATTESTATION, ATTESTED_BY, ATTESTED_AT)
 
 
 @dataclass(frozen=True)
