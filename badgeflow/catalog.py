@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from badgeflow.catalog_courses import Course
+from badgeflow.catalog_legacy import CourseRule, HoldsRule, Rule, RuleSet, legacy_rules
 from badgeflow.catalog_ob3 import (
     CatalogAlignment,
     CatalogEvidence,
     endorsements_for,
-    load_endorsement,
     to_alignment,
     to_evidence,
 )
 from badgeflow.credentials.ob3 import ACHIEVEMENT_TYPES
-from badgeflow.criteria import AllOf, Clause, CourseCompleted, HoldsBadge, held_achievements
+from badgeflow.criteria import Clause, held_achievements
+from badgeflow.criteria.narrative import narrate
+from badgeflow.criteria.problems import raise_problems
 from badgeflow.errors import CatalogError
 from badgeflow.models import AchievementInfo, IssuerInfo, JSONDict
 
@@ -27,6 +28,7 @@ __all__ = [
     "ACHIEVEMENT_TYPES",
     "Achievement",
     "Catalog",
+    "Course",
     "CourseRule",
     "HoldsRule",
     "IssuerProfile",
@@ -40,50 +42,6 @@ __all__ = [
 _SLUG = r"^[a-z0-9][a-z0-9-]*$"
 _FROZEN = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 _IMAGE_SUFFIXES = (".svg", ".png")
-_M = TypeVar("_M", bound=BaseModel)
-
-
-class CourseRule(BaseModel):
-    """A condition on one course: met by any single completion row that passes every check."""
-
-    model_config = _FROZEN
-
-    course: str = Field(min_length=1, description="LMS course id, e.g. SQL110.")
-    completed: Literal[True] = Field(True, description="The course must be completed.")
-    min_score: float | None = Field(None, ge=0, le=100, description="Minimum score (0-100).")
-    min_modules: int | None = Field(None, ge=0, description="Minimum modules completed.")
-    all_modules: bool = Field(False, description="modules_completed == modules_total, both set.")
-
-
-class HoldsRule(BaseModel):
-    """A condition on another award: held (and not expired) for at least ``for_days``."""
-
-    model_config = _FROZEN
-
-    holds: str = Field(pattern=_SLUG, description="Slug of the achievement to hold.")
-    for_days: int = Field(0, ge=0, description="Days the award must have been held.")
-
-
-Rule = CourseRule | HoldsRule
-
-
-class RuleSet(BaseModel):
-    """The machine-readable criteria of an achievement."""
-
-    model_config = _FROZEN
-
-    prerequisites: tuple[Annotated[str, Field(pattern=_SLUG)], ...] = ()
-    all_of: tuple[Rule, ...] = Field(min_length=1)
-
-    @property
-    def course_rules(self) -> tuple[CourseRule, ...]:
-        """The course conditions, in catalog order."""
-        return tuple(r for r in self.all_of if isinstance(r, CourseRule))
-
-    @property
-    def holds_rules(self) -> tuple[HoldsRule, ...]:
-        """The holding-period conditions, in catalog order."""
-        return tuple(r for r in self.all_of if isinstance(r, HoldsRule))
 
 
 class Criteria(BaseModel):
@@ -97,19 +55,23 @@ class Criteria(BaseModel):
 class Achievement(BaseModel):
     """One achievement (badge) of the catalog."""
 
-    model_config = _FROZEN
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, arbitrary_types_allowed=True
+    )
 
     slug: str = Field(pattern=_SLUG)
     name: str = Field(min_length=1)
     description: str = Field(min_length=1)
     achievement_type: str = Field("Badge", alias="achievementType")
-    criteria: Criteria
+    criteria: Criteria | None = Field(
+        None, description="Written criteria; when absent the narrative is generated from the rule."
+    )
     tags: tuple[str, ...] = ()
     image: str = Field(
         description="SVG path relative to the catalog folder; a PNG twin sits beside."
     )
     valid_for_days: int | None = Field(None, ge=1)
-    rules: RuleSet
+    rule: Clause = Field(exclude=True, description="The criteria as a clause tree (`rules:`).")
     alignment: tuple[CatalogAlignment, ...] = ()
     evidence: tuple[CatalogEvidence, ...] = ()
     endorsements: tuple[str, ...] = Field((), description="Signed endorsement files (JSON).")
@@ -120,22 +82,9 @@ class Achievement(BaseModel):
     credits_available: float | None = Field(None, ge=0, alias="creditsAvailable")
 
     @property
-    def rule(self) -> Clause:
-        """The criteria as a clause tree (`badgeflow.criteria`): prerequisites, then all_of."""
-        clauses: list[Clause] = [HoldsBadge(p) for p in self.rules.prerequisites]
-        for rule in self.rules.all_of:
-            if isinstance(rule, CourseRule):
-                clauses.append(
-                    CourseCompleted(
-                        rule.course,
-                        min_score=rule.min_score,
-                        min_modules=rule.min_modules,
-                        all_modules=rule.all_modules,
-                    )
-                )
-            else:
-                clauses.append(HoldsBadge(rule.holds, rule.for_days))
-        return AllOf(tuple(clauses))
+    def rules(self) -> RuleSet:
+        """The old flat view of `rule`, for the row-by-row evaluator (see `catalog_legacy`)."""
+        return legacy_rules(self.rule)
 
     @property
     def dependencies(self) -> tuple[str, ...]:
@@ -156,19 +105,41 @@ class IssuerProfile(BaseModel):
 
 
 class Pathway(BaseModel):
-    """An ordered ladder of achievements."""
+    """A ladder of tiers; a tier is one achievement or several earned side by side.
+
+    In YAML a tier is a slug or a list of slugs (``tiers: [a, [b, c], d]``: ``a``, then ``b``
+    and ``c`` in parallel, then ``d``). ``tiers`` lists every achievement in tier order;
+    ``levels`` keeps the grouping. Every achievement of a tier must hold (require, through
+    ``holds``) every achievement of the tier before it.
+    """
 
     model_config = _FROZEN
 
     slug: str = Field(pattern=_SLUG)
     name: str = Field(min_length=1)
     description: str = ""
-    tiers: tuple[str, ...] = Field(min_length=1)
+    levels: tuple[tuple[Annotated[str, Field(pattern=_SLUG)], ...], ...] = Field(min_length=1)
+    tiers: tuple[str, ...] = Field(
+        (), description="Every achievement of the pathway, in tier order (derived from levels)."
+    )
     on_prerequisite_expiry: Literal["keep", "suspend"] = Field(
         "keep",
         description="What happens to a tier's award when an award it required expires: keep "
         "it (earned is earned) or suspend it until the prerequisite is renewed.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _group_tiers(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "levels" not in data and isinstance(data.get("tiers"), list):
+            levels = [tuple(t) if isinstance(t, list) else (t,) for t in data["tiers"]]
+            data = {**data, "levels": levels, "tiers": ()}
+        return data
+
+    @model_validator(mode="after")
+    def _flatten_tiers(self) -> Pathway:
+        object.__setattr__(self, "tiers", tuple(s for level in self.levels for s in level))
+        return self
 
 
 class Catalog(BaseModel):
@@ -180,6 +151,9 @@ class Catalog(BaseModel):
     issuer: IssuerProfile
     achievements: Mapping[str, Achievement]
     pathways: Mapping[str, Pathway] = Field(default_factory=dict)
+    courses: Mapping[str, Course] = Field(
+        default_factory=dict, description="The course registry (courses.yaml), by id."
+    )
     endorsement_documents: Mapping[str, tuple[tuple[str, JSONDict], ...]] = Field(
         default_factory=dict, description="slug -> (file, signed endorsement) pairs"
     )
@@ -249,7 +223,7 @@ class Catalog(BaseModel):
             slug=slug,
             name=achievement.name,
             description=achievement.description,
-            criteria_narrative=achievement.criteria.narrative,
+            criteria_narrative=self.criteria_narrative(slug),
             criteria_url=f"{page}#criteria",
             image_url=f"{page}.png",
             achievement_type=achievement.achievement_type,
@@ -263,6 +237,30 @@ class Catalog(BaseModel):
             human_code=achievement.human_code,
             field_of_study=achievement.field_of_study,
             credits_available=achievement.credits_available,
+        )
+
+    def criteria_narrative(self, slug: str) -> str:
+        """The criteria narrative: the written one when there is one, else generated.
+
+        Args:
+            slug: the achievement's slug.
+
+        Returns:
+            Markdown text.
+        """
+        achievement = self.achievement(slug)
+        if achievement.criteria is not None:
+            return achievement.criteria.narrative
+        return self.generated_narrative(slug)
+
+    def generated_narrative(self, slug: str) -> str:
+        """The criteria narrative generated from the achievement's rule (Markdown)."""
+        achievement = self.achievement(slug)
+        return narrate(
+            achievement.rule,
+            courses={c.id: c.name for c in self.courses.values()},
+            badges={s: a.name for s, a in self.achievements.items()},
+            valid_for_days=achievement.valid_for_days,
         )
 
     def issuer_info(self, *, issuer_did: str, site_base_url: str) -> IssuerInfo:
@@ -289,115 +287,28 @@ class Catalog(BaseModel):
 
 
 def load_catalog(path: Path) -> Catalog:
-    """Load a catalog folder and check it.
+    """Load a catalog folder and check it (see `badgeflow.catalog_check.check_catalog`).
 
     Args:
-        path: the catalog folder (``issuer.yaml``, ``achievements/``, ``pathways/``, ``images/``).
+        path: the catalog folder (``issuer.yaml``, ``courses.yaml``, ``achievements/``,
+            ``pathways/``, ``images/``).
 
     Returns:
         The checked catalog.
 
     Raises:
-        CatalogError: a file is missing or malformed, a rule has an unknown key, an image is
-            missing, a prerequisite is unknown or prerequisites form a cycle.
+        CatalogError: listing every problem found, each as ``file:line: message``: a file
+            missing or malformed, a malformed rule, an unknown course or achievement, a
+            cycle, a pathway tier that does not hold the tier before it, a narrative that
+            disagrees with its rule, a missing image.
     """
-    issuer = _parse(IssuerProfile, _read_yaml(path / "issuer.yaml"), path / "issuer.yaml")
-    if issuer.image is not None:
-        _check_images(path, issuer.image, "issuer")
-    achievements: dict[str, Achievement] = {}
-    files = sorted((path / "achievements").glob("*.yaml"))
-    if not files:
-        raise CatalogError(f"{path / 'achievements'}: no achievement files (*.yaml)")
-    for file in files:
-        achievements[file.stem] = _load_achievement(path, file)
-    pathways = {
-        file.stem: _parse(Pathway, {"slug": file.stem, **_read_yaml(file)}, file)
-        for file in sorted((path / "pathways").glob("*.yaml"))
-    }
-    _check_references(achievements, pathways)
-    _topological_order(achievements)
-    endorsements = {
-        slug: tuple((name, load_endorsement(path / name)) for name in a.endorsements)
-        for slug, a in achievements.items()
-        if a.endorsements
-    }
-    return Catalog(
-        root=path,
-        issuer=issuer,
-        achievements=achievements,
-        pathways=pathways,
-        endorsement_documents=endorsements,
-    )
+    from badgeflow.catalog_check import check_catalog  # it builds these models
 
-
-def _load_achievement(root: Path, file: Path) -> Achievement:
-    data = _read_yaml(file)
-    declared = data.pop("slug", file.stem)
-    if declared != file.stem:
-        raise CatalogError(f"{file}: slug {declared!r} does not match the file name {file.stem!r}")
-    rules = data.get("rules")
-    if isinstance(rules, dict):
-        data["rules"] = {**rules, "all_of": _parse_rules(rules.get("all_of"), file)}
-    achievement = _parse(Achievement, {"slug": file.stem, **data}, file)
-    kind = achievement.achievement_type
-    if kind not in ACHIEVEMENT_TYPES and not re.fullmatch(r"ext:[A-Za-z0-9.|_-]+", kind):
-        raise CatalogError(f"{file}: achievementType {kind!r} is not an OB 3.0 AchievementType")
-    _check_images(root, achievement.image, file.stem)
-    for alignment in achievement.alignment:  # fail at load time, not at issuance
-        to_alignment(alignment, file)
-    for evidence in achievement.evidence:
-        to_evidence(evidence, file)
-    return achievement
-
-
-def _parse_rules(items: Any, file: Path) -> list[Rule]:
-    if not isinstance(items, list) or not items:
-        raise CatalogError(f"{file}: rules.all_of must be a non-empty list of conditions")
-    parsed: list[Rule] = []
-    for n, item in enumerate(items, start=1):
-        if isinstance(item, dict) and "course" in item:
-            kind: type[CourseRule] | type[HoldsRule] = CourseRule
-        elif isinstance(item, dict) and "holds" in item:
-            kind = HoldsRule
-        else:
-            raise CatalogError(f"{file}: condition {n} needs a `course` or `holds` key: {item!r}")
-        unknown = sorted(set(item) - set(kind.model_fields))
-        if unknown:
-            allowed = ", ".join(kind.model_fields)
-            raise CatalogError(
-                f"{file}: condition {n} has unknown key(s) {', '.join(unknown)} "
-                f"(a {kind.__name__} allows: {allowed})"
-            )
-        parsed.append(_parse(kind, item, file))
-    return parsed
-
-
-def _check_images(root: Path, image: str, owner: str) -> None:
-    svg = root / image
-    if svg.suffix != ".svg":
-        raise CatalogError(f"{owner}: image {image!r} must be an .svg path (a .png twin beside it)")
-    for suffix in _IMAGE_SUFFIXES:
-        candidate = _with_suffix(svg, suffix)
-        if not candidate.is_file():
-            raise CatalogError(f"{owner}: image file {candidate} is missing")
-
-
-def _check_references(
-    achievements: Mapping[str, Achievement], pathways: Mapping[str, Pathway]
-) -> None:
-    for slug, achievement in achievements.items():
-        for needed in achievement.dependencies:
-            if needed not in achievements:
-                raise CatalogError(f"{slug}: unknown prerequisite or held achievement {needed!r}")
-    for slug, pathway in pathways.items():
-        for tier in pathway.tiers:
-            if tier not in achievements:
-                raise CatalogError(f"pathway {slug}: unknown achievement {tier!r}")
-        for tier, previous in zip(pathway.tiers[1:], pathway.tiers, strict=False):
-            if previous not in achievements[tier].rules.prerequisites:
-                raise CatalogError(
-                    f"pathway {slug}: tier {tier!r} must list {previous!r} as a prerequisite"
-                )
+    checked = check_catalog(path)
+    raise_problems(checked.problems)
+    if checked.catalog is None:  # pragma: no cover - no problems implies a catalog
+        raise CatalogError(f"{path}: the catalog could not be built")
+    return checked.catalog
 
 
 def _topological_order(achievements: Mapping[str, Achievement]) -> tuple[str, ...]:
@@ -418,26 +329,3 @@ def _with_suffix(path: Path, suffix: str) -> Path:
     if suffix not in _IMAGE_SUFFIXES:
         raise CatalogError(f"image suffix must be one of {_IMAGE_SUFFIXES}, got {suffix!r}")
     return path.with_suffix(suffix)
-
-
-def _read_yaml(file: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogError(f"{file}: missing") from None
-    except yaml.YAMLError as exc:
-        raise CatalogError(f"{file}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise CatalogError(f"{file}: expected a mapping at the top level")
-    return data
-
-
-def _parse(model: type[_M], data: Any, file: Path) -> _M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise CatalogError(f"{file}: {problems}") from exc
