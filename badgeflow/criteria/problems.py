@@ -55,7 +55,11 @@ def compose_file(path: Path, problems: list[Problem]) -> yaml.MappingNode | None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
-        problems.append(Problem(Where(file, line), f"not valid YAML: {exc}"))
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and start is not None:
+            what += f" ({context} at line {start.line + 1})"
+        problems.append(Problem(Where(file, line), f"not valid YAML: {what}"))
         return None
     if not isinstance(node, yaml.MappingNode):
         line = node.start_mark.line + 1 if node is not None else 1
