@@ -18,6 +18,7 @@ from badgeflow import store
 from badgeflow.cli import status as status_commands
 from badgeflow.cli._common import load_settings
 from badgeflow.cli.batches import batches, quarantine
+from badgeflow.cli.catalog import catalog_app
 from badgeflow.cli.endorse import endorse
 from badgeflow.cli.intake import intake_app
 from badgeflow.cli.keys import init_keys, keys_app
@@ -44,6 +45,7 @@ app.command()(endorse)
 app.command()(reissue)
 app.add_typer(keys_app, name="keys")
 app.add_typer(intake_app, name="intake")
+app.add_typer(catalog_app, name="catalog")
 
 _settings = load_settings
 
