@@ -43,6 +43,7 @@ def nightly_issuance(
     summary = BatchSummary(batch_id=batch_id, as_of=as_of.isoformat())
     names = sources or [s.name for s in settings.sources]
     chunk = settings.issuance.chunk_size
+    awards.check_catalog()  # a broken catalog fails the run before any batch or ingest
     batches.start_batch(batch_id, as_of, flow_run.get_id())
     ingested: list[IngestResult] = []
     try:

@@ -11,6 +11,13 @@ from badgeflow.pipeline import AwardStageResult, evaluate_awards, pending_award_
 from tasks._settings import get_runtime
 
 
+@task(name="check-catalog", cache_policy=NO_CACHE)
+def check_catalog() -> dict[str, int]:
+    """Load and check the badge catalog before anything runs; fail with every file:line problem."""
+    catalog = get_runtime().catalog
+    return {"achievements": len(catalog.achievements), "pathways": len(catalog.pathways)}
+
+
 @task(name="evaluate-awards", cache_policy=NO_CACHE)
 def evaluate(batch_id: str, as_of: datetime) -> AwardStageResult:
     """Run the rules over the batch's learners and record the awards they earned."""
