@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from badgeflow.catalog import CourseRule, HoldsRule, load_catalog
+from badgeflow.criteria import AllOf, AssessmentPassed, CourseCompleted, HoldsBadge, Where
 from badgeflow.errors import CatalogError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,7 +124,7 @@ def test_unknown_course_rule_key(tiny: Path):
     )
     with pytest.raises(
         CatalogError,
-        match=r"advanced\.yaml:\d+: unknown key 'min_scor' in a `course` clause \(allowed: course, ",
+        match=r"advanced\.yaml:\d+: unknown key 'min_scor' in a `course` clause \(allowed: ",
     ):
         load_catalog(tiny)
 
@@ -182,3 +183,22 @@ def test_missing_issuer(tiny: Path):
     (tiny / "issuer.yaml").unlink()
     with pytest.raises(CatalogError, match=r"issuer\.yaml:1: missing"):
         load_catalog(tiny)
+
+
+def test_rule_is_the_parsed_clause_tree_with_file_and_line():
+    rule = load_catalog(REAL).achievement("certified-data-practitioner").rule
+    assert rule == AllOf(
+        (
+            HoldsBadge("data-foundations"),
+            HoldsBadge("data-applied", 182),
+            CourseCompleted("DS301", all_modules=True),
+            AssessmentPassed("DS390", 70),
+        )
+    )
+    file = str(REAL / "achievements" / "certified-data-practitioner.yaml")
+    assert isinstance(rule, AllOf)
+    assert [c.where for c in rule.clauses] == [Where(file, n) for n in (25, 26, 28, 30)]
+    assert load_catalog(REAL).achievement("certified-data-practitioner").dependencies == (
+        "data-foundations",
+        "data-applied",
+    )

@@ -5,9 +5,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from badgeflow.catalog import load_catalog
 from badgeflow.catalog_check import check_catalog
+from badgeflow.criteria import AllOf
+from badgeflow.criteria.parse import parse_rule
 from badgeflow.errors import CatalogError
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "catalog" / "tiny"
@@ -181,3 +184,21 @@ def test_a_tier_must_require_every_badge_of_the_tier_before(root: Path):
         f"{file}:8: tier 'basics' must list 'nope' as a prerequisite: the tier before it; add "
         "`holds: nope` to its rule's `all:`",
     ]
+
+
+def test_a_course_may_be_registered_by_name_alone(root: Path):
+    (root / "courses.yaml").write_text("courses:\n  A1: Advanced course\n  B1: {name: B}\n")
+    courses = load_catalog(root).courses
+    assert (courses["A1"].name, courses["B1"].name, courses["A1"].sources) == (
+        "Advanced course",
+        "B",
+        (),
+    )
+
+
+def test_the_readme_example_rule_parses():
+    readme = (Path(__file__).resolve().parents[2] / "badge_catalog" / "README.md").read_text()
+    example = readme.split("## The criteria language")[1].split("```yaml\n")[1].split("```")[0]
+    top = yaml.compose(example, Loader=yaml.SafeLoader)
+    rule, found = parse_rule(top.value[0][1], "README.md")
+    assert found == [] and isinstance(rule, AllOf) and len(rule.clauses) == 9
