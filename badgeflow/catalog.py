@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from badgeflow.catalog_courses import Course
 from badgeflow.catalog_legacy import CourseRule, HoldsRule, Rule, RuleSet, legacy_rules
@@ -17,6 +16,7 @@ from badgeflow.catalog_ob3 import (
     to_alignment,
     to_evidence,
 )
+from badgeflow.catalog_pathways import Pathway
 from badgeflow.credentials.ob3 import ACHIEVEMENT_TYPES
 from badgeflow.criteria import Clause, held_achievements
 from badgeflow.criteria.narrative import narrate
@@ -102,44 +102,6 @@ class IssuerProfile(BaseModel):
     email: str | None = None
     description: str | None = None
     image: str | None = None
-
-
-class Pathway(BaseModel):
-    """A ladder of tiers; a tier is one achievement or several earned side by side.
-
-    In YAML a tier is a slug or a list of slugs (``tiers: [a, [b, c], d]``: ``a``, then ``b``
-    and ``c`` in parallel, then ``d``). ``tiers`` lists every achievement in tier order;
-    ``levels`` keeps the grouping. Every achievement of a tier must hold (require, through
-    ``holds``) every achievement of the tier before it.
-    """
-
-    model_config = _FROZEN
-
-    slug: str = Field(pattern=_SLUG)
-    name: str = Field(min_length=1)
-    description: str = ""
-    levels: tuple[tuple[Annotated[str, Field(pattern=_SLUG)], ...], ...] = Field(min_length=1)
-    tiers: tuple[str, ...] = Field(
-        (), description="Every achievement of the pathway, in tier order (derived from levels)."
-    )
-    on_prerequisite_expiry: Literal["keep", "suspend"] = Field(
-        "keep",
-        description="What happens to a tier's award when an award it required expires: keep "
-        "it (earned is earned) or suspend it until the prerequisite is renewed.",
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _group_tiers(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "levels" not in data and isinstance(data.get("tiers"), list):
-            levels = [tuple(t) if isinstance(t, list) else (t,) for t in data["tiers"]]
-            data = {**data, "levels": levels, "tiers": ()}
-        return data
-
-    @model_validator(mode="after")
-    def _flatten_tiers(self) -> Pathway:
-        object.__setattr__(self, "tiers", tuple(s for level in self.levels for s in level))
-        return self
 
 
 class Catalog(BaseModel):

@@ -23,9 +23,10 @@ from pydantic import BaseModel, ValidationError
 from badgeflow.catalog import Achievement, Catalog, Course, IssuerProfile, Pathway
 from badgeflow.catalog_courses import COURSES_FILE, load_courses
 from badgeflow.catalog_ob3 import load_endorsement, to_alignment, to_evidence
+from badgeflow.catalog_pathways import tier_problems
 from badgeflow.credentials.ob3 import ACHIEVEMENT_TYPES
 from badgeflow.criteria import AllOf, AssessmentPassed, CourseCompleted, HoldsBadge, Where, leaves
-from badgeflow.criteria.graph import find_cycles, holds_edges, required_badges
+from badgeflow.criteria.graph import find_cycles, holds_edges
 from badgeflow.criteria.narrative import lint_narrative
 from badgeflow.criteria.parse import parse_rule
 from badgeflow.criteria.problems import Problem, compose_file, construct, line_of
@@ -84,11 +85,12 @@ def check_catalog(path: Path) -> CatalogCheck:
         problems.append(Problem(Where(str(path / "achievements"), 1), "no achievement files"))
     loaded = {f.stem: a for f in files if (a := _achievement(path, f, problems)) is not None}
     achievements = {slug: item.achievement for slug, item in loaded.items()}
-    _check_references(achievements, courses, problems)
+    slugs = {f.stem for f in files}  # a broken file is reported once, not as unknown too
+    _check_references(achievements, slugs, courses, problems)
     problems.extend(find_cycles({s: holds_edges(a.rule) for s, a in achievements.items()}))
     _lint_narratives(loaded, courses, problems)
     pathway_files = sorted((path / "pathways").glob("*.yaml"))
-    pathways = {f.stem: p for f in pathway_files if (p := _pathway(f, loaded, problems))}
+    pathways = {f.stem: p for f in pathway_files if (p := _pathway(f, loaded, slugs, problems))}
     endorsements = _endorsements(path, loaded, problems)
     catalog = None
     if not problems and issuer is not None:
@@ -111,6 +113,8 @@ def _validate(
     except ValidationError as exc:
         for err in exc.errors():
             loc = [p for p in err["loc"] if isinstance(p, str | int)]
+            if model is Pathway:  # `levels` is how the model keeps the written `tiers`
+                loc = ["tiers" if p == "levels" else p for p in loc]
             where = Where(file, line_of(top, loc))
             problems.append(Problem(where, f"{'.'.join(map(str, loc)) or '(top)'}: {err['msg']}"))
         return None
@@ -184,13 +188,16 @@ def _try(step: Callable[[], object], where: Where, problems: list[Problem]) -> N
 
 
 def _check_references(
-    achievements: Mapping[str, Achievement], courses: Mapping[str, Course], problems: list[Problem]
+    achievements: Mapping[str, Achievement],
+    slugs: set[str],
+    courses: Mapping[str, Course],
+    problems: list[Problem],
 ) -> None:
     for slug, achievement in achievements.items():
         for leaf in leaves(achievement.rule):
             where = leaf.where or Where(slug, 1)
-            if isinstance(leaf, HoldsBadge) and leaf.achievement not in achievements:
-                hint = _hint(leaf.achievement, achievements)
+            if isinstance(leaf, HoldsBadge) and leaf.achievement not in slugs:
+                hint = _hint(leaf.achievement, slugs)
                 problems.append(
                     Problem(where, f"holds unknown achievement {leaf.achievement!r}{hint}")
                 )
@@ -234,7 +241,9 @@ def _lint_narratives(
             problems.append(Problem(where, f"criteria.narrative {message}"))
 
 
-def _pathway(path: Path, loaded: Mapping[str, _Loaded], problems: list[Problem]) -> Pathway | None:
+def _pathway(
+    path: Path, loaded: Mapping[str, _Loaded], slugs: set[str], problems: list[Problem]
+) -> Pathway | None:
     file = str(path)
     top = compose_file(path, problems)
     if top is None:
@@ -242,30 +251,11 @@ def _pathway(path: Path, loaded: Mapping[str, _Loaded], problems: list[Problem])
     pathway = _validate(Pathway, {"slug": path.stem, **construct(top)}, top, file, problems)
     if pathway is None:
         return None
-    before = len(problems)
-    seen: set[str] = set()
-    for n, level in enumerate(pathway.levels):
-        where = Where(file, line_of(top, ["tiers", n]))
-        for slug in level:
-            if slug in seen:
-                problems.append(Problem(where, f"{slug!r} is listed in two tiers"))
-            seen.add(slug)
-            if slug not in loaded:
-                problems.append(
-                    Problem(where, f"unknown achievement {slug!r}{_hint(slug, loaded)}")
-                )
-                continue
-            needed = required_badges(loaded[slug].achievement.rule)
-            for previous in pathway.levels[n - 1] if n else ():
-                if previous not in needed:
-                    problems.append(
-                        Problem(
-                            where,
-                            f"tier {slug!r} must list {previous!r} as a prerequisite: the tier "
-                            f"before it; add `holds: {previous}` to its rule's `all:`",
-                        )
-                    )
-    return pathway if len(problems) == before else None
+    rules = {slug: item.achievement.rule for slug, item in loaded.items()}
+    found = tier_problems(pathway, rules, slugs)
+    for n, message in found:
+        problems.append(Problem(Where(file, line_of(top, ["tiers", n])), message))
+    return None if found else pathway
 
 
 def _endorsements(

@@ -202,3 +202,17 @@ def test_the_readme_example_rule_parses():
     top = yaml.compose(example, Loader=yaml.SafeLoader)
     rule, found = parse_rule(top.value[0][1], "README.md")
     assert found == [] and isinstance(rule, AllOf) and len(rule.clauses) == 9
+
+
+def test_a_broken_achievement_is_reported_once_not_also_as_unknown(root: Path):
+    broken = write(root, "mid", "course: A1\nmin_scor: 1\n")
+    write(root, "top", "all: [{holds: mid}, {course: A1}]\n")
+    ladder = pathway(root, "  - mid\n  - top\n")
+    (root / "pathways" / "empty.yaml").write_text("name: Empty\ntiers: []\n")
+    assert problems(root) == [
+        f"{broken}:6: unknown key 'min_scor' in a `course` clause (allowed: course, min_score, "
+        "min_modules, all_modules, source, completed)",
+        f"{root}/pathways/empty.yaml:2: tiers: Tuple should have at least 1 item after "
+        "validation, not 0",
+    ]
+    assert ladder.is_file()
