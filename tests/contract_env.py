@@ -40,3 +40,36 @@ def export_settings(root: Path, export: Path, **contracts: object) -> Settings:
         sources=[{"name": "export", "kind": "csv", "path": export}],
         contracts=contracts,
     )
+
+
+def write_export_config(root: Path, export: Path) -> Path:
+    """The TOML config the flow reads (``BADGEFLOW_CONFIG``) for `export_settings`'s layout."""
+    var = root / "var"
+    config = root / "badgeflow.toml"
+    config.write_text(
+        f'''
+var_dir = "{var}"
+catalog_dir = "{REPO / "badge_catalog"}"
+contracts_dir = "{REPO / "data_contracts"}"
+
+[database]
+url = "sqlite:///{var / "badgeflow.db"}"
+
+[signing]
+keys_dir = "{var / "keys"}"
+passphrase = "test-passphrase"
+
+[site]
+output_dir = "{var / "site"}"
+
+[mail]
+outbox_dir = "{var / "outbox"}"
+
+[[sources]]
+name = "export"
+kind = "csv"
+path = "{export}"
+''',
+        encoding="utf-8",
+    )
+    return config
