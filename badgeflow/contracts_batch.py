@@ -3,7 +3,8 @@
 Row-level failures are quarantined (`badgeflow.contracts`); these rules look at a source as
 a whole, right after its rows were validated:
 
-- ``max_bad_row_fraction``: more than this share of the source's rows failed the contract;
+- ``max_bad_row_fraction``: more than this share of the source's rows failed the contract,
+  when it gave at least ``min_rows_for_bad_row_check`` rows;
 - ``max_row_drop_fraction``: the source returned this much less than the previous
   successful batch that read it the same way (full or incremental), when that batch had at
   least ``min_rows_for_drop_check`` rows.
@@ -50,6 +51,7 @@ class Limits:
     max_bad_row_fraction: float
     max_row_drop_fraction: float
     min_rows_for_drop_check: int
+    min_rows_for_bad_row_check: int = 0
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ def limits_for(settings: ContractSettings, source: str) -> Limits:
         max_bad_row_fraction=float(pick(RULE_BAD_ROWS)),
         max_row_drop_fraction=float(pick(RULE_ROW_DROP)),
         min_rows_for_drop_check=int(pick("min_rows_for_drop_check")),
+        min_rows_for_bad_row_check=int(pick("min_rows_for_bad_row_check")),
     )
 
 
@@ -114,7 +117,7 @@ def check_batch_rules(
         One outcome per rule, bad rows first.
     """
     return [
-        _bad_rows(source, rows_in, quarantined, limits.max_bad_row_fraction),
+        _bad_rows(source, rows_in, quarantined, limits),
         _row_drop(source, rows_in, previous, limits),
     ]
 
@@ -127,9 +130,14 @@ def _limit(fraction: float) -> str:
     return f"{fraction * 100:g}%"
 
 
-def _bad_rows(source: str, rows_in: int, quarantined: int, limit: float) -> RuleOutcome:
-    if rows_in == 0:
-        return RuleOutcome(RULE_BAD_ROWS, True, False, None, limit, "no rows read")
+def _bad_rows(source: str, rows_in: int, quarantined: int, limits: Limits) -> RuleOutcome:
+    limit = limits.max_bad_row_fraction
+    if rows_in < max(limits.min_rows_for_bad_row_check, 1):
+        detail = (
+            f"{quarantined} of {rows_in} rows failed the contract; under "
+            f"min_rows_for_bad_row_check {limits.min_rows_for_bad_row_check}"
+        )
+        return RuleOutcome(RULE_BAD_ROWS, True, False, None, limit, detail)
     figure = quarantined / rows_in
     detail = f"{quarantined} of {rows_in} rows failed the contract ({_pct(figure)})"
     if figure <= limit:

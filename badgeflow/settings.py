@@ -686,6 +686,9 @@ class ContractLimits(BaseModel):
     max_bad_row_fraction: float | None = Field(
         None, ge=0, le=1, description="Overrides contracts.max_bad_row_fraction for this source."
     )
+    min_rows_for_bad_row_check: int | None = Field(
+        None, ge=0, description="Overrides contracts.min_rows_for_bad_row_check for this source."
+    )
     max_row_drop_fraction: float | None = Field(
         None, ge=0, le=1, description="Overrides contracts.max_row_drop_fraction for this source."
     )
@@ -703,6 +706,12 @@ class ContractSettings(BaseModel):
         le=1,
         description="Halt the batch when more than this fraction of a source's rows fail the "
         "contract (1 disables the rule).",
+    )
+    min_rows_for_bad_row_check: int = Field(
+        20,
+        ge=0,
+        description="The bad-row rule applies only when the source gave at least this many "
+        "rows: 1 bad row in a quiet night's 3 is not a broken export.",
     )
     max_row_drop_fraction: float = Field(
         0.5,

@@ -76,8 +76,17 @@ def test_per_source_overrides_replace_only_what_they_set():
     settings = ContractSettings(
         max_bad_row_fraction=0.05, sources={"export": {"max_bad_row_fraction": 0.5}}
     )
-    assert limits_for(settings, "export") == Limits(0.5, 0.5, 100)
-    assert limits_for(settings, "moodle") == Limits(0.05, 0.5, 100)
+    assert limits_for(settings, "export") == Limits(0.5, 0.5, 100, 20)
+    assert limits_for(settings, "moodle") == Limits(0.05, 0.5, 100, 20)
+
+
+def test_a_tiny_source_does_not_trip_the_bad_row_rule():
+    limits = Limits(0.05, 0.5, 100, min_rows_for_bad_row_check=20)
+    bad, _ = rules(19, 10, limits=limits)
+    assert bad.passed and not bad.applied
+    assert "under min_rows_for_bad_row_check 20" in bad.detail
+    bad, _ = rules(20, 10, limits=limits)
+    assert not bad.passed
 
 
 def test_halt_message_names_only_halting_sources():
