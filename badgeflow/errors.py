@@ -9,6 +9,7 @@ BadgeflowError
 │   ├── SourceConfigError        # the source does not know a configured course: permanent
 │   └── SourceUnavailable        # timeouts, 429, 5xx: Transient
 ├── ContractError                # suite missing or unloadable (violations are a ContractReport)
+│   └── BatchHalted              # a batch-level contract rule tripped: permanent, not retried
 ├── StoreError                   # database unreachable or schema out of date
 ├── CredentialError              # cannot build, sign or parse a credential
 │   ├── ContextNotPinned         # a JSON-LD context the strict loader does not hold
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 __all__ = [
     "BadgeflowError",
+    "BatchHalted",
     "CatalogError",
     "ConfigurationError",
     "ContextNotPinned",
@@ -78,6 +80,14 @@ class SourceUnavailable(SourceError, Transient):
 
 class ContractError(BadgeflowError):
     """A data contract is missing or cannot be loaded."""
+
+
+class BatchHalted(ContractError):
+    """A batch-level contract rule tripped: the batch stops before anything is issued.
+
+    Permanent: re-running the same data trips it again. Fix the export, raise the limit, or
+    re-run with the explicit override (``--accept-contract-breach``).
+    """
 
 
 class StoreError(BadgeflowError):

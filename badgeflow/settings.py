@@ -36,6 +36,8 @@ __all__ = [
     "BlackboardCourseSettings",
     "BlackboardSourceSettings",
     "CanvasSourceSettings",
+    "ContractLimits",
+    "ContractSettings",
     "CsvSourceSettings",
     "DoceboSourceSettings",
     "HttpSourceSettings",
@@ -678,6 +680,66 @@ class IssuanceSettings(BaseModel):
         return value
 
 
+class ContractLimits(BaseModel):
+    """One source's overrides of the batch-level contract rules (unset: the group's value)."""
+
+    max_bad_row_fraction: float | None = Field(
+        None, ge=0, le=1, description="Overrides contracts.max_bad_row_fraction for this source."
+    )
+    min_rows_for_bad_row_check: int | None = Field(
+        None, ge=0, description="Overrides contracts.min_rows_for_bad_row_check for this source."
+    )
+    max_row_drop_fraction: float | None = Field(
+        None, ge=0, le=1, description="Overrides contracts.max_row_drop_fraction for this source."
+    )
+    min_rows_for_drop_check: int | None = Field(
+        None, ge=0, description="Overrides contracts.min_rows_for_drop_check for this source."
+    )
+
+
+class ContractSettings(BaseModel):
+    """Batch-level contract rules: when a source's data is too broken to issue anything from."""
+
+    max_bad_row_fraction: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="Halt the batch when more than this fraction of a source's rows fail the "
+        "contract (1 disables the rule).",
+    )
+    min_rows_for_bad_row_check: int = Field(
+        20,
+        ge=0,
+        description="The bad-row rule applies only when the source gave at least this many "
+        "rows: 1 bad row in a quiet night's 3 is not a broken export.",
+    )
+    max_row_drop_fraction: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Halt the batch when a source returns more than this fraction fewer rows "
+        "than its previous successful batch read the same way (full or incremental); 1 "
+        "disables the rule.",
+    )
+    min_rows_for_drop_check: int = Field(
+        100,
+        ge=0,
+        description="The drop rule applies only when that previous read had at least this "
+        "many rows, so tiny sources do not trip it.",
+    )
+    report_rows: int = Field(
+        200,
+        ge=0,
+        le=100_000,
+        description="Quarantined rows shown in each batch's validation.html (quarantine.csv "
+        "always has them all).",
+    )
+    sources: dict[str, ContractLimits] = Field(
+        default_factory=dict,
+        description="Per-source overrides, keyed by source name ([contracts.sources.<name>]).",
+    )
+
+
 class Settings(BaseSettings):
     """Root of all badgeflow settings."""
 
@@ -715,6 +777,10 @@ class Settings(BaseSettings):
         default_factory=IdentitySettings,
         description="How one learner is recognised across sources.",
     )
+    contracts: ContractSettings = Field(
+        default_factory=ContractSettings,
+        description="Batch-level data contract rules (halts) and validation reports.",
+    )
 
     @model_validator(mode="after")
     def _vc_jwt_needs_did_web(self) -> Settings:
@@ -731,6 +797,13 @@ class Settings(BaseSettings):
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:
             raise ValueError(f"source names must be unique; repeated: {', '.join(duplicated)}")
+        return self
+
+    @model_validator(mode="after")
+    def _contract_overrides_name_sources(self) -> Settings:
+        unknown = sorted(set(self.contracts.sources) - {s.name for s in self.sources})
+        if unknown:
+            raise ValueError(f"contracts.sources names unknown source(s): {', '.join(unknown)}")
         return self
 
     @model_validator(mode="after")

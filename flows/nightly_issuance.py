@@ -13,8 +13,9 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
+from badgeflow.errors import BatchHalted
 from badgeflow.pipeline import BatchSummary, IngestResult
-from tasks import awards, batches, credentials, lms, notify, site
+from tasks import awards, batches, contracts, credentials, lms, notify, site
 from tasks._settings import get_settings
 
 T = TypeVar("T")
@@ -26,6 +27,7 @@ def nightly_issuance(
     sources: list[str] | None = None,
     full_resync: bool = False,
     batch_id: str | None = None,
+    accept_contract_breach: bool = False,
 ) -> dict[str, object]:
     """Run every stage for the configured sources and return the batch summary.
 
@@ -35,6 +37,8 @@ def nightly_issuance(
         full_resync: ignore the sources' watermarks and read everything again (the
             watermarks still move forward when the batch succeeds).
         batch_id: resume a batch by id (default: the flow run id, so a retried run resumes).
+        accept_contract_breach: proceed even when a batch-level contract rule trips (for an
+            admin who has checked the data; logged loudly and kept in the batch summary).
     """
     logger = get_run_logger()
     settings = get_settings()
@@ -49,12 +53,20 @@ def nightly_issuance(
     try:
         started = datetime.now(UTC)
         for name in names:
-            result = lms.ingest(name, batch_id, as_of, full_resync)
+            result = lms.ingest(name, batch_id, as_of, full_resync, accept_contract_breach)
             ingested.append(result)
             summary.rows_read += result.rows_read
             summary.rows_by_source[name] = result.rows_read
             summary.rows_quarantined += result.quarantined
             summary.add_quarantine_reasons(result.quarantine_reasons)
+            summary.contracts[name] = result.contract
+        reports = contracts.write_reports(batch_id, summary.as_dict())
+        summary.reports_dir = reports["dir"]
+        summary.halted = contracts.check_batch_rules(batch_id, summary.contracts, reports)
+        if summary.halted:
+            counts = {"rows_read": summary.rows_read, "quarantined": summary.rows_quarantined}
+            batches.record_stage(batch_id, "ingest", "halted", started, counts)
+            raise BatchHalted(summary.halted)
         _stage(
             batch_id,
             "ingest",
@@ -130,9 +142,14 @@ def main(argv: Sequence[str] | None = None, run: Callable[..., object] = nightly
     parser.add_argument("--full-resync", action="store_true")
     parser.add_argument("--batch-id")
     parser.add_argument("--summary-json", help="write the summary to this file")
+    parser.add_argument("--accept-contract-breach", action="store_true")
     args = parser.parse_args(argv)
     result = run(
-        as_of=args.as_of, sources=args.sources, full_resync=args.full_resync, batch_id=args.batch_id
+        as_of=args.as_of,
+        sources=args.sources,
+        full_resync=args.full_resync,
+        batch_id=args.batch_id,
+        accept_contract_breach=args.accept_contract_breach,
     )
     if args.summary_json:
         with open(args.summary_json, "w", encoding="utf-8") as fh:

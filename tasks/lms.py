@@ -21,10 +21,21 @@ from tasks._settings import get_runtime
     retry_jitter_factor=0.5,
     retry_condition_fn=retry_if_transient,
 )
-def ingest(source_name: str, batch_id: str, as_of: datetime, full_resync: bool) -> IngestResult:
+def ingest(
+    source_name: str,
+    batch_id: str,
+    as_of: datetime,
+    full_resync: bool,
+    accept_contract_breach: bool = False,
+) -> IngestResult:
     """Pull one source, quarantine bad rows with reasons, upsert the rest."""
     return ingest_source(
-        get_runtime(), source_name, batch_id=batch_id, as_of=as_of, full_resync=full_resync
+        get_runtime(),
+        source_name,
+        batch_id=batch_id,
+        as_of=as_of,
+        full_resync=full_resync,
+        accept_contract_breach=accept_contract_breach,
     )
 
 

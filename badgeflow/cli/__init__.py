@@ -23,6 +23,7 @@ from badgeflow.cli.endorse import endorse
 from badgeflow.cli.intake import intake_app
 from badgeflow.cli.keys import init_keys, keys_app
 from badgeflow.cli.reissue import reissue
+from badgeflow.cli.report import explain_halt, report
 from badgeflow.cli.verify import verify
 from badgeflow.errors import ConfigurationError
 from badgeflow.models import JSONDict
@@ -43,6 +44,7 @@ app.command()(quarantine)
 app.command()(verify)
 app.command()(endorse)
 app.command()(reissue)
+app.command()(report)
 app.add_typer(keys_app, name="keys")
 app.add_typer(intake_app, name="intake")
 app.add_typer(catalog_app, name="catalog")
@@ -79,6 +81,12 @@ def run(
     source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable).")] = None,
     full_resync: Annotated[bool, typer.Option(help="Ignore watermarks.")] = False,
     batch_id: Annotated[str | None, typer.Option(help="Resume this batch.")] = None,
+    accept_contract_breach: Annotated[
+        bool,
+        typer.Option(
+            help="Proceed even if a batch-level contract rule trips (after checking the data)."
+        ),
+    ] = False,
 ) -> None:
     """Run the nightly issuance flow once, here, on Prefect's ephemeral API (or PREFECT_API_URL)."""
     settings = _settings()
@@ -93,7 +101,12 @@ def run(
         raise typer.Exit(2)
     _init(settings)
     summary = _run_flow(
-        settings, as_of=as_of, sources=source or [], full_resync=full_resync, batch_id=batch_id
+        settings,
+        as_of=as_of,
+        sources=source or [],
+        full_resync=full_resync,
+        batch_id=batch_id,
+        accept_contract_breach=accept_contract_breach,
     )
     _print_summary(summary)
 
@@ -163,6 +176,7 @@ def _run_flow(
     sources: list[str],
     full_resync: bool,
     batch_id: str | None,
+    accept_contract_breach: bool = False,
 ) -> JSONDict:
     """Run the flow in a child process, so Prefect starts with a clean, offline environment."""
     env = dict(os.environ)
@@ -178,6 +192,9 @@ def _run_flow(
             cmd.append("--full-resync")
         if batch_id:
             cmd += ["--batch-id", batch_id]
+        if accept_contract_breach:
+            cmd.append("--accept-contract-breach")
+            typer.secho("accepting contract breaches for this run (--accept-contract-breach)")
         typer.echo(
             "starting the nightly-issuance flow (Prefect ephemeral API; first start "
             "takes a while)..."
@@ -188,6 +205,7 @@ def _run_flow(
             typer.secho(
                 f"flow failed (exit {result.returncode}); see the log above", fg="red", err=True
             )
+            explain_halt(settings, batch_id)
             raise typer.Exit(1)
         typer.echo(f"flow finished in {time.monotonic() - started:.1f} s")
         summary: JSONDict = json.loads(summary_file.read_text(encoding="utf-8"))

@@ -11,6 +11,7 @@ import typer
 
 from badgeflow import store
 from badgeflow.cli._common import load_settings, open_sessions
+from badgeflow.cli.report import report_paths_line
 
 __all__ = ["batches", "quarantine"]
 
@@ -19,7 +20,8 @@ def batches(
     limit: Annotated[int, typer.Option(help="How many recent batches.", min=1)] = 10,
 ) -> None:
     """List recent batches: status, rows read, quarantined, awards, credentials, emails."""
-    sessions = open_sessions(load_settings())
+    settings = load_settings()
+    sessions = open_sessions(settings)
     with sessions() as session:
         rows = store.list_batches(session, limit=limit)
     if not rows:
@@ -29,12 +31,16 @@ def batches(
     for b in rows:
         s = b["summary"]
         typer.echo(
-            f"{b['id']:36}  {b['started_at']:%Y-%m-%d %H:%M:%S}  {b['status']:9}  "
+            f"{b['id']:36}  {b['started_at']:%Y-%m-%d %H:%M:%S}  "
+            f"{'halted' if s.get('halted') else b['status']:9}  "
             f"{s.get('rows_read', '-'):>4}  {s.get('rows_quarantined', '-'):>4}  "
             f"{s.get('new_awards', '-'):>5}  {s.get('credentials_issued', '-'):>4}  "
             f"{s.get('emails_sent', '-'):>4}"
             + (f"  failed: {', '.join(b['failed_stages'])}" if b["failed_stages"] else "")
         )
+    line = report_paths_line(settings.var_dir, rows[0]["id"])
+    if line:
+        typer.echo(line)
 
 
 def quarantine(
@@ -45,7 +51,8 @@ def quarantine(
     ] = None,
 ) -> None:
     """Show the input rows a batch quarantined, with the reasons, to fix them at the source."""
-    sessions = open_sessions(load_settings())
+    settings = load_settings()
+    sessions = open_sessions(settings)
     with sessions() as session:
         batch_id = batch or store.latest_batch_id(session)
         if batch_id is None:
@@ -59,6 +66,9 @@ def quarantine(
     typer.echo(f"batch {batch_id}: {len(records)} quarantined rows")
     for r in records:
         typer.echo(f"  {r.source} row {r.row_number} ({r.record_key}): {r.reason}")
+    line = report_paths_line(settings.var_dir, batch_id)
+    if line:
+        typer.echo(line)
 
 
 def _write_csv(path: Path, records: list[store.QuarantineRecord]) -> None:

@@ -6,13 +6,16 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from badgeflow import store
 from badgeflow.contracts import load_suite, validate_completions
+from badgeflow.contracts_batch import assess_source
 from badgeflow.identity import apply_identity_map, load_identity_map
 from badgeflow.lms import build_source
 from badgeflow.models import COMPLETED_AT
 from badgeflow.pipeline.runtime import Runtime
+from badgeflow.store.contract_runs import clear_quarantine, previous_read
 
 __all__ = ["IngestResult", "commit_watermarks", "ingest_source"]
 
@@ -25,7 +28,9 @@ class IngestResult:
 
     `watermark` is how far the source has now been read (the newest accepted completion,
     never behind the stored watermark); `commit_watermarks` stores it once the whole batch
-    has succeeded.
+    has succeeded. `contract` is the source's `SourceContract.as_dict` (batch-level rules
+    included); when it says ``halted``, no accepted row was stored and ``inserted`` and
+    ``updated`` are 0.
     """
 
     source: str
@@ -37,10 +42,17 @@ class IngestResult:
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     kind: str = ""
     watermark: datetime | None = None
+    contract: dict[str, Any] = field(default_factory=dict)
 
 
 def ingest_source(
-    runtime: Runtime, source_name: str, *, batch_id: str, as_of: datetime, full_resync: bool
+    runtime: Runtime,
+    source_name: str,
+    *,
+    batch_id: str,
+    as_of: datetime,
+    full_resync: bool,
+    accept_contract_breach: bool = False,
 ) -> IngestResult:
     """Pull a source's completions, quarantine bad rows, and upsert the rest.
 
@@ -49,7 +61,9 @@ def ingest_source(
     email from it before the contract runs (`badgeflow.identity`). The watermark is *not*
     moved here: the batch may still fail after this stage, and its rows must then be read
     again by the re-run (the upsert is idempotent, so rows read twice are stored once).
-    The flow calls `commit_watermarks` at the very end.
+    The flow calls `commit_watermarks` at the very end. When a batch-level contract rule
+    trips (`badgeflow.contracts_batch`), only the quarantined rows are stored and the
+    result's ``contract["halted"]`` tells the flow to stop.
 
     Args:
         runtime: resources built from settings.
@@ -57,6 +71,8 @@ def ingest_source(
         batch_id: the batch these rows belong to.
         as_of: the batch clock (also the contract's notion of "now").
         full_resync: ignore the source's watermark and read everything.
+        accept_contract_breach: the admin's override: store the accepted rows even when a
+            batch-level rule trips (logged loudly).
 
     Returns:
         Row counts and the new watermark; quarantined rows are stored with their reasons.
@@ -70,6 +86,10 @@ def ingest_source(
     with runtime.sessions() as session:
         stored = store.get_watermark(session, source_name)
     since = None if full_resync or stored is None else stored - settings.overlap
+    with runtime.sessions() as session:
+        previous = previous_read(
+            session, source_name, full_read=since is None, exclude_batch=batch_id
+        )
     frame = build_source(settings).fetch_completions(since, fetched_at=as_of)
     logger.info("source %s: %d rows read (since %s)", source_name, len(frame), since)
     mapping_file = runtime.settings.identity.mapping_file
@@ -79,13 +99,23 @@ def ingest_source(
             frame, source_name, load_identity_map(mapping_file, sources=names)
         )
 
-    report = validate_completions(
-        frame, suite=load_suite(runtime.settings.contracts_dir), as_of=as_of
+    suite = load_suite(runtime.settings.contracts_dir)
+    report = validate_completions(frame, suite=suite, as_of=as_of)
+    contract = assess_source(
+        report,
+        source=source_name,
+        suite=suite.name,
+        full_read=since is None,
+        previous=previous,
+        settings=runtime.settings.contracts,
+        accept_breach=accept_contract_breach,
     )
+    accepted = report.accepted.iloc[0:0] if contract.halted else report.accepted
     with runtime.sessions.begin() as session:
-        counts = store.upsert_completions(session, report.accepted, batch_id=batch_id)
+        clear_quarantine(session, batch_id=batch_id, source=source_name)
+        counts = store.upsert_completions(session, accepted, batch_id=batch_id)
         store.record_quarantine(session, report.quarantined, batch_id=batch_id)
-    newest = report.accepted[COMPLETED_AT].dropna().max() if len(report.accepted) else None
+    newest = accepted[COMPLETED_AT].dropna().max() if len(accepted) else None
     newest = newest.to_pydatetime() if newest is not None and newest == newest else None
     watermark = max((w for w in (stored, newest) if w is not None), default=None)
     if len(report.quarantined):
@@ -105,6 +135,7 @@ def ingest_source(
         quarantine_reasons=dict(report.reason_counts),
         kind=settings.kind,
         watermark=watermark,
+        contract=contract.as_dict(),
     )
 
 

@@ -32,6 +32,9 @@ class BatchSummary:
     emails_failed: int = 0
     site_dir: str = ""
     site_credentials: int = 0
+    contracts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    halted: str = ""
+    reports_dir: str = ""
 
     def add_quarantine_reasons(self, reasons: dict[str, int]) -> None:
         """Merge one source's quarantine reason counts."""
@@ -69,6 +72,10 @@ class BatchSummary:
             + (f"  ({self.emails_failed} failed, will retry)" if self.emails_failed else ""),
             f"  site                 {self.site_dir} ({self.site_credentials} credentials)",
         ]
+        if self.reports_dir:
+            out.append(f"  contract reports     {self.reports_dir}")
+        if self.halted:
+            out.append(f"  HALTED: {self.halted}")
         if not self.balanced:
             out.append("  WARNING: row counts do not add up; see the batch's stored summary")
         return out
@@ -92,6 +99,8 @@ class BatchSummary:
             f"# Batch `{self.batch_id}`\n\nAs of {self.as_of}.\n\n| Stage | Count |\n|---|---|\n"
             f"{table}\n\n## Quarantine reasons\n\n{reasons}\n\n"
             f"Row counts {'add up' if self.balanced else 'DO NOT add up'}.\n"
+            + (f"\nContract reports: `{self.reports_dir}`\n" if self.reports_dir else "")
+            + (f"\n**HALTED:** {self.halted}\n" if self.halted else "")
         )
 
 

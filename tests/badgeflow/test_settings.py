@@ -105,3 +105,17 @@ def test_signing_method_is_did_web_or_did_key(monkeypatch):
     monkeypatch.setenv("BADGEFLOW_SIGNING__METHOD", "did:example")
     with pytest.raises(ValidationError, match="did:web"):
         Settings()
+
+
+def test_contract_limits_default_and_overrides_must_name_a_source(tmp_path):
+    from badgeflow.settings import ContractSettings
+
+    assert ContractSettings().max_bad_row_fraction == 0.05
+    assert ContractSettings().max_row_drop_fraction == 0.5
+    source = {"name": "export", "kind": "csv", "path": tmp_path / "x.csv"}
+    ok = Settings(sources=[source], contracts={"sources": {"export": {"max_bad_row_fraction": 1}}})
+    assert ok.contracts.sources["export"].max_bad_row_fraction == 1
+    with pytest.raises(ValueError, match="contracts.sources names unknown source"):
+        Settings(sources=[source], contracts={"sources": {"typo": {}}})
+    with pytest.raises(ValueError):
+        ContractSettings(max_bad_row_fraction=1.5)
