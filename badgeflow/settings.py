@@ -38,6 +38,7 @@ __all__ = [
     "CanvasSourceSettings",
     "CsvSourceSettings",
     "DoceboSourceSettings",
+    "FactsSettings",
     "HttpSourceSettings",
     "DatabaseSettings",
     "IntakeSettings",
@@ -593,6 +594,21 @@ class IdentitySettings(BaseModel):
     )
 
 
+class FactsSettings(BaseModel):
+    """Facts criteria use that come from files an admin keeps (not from an LMS)."""
+
+    cohorts_file: Path | None = Field(
+        None,
+        description="CSV learner_email,cohort[,joined_at]: cohort membership for `cohort:` "
+        "criteria. Unset: no learner is in any cohort.",
+    )
+    attestations_file: Path | None = Field(
+        None,
+        description="CSV learner_email,attestation,attested_by,attested_at: sign-offs (a "
+        "manager's) for `attested:` criteria. Unset: nothing is attested.",
+    )
+
+
 StatusPurposeName = Literal["revocation", "suspension"]
 CredentialFormat = Literal["data-integrity", "vc-jwt"]
 
@@ -714,6 +730,10 @@ class Settings(BaseSettings):
     identity: IdentitySettings = Field(
         default_factory=IdentitySettings,
         description="How one learner is recognised across sources.",
+    )
+    facts: FactsSettings = Field(
+        default_factory=FactsSettings,
+        description="Cohort and attestation files that criteria can refer to.",
     )
 
     @model_validator(mode="after")
