@@ -100,7 +100,9 @@ def run(
 def demo() -> None:
     """Run the whole pipeline on the bundled demo data and fake Moodle, Canvas and TalentLMS."""
     from badgeflow.demo import (
+        demo_attestations_path,
         demo_canvas_path,
+        demo_cohorts_path,
         demo_csv_path,
         demo_dataset_path,
         demo_talentlms_path,
@@ -132,7 +134,9 @@ def demo() -> None:
             f'base_url = "{talentlms.base_url}"\napi_key = "demo-talentlms-key"\n'
             'final_assessment = "Final test"\n\n'
             '[[sources]]\nname = "partner-lms-export"\nkind = "csv"\n'
-            f'path = "{demo_csv_path()}"\n',
+            f'path = "{demo_csv_path()}"\n\n'
+            f'[facts]\ncohorts_file = "{demo_cohorts_path()}"\n'
+            f'attestations_file = "{demo_attestations_path()}"\n',
             encoding="utf-8",
         )
         os.environ["BADGEFLOW_CONFIG"] = str(config)
