@@ -183,7 +183,9 @@ def _empty_cohorts() -> pd.DataFrame:
     return _frame([], COHORT_COLUMNS, JOINED_AT)
 
 
-def _frame(records: Sequence[Mapping[str, object]], columns: Sequence[str], when: str) -> pd.DataFrame:
+def _frame(
+    records: Sequence[Mapping[str, object]], columns: Sequence[str], when: str
+) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records, columns=list(columns))
     frame[when] = pd.to_datetime(frame[when], utc=True).astype(_DATETIME)
     for column in columns:

@@ -32,6 +32,8 @@ class BatchSummary:
     emails_failed: int = 0
     site_dir: str = ""
     site_credentials: int = 0
+    pathway_tiers: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Pathway → tier → learners holding it (the whole store, at the batch clock)."""
 
     def add_quarantine_reasons(self, reasons: dict[str, int]) -> None:
         """Merge one source's quarantine reason counts."""
@@ -69,6 +71,8 @@ class BatchSummary:
             + (f"  ({self.emails_failed} failed, will retry)" if self.emails_failed else ""),
             f"  site                 {self.site_dir} ({self.site_credentials} credentials)",
         ]
+        for pathway, tiers in self.pathway_tiers.items():
+            out.append(f"  pathway {pathway}: " + ", ".join(f"{t} {n}" for t, n in tiers.items()))
         if not self.balanced:
             out.append("  WARNING: row counts do not add up; see the batch's stored summary")
         return out
@@ -92,8 +96,20 @@ class BatchSummary:
             f"# Batch `{self.batch_id}`\n\nAs of {self.as_of}.\n\n| Stage | Count |\n|---|---|\n"
             f"{table}\n\n## Quarantine reasons\n\n{reasons}\n\n"
             f"Row counts {'add up' if self.balanced else 'DO NOT add up'}.\n"
-        )
+        ) + _tiers_markdown(self.pathway_tiers)
 
 
 def _pairs(counts: dict[str, int]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in counts.items())
+
+
+def _tiers_markdown(report: dict[str, dict[str, int]]) -> str:
+    if not report:
+        return ""
+    rows = "".join(
+        f"| {pathway} | {n} | {tier} | {holders} |\n"
+        for pathway, tiers in report.items()
+        for n, (tier, holders) in enumerate(tiers.items(), start=1)
+    )
+    header = "| Pathway | Tier | Achievement | Learners |\n|---|---|---|---|\n"
+    return f"\n## Pathway tiers\n\n{header}{rows}"

@@ -78,9 +78,7 @@ def explanation_json(explanation: Explanation) -> JSONDict:
     }
 
 
-def _tree(
-    node: ClauseResult, first: str, rest: str, marks: dict[str, str], out: list[str]
-) -> None:
+def _tree(node: ClauseResult, first: str, rest: str, marks: dict[str, str], out: list[str]) -> None:
     mark = marks["yes"] if node.met else marks["no"]
     when = f" since {node.met_at.date().isoformat()}" if node.met and node.met_at else ""
     where = f"  [{node.where}]" if node.where else ""

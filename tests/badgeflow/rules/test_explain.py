@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import json
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
