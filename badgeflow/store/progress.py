@@ -50,8 +50,8 @@ def save_pathway_progress(session: Session, records: Sequence[ProgressRecord]) -
     emails = sorted({r.learner_email for r in records})
     ids: dict[str, int] = {}
     for chunk in chunks(emails):
-        query = select(Learner.email, Learner.id).where(Learner.email.in_(chunk))
-        ids.update((email, learner_id) for email, learner_id in session.execute(query).tuples())
+        by_email = select(Learner.email, Learner.id).where(Learner.email.in_(chunk))
+        ids.update((email, learner_id) for email, learner_id in session.execute(by_email).tuples())
     stored: dict[tuple[int, str], PathwayProgress] = {}
     id_list = sorted(set(ids.values()))
     for chunk_ids in chunks(id_list):
