@@ -19,6 +19,7 @@ from badgeflow.cli import status as status_commands
 from badgeflow.cli._common import load_settings
 from badgeflow.cli.batches import batches, quarantine
 from badgeflow.cli.endorse import endorse
+from badgeflow.cli.explain import explain_command, pathways
 from badgeflow.cli.intake import intake_app
 from badgeflow.cli.keys import init_keys, keys_app
 from badgeflow.cli.reissue import reissue
@@ -77,6 +78,10 @@ def run(
     source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable).")] = None,
     full_resync: Annotated[bool, typer.Option(help="Ignore watermarks.")] = False,
     batch_id: Annotated[str | None, typer.Option(help="Resume this batch.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be issued; write nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: print JSON.")] = False,
 ) -> None:
     """Run the nightly issuance flow once, here, on Prefect's ephemeral API (or PREFECT_API_URL)."""
     settings = _settings()
@@ -89,6 +94,13 @@ def run(
             err=True,
         )
         raise typer.Exit(2)
+    if dry_run:
+        from badgeflow.cli.preview import dry_run as _dry_run
+
+        _dry_run(
+            settings, as_of=as_of, sources=source or [], full_resync=full_resync, as_json=as_json
+        )
+        return
     _init(settings)
     summary = _run_flow(
         settings, as_of=as_of, sources=source or [], full_resync=full_resync, batch_id=batch_id
@@ -229,6 +241,8 @@ def site_serve(
 
 
 status_commands.register(app, site_app)  # revoke, suspend, reinstate, site publish
+app.command("explain")(explain_command)
+app.command()(pathways)
 
 
 def main() -> None:
