@@ -35,6 +35,7 @@ __all__ = [
     "award_periods",
     "evaluate_clause",
     "explain",
+    "new_awards",
 ]
 
 
@@ -219,6 +220,30 @@ def award_periods(
             return []
         start = again[0]
     return [(start, start + span)]
+
+
+def new_awards(catalog: Catalog, facts: LearnerFacts, *, as_of: datetime) -> list[Held]:
+    """The awards a batch at `as_of` should make for one learner, per the reference semantics.
+
+    Achievements are taken in topological order, so a prerequisite made in this evaluation
+    counts for the next tier. A period whose award key is already stored (in any status) is
+    not made again.
+
+    Args:
+        catalog: the catalog.
+        facts: the learner's data, with the awards already stored.
+        as_of: the batch clock.
+
+    Returns:
+        The new awards (``stored=False``), prerequisites first.
+    """
+    lookup = _lookup(facts, catalog)
+    return [
+        h
+        for slug in catalog.topological_order()
+        for h in lookup(slug, as_of)
+        if not h.stored and h.valid_from <= as_of
+    ]
 
 
 def _combine(
