@@ -151,7 +151,7 @@ def evaluate_clause(
     lookup = held or _lookup(facts, None)
     if isinstance(clause, Not):
         child = evaluate_clause(clause.clause, facts, as_of=as_of, held=lookup)
-        reason = f"{child.text}: not met, as required" if not child.met else "it is met"
+        reason = f"{child.text}: not met, as required" if not child.met else f"{child.text} is met"
         return ClauseResult(clause, "not", not child.met, None, reason, children=(child,))
     if isinstance(clause, AllOf | AnyOf | AtLeast):
         children = tuple(

@@ -242,6 +242,8 @@ def test_undated_clauses_count_but_never_give_a_date():
 def test_not_is_met_when_its_clause_is_not():
     assert check(Not(C), ABC).met and not check(Not(A), ABC).met
     assert check(Not(A), ABC).children[0].met
+    assert check(Not(A), ABC).reason == "A completed is met"
+    assert check(Not(C), ABC).reason == "C completed: not met, as required"
 
 
 def test_where_is_kept_on_every_result():
