@@ -403,3 +403,30 @@ def test_render_text_and_json():
     data = json.loads(json.dumps(explanation_json(e)))
     assert data["met"] is True and data["rule"]["clause"] == "AllOf"
     assert data["rule"]["children"][1]["evidence"][0]["record_key"] == "lms:DS201-20"
+
+
+def test_render_shows_where_each_clause_was_written_and_a_stored_award():
+    rule = AllOf(
+        (HoldsBadge("data-foundations", where=Where("a.yaml", 9)), Not(CourseCompleted("X"))),
+        where=Where("a.yaml", 8),
+    )
+    achievement = real_catalog().achievement("data-applied")
+    f = facts(awards=[held("data-foundations", 5), held("data-applied", 6, key="k-applied-123456")])
+    e = explain(achievement.model_copy(), f, as_of=AS_OF)
+    assert e.holds and "already holds it: award k-applied-12 from 2026-01-06" in render_text(e)
+    from badgeflow.rules.explain import Explanation
+
+    tree = render_text(Explanation(EMAIL, "x", AS_OF, evaluate_clause(rule, f, as_of=AS_OF)))
+    assert "✓ all of since 2026-01-05: 2 of 2 met  [a.yaml:8]" in tree
+    assert "├─ ✓ holds data-foundations since 2026-01-05" in tree and "[a.yaml:9]" in tree
+    assert "└─ ✓ not: X completed: not met, as required" in tree
+    assert "   └─ ✗ X completed: no completion of X" in tree
+    node = explanation_json(e)["rule"]["children"][0]
+    assert node["evidence"][0] == {
+        "kind": "award",
+        "at": day(5).isoformat(),
+        "achievement": "data-foundations",
+        "award_key": "k-data-foundations-5",
+        "status": "active",
+        "valid_until": None,
+    }
