@@ -40,6 +40,7 @@ __all__ = [
     "ContractSettings",
     "CsvSourceSettings",
     "DoceboSourceSettings",
+    "FactsSettings",
     "HttpSourceSettings",
     "DatabaseSettings",
     "IntakeSettings",
@@ -595,6 +596,21 @@ class IdentitySettings(BaseModel):
     )
 
 
+class FactsSettings(BaseModel):
+    """Facts criteria use that come from files an admin keeps (not from an LMS)."""
+
+    cohorts_file: Path | None = Field(
+        None,
+        description="CSV learner_email,cohort[,joined_at]: cohort membership for `cohort:` "
+        "criteria. Unset: no learner is in any cohort.",
+    )
+    attestations_file: Path | None = Field(
+        None,
+        description="CSV learner_email,attestation,attested_by,attested_at: sign-offs (a "
+        "manager's) for `attested:` criteria. Unset: nothing is attested.",
+    )
+
+
 StatusPurposeName = Literal["revocation", "suspension"]
 CredentialFormat = Literal["data-integrity", "vc-jwt"]
 
@@ -780,6 +796,10 @@ class Settings(BaseSettings):
     contracts: ContractSettings = Field(
         default_factory=ContractSettings,
         description="Batch-level data contract rules (halts) and validation reports.",
+    )
+    facts: FactsSettings = Field(
+        default_factory=FactsSettings,
+        description="Cohort and attestation files that criteria can refer to.",
     )
 
     @model_validator(mode="after")

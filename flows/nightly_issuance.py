@@ -81,6 +81,7 @@ def nightly_issuance(
         summary.rows_not_yet_eligible = evaluated.rows_not_yet_eligible
         summary.new_awards = evaluated.new_awards
         summary.awards_by_achievement = evaluated.awards_by_achievement
+        summary.pathway_tiers = evaluated.pathway_tiers
         _stage(batch_id, "evaluate", started, new_awards=evaluated.new_awards)
 
         started = datetime.now(UTC)

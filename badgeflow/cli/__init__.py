@@ -20,6 +20,7 @@ from badgeflow.cli._common import load_settings
 from badgeflow.cli.batches import batches, quarantine
 from badgeflow.cli.catalog import catalog_app
 from badgeflow.cli.endorse import endorse
+from badgeflow.cli.explain import explain_command, pathways
 from badgeflow.cli.intake import intake_app
 from badgeflow.cli.keys import init_keys, keys_app
 from badgeflow.cli.reissue import reissue
@@ -87,6 +88,10 @@ def run(
             help="Proceed even if a batch-level contract rule trips (after checking the data)."
         ),
     ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be issued; write nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: print JSON.")] = False,
 ) -> None:
     """Run the nightly issuance flow once, here, on Prefect's ephemeral API (or PREFECT_API_URL)."""
     settings = _settings()
@@ -99,6 +104,13 @@ def run(
             err=True,
         )
         raise typer.Exit(2)
+    if dry_run:
+        from badgeflow.cli.preview import dry_run as _dry_run
+
+        _dry_run(
+            settings, as_of=as_of, sources=source or [], full_resync=full_resync, as_json=as_json
+        )
+        return
     _init(settings)
     summary = _run_flow(
         settings,
@@ -115,7 +127,9 @@ def run(
 def demo() -> None:
     """Run the whole pipeline on the bundled demo data and fake Moodle, Canvas and TalentLMS."""
     from badgeflow.demo import (
+        demo_attestations_path,
         demo_canvas_path,
+        demo_cohorts_path,
         demo_csv_path,
         demo_dataset_path,
         demo_talentlms_path,
@@ -147,7 +161,9 @@ def demo() -> None:
             f'base_url = "{talentlms.base_url}"\napi_key = "demo-talentlms-key"\n'
             'final_assessment = "Final test"\n\n'
             '[[sources]]\nname = "partner-lms-export"\nkind = "csv"\n'
-            f'path = "{demo_csv_path()}"\n',
+            f'path = "{demo_csv_path()}"\n\n'
+            f'[facts]\ncohorts_file = "{demo_cohorts_path()}"\n'
+            f'attestations_file = "{demo_attestations_path()}"\n',
             encoding="utf-8",
         )
         os.environ["BADGEFLOW_CONFIG"] = str(config)
@@ -245,6 +261,8 @@ def site_serve(
 
 
 status_commands.register(app, site_app)  # revoke, suspend, reinstate, site publish
+app.command("explain")(explain_command)
+app.command()(pathways)
 
 
 def main() -> None:

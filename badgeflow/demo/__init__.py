@@ -6,7 +6,8 @@ serves (``final_assessment="Final exam"``); ``talentlms.json`` what its
 `badgeflow.fakelms.talentlms.FakeTalentLMS` serves (``final_assessment="Final test"``; one
 learner is also in the Moodle data, her email in other letter case); ``completions.csv`` is
 an export in the canonical CSV layout from another LMS, with a few deliberately bad rows for
-the data contract to catch.
+the data contract to catch. ``cohorts.csv`` and ``attestations.csv`` are the demo's fact files
+(`badgeflow.facts`): cohort membership and managers' sign-offs.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-__all__ = ["demo_canvas_path", "demo_csv_path", "demo_dataset_path", "demo_talentlms_path"]
+__all__ = [
+    "demo_attestations_path",
+    "demo_canvas_path",
+    "demo_cohorts_path",
+    "demo_csv_path",
+    "demo_dataset_path",
+    "demo_talentlms_path",
+]
 
 
 def _path(name: str) -> Path:
@@ -60,3 +68,21 @@ def demo_talentlms_path() -> Path:
         Path of ``badgeflow/demo/talentlms.json``.
     """
     return _path("talentlms.json")
+
+
+def demo_cohorts_path() -> Path:
+    """The demo's cohort file (`badgeflow.facts`).
+
+    Returns:
+        Path of ``badgeflow/demo/cohorts.csv``.
+    """
+    return _path("cohorts.csv")
+
+
+def demo_attestations_path() -> Path:
+    """The demo's attestation file (managers' sign-offs, `badgeflow.facts`).
+
+    Returns:
+        Path of ``badgeflow/demo/attestations.csv``.
+    """
+    return _path("attestations.csv")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from badgeflow import store
 from badgeflow.models import LEARNER_EMAIL, RECORD_KEY
+from badgeflow.pipeline.progress import record_progress
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.rules import evaluate
 
@@ -28,6 +29,7 @@ class AwardStageResult:
     rows_not_yet_eligible: int
     new_awards: int
     awards_by_achievement: dict[str, int]
+    pathway_tiers: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def evaluate_awards(runtime: Runtime, *, batch_id: str, as_of: datetime) -> AwardStageResult:
@@ -52,6 +54,7 @@ def evaluate_awards(runtime: Runtime, *, batch_id: str, as_of: datetime) -> Awar
         existing = store.load_awards(session, learner_emails=learners)
         evaluation = evaluate(completions, runtime.catalog, as_of=as_of, existing_awards=existing)
         store.insert_awards(session, evaluation.awards, batch_id=batch_id)
+        tiers = record_progress(session, runtime.catalog, learners, as_of=as_of)
     tonight = evaluation.outcomes[evaluation.outcomes[RECORD_KEY].isin(batch_keys)]
     outcomes = tonight["outcome"].value_counts()
     by_achievement = {
@@ -69,4 +72,5 @@ def evaluate_awards(runtime: Runtime, *, batch_id: str, as_of: datetime) -> Awar
         rows_not_yet_eligible=int(outcomes.get("not_yet_eligible", 0)),
         new_awards=len(evaluation.awards),
         awards_by_achievement=by_achievement,
+        pathway_tiers=tiers,
     )

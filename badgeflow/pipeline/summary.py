@@ -35,6 +35,8 @@ class BatchSummary:
     contracts: dict[str, dict[str, Any]] = field(default_factory=dict)
     halted: str = ""
     reports_dir: str = ""
+    pathway_tiers: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Pathway → tier → learners holding it (the whole store, at the batch clock)."""
 
     def add_quarantine_reasons(self, reasons: dict[str, int]) -> None:
         """Merge one source's quarantine reason counts."""
@@ -76,6 +78,8 @@ class BatchSummary:
             out.append(f"  contract reports     {self.reports_dir}")
         if self.halted:
             out.append(f"  HALTED: {self.halted}")
+        for pathway, tiers in self.pathway_tiers.items():
+            out.append(f"  pathway {pathway}: " + ", ".join(f"{t} {n}" for t, n in tiers.items()))
         if not self.balanced:
             out.append("  WARNING: row counts do not add up; see the batch's stored summary")
         return out
@@ -101,8 +105,20 @@ class BatchSummary:
             f"Row counts {'add up' if self.balanced else 'DO NOT add up'}.\n"
             + (f"\nContract reports: `{self.reports_dir}`\n" if self.reports_dir else "")
             + (f"\n**HALTED:** {self.halted}\n" if self.halted else "")
-        )
+        ) + _tiers_markdown(self.pathway_tiers)
 
 
 def _pairs(counts: dict[str, int]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in counts.items())
+
+
+def _tiers_markdown(report: dict[str, dict[str, int]]) -> str:
+    if not report:
+        return ""
+    rows = "".join(
+        f"| {pathway} | {n} | {tier} | {holders} |\n"
+        for pathway, tiers in report.items()
+        for n, (tier, holders) in enumerate(tiers.items(), start=1)
+    )
+    header = "| Pathway | Tier | Achievement | Learners |\n|---|---|---|---|\n"
+    return f"\n## Pathway tiers\n\n{header}{rows}"

@@ -37,6 +37,7 @@ __all__ = [
     "EngagementEvent",
     "Learner",
     "Metric",
+    "PathwayProgress",
     "EmailOutbox",
     "QuarantinedRow",
     "Source",
@@ -327,3 +328,22 @@ class WebhookEvent(Base):
     read_at: Mapped[datetime | None]
     consumed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = _created_at()
+
+
+class PathwayProgress(Base):
+    """How far one learner is along one pathway: tiers held (current, active awards), next tier.
+
+    Rewritten by the award stage for the learners a batch touched; ``updated_at`` is the clock
+    of that batch.
+    """
+
+    __tablename__ = "pathway_progress"
+    __table_args__ = (UniqueConstraint("learner_id", "pathway"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), index=True)
+    pathway: Mapped[str] = mapped_column(String(100), index=True)
+    tiers_held: Mapped[int]
+    tiers_total: Mapped[int]
+    next_tier: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime]

@@ -53,6 +53,7 @@ EXPECTED_TABLES = {
     "engagement_events",
     "metrics",
     "webhook_events",
+    "pathway_progress",
 }
 
 

@@ -1,0 +1,138 @@
+"""Pathway progress per learner, and how many learners currently hold each achievement."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from badgeflow.store._frames import chunks
+from badgeflow.store.learners import normalise_email
+from badgeflow.store.schema import Award, Learner, PathwayProgress
+
+__all__ = ["ProgressRecord", "count_holders", "load_pathway_progress", "save_pathway_progress"]
+
+
+@dataclass(frozen=True)
+class ProgressRecord:
+    """One learner's progress along one pathway.
+
+    Attributes:
+        learner_email: the learner's normalised email.
+        pathway: the pathway slug.
+        tiers_held: tiers of which the learner holds a current, active award.
+        tiers_total: tiers in the pathway.
+        next_tier: the first tier (in pathway order) not held, or None when all are.
+        updated_at: the clock of the batch that computed it.
+    """
+
+    learner_email: str
+    pathway: str
+    tiers_held: int
+    tiers_total: int
+    next_tier: str | None
+    updated_at: datetime
+
+
+def save_pathway_progress(session: Session, records: Sequence[ProgressRecord]) -> int:
+    """Insert or update progress rows (one per learner and pathway); unknown learners are skipped.
+
+    Args:
+        session: the caller's session (flushed, not committed).
+        records: the progress to store.
+
+    Returns:
+        How many rows were written.
+    """
+    emails = sorted({r.learner_email for r in records})
+    ids: dict[str, int] = {}
+    for chunk in chunks(emails):
+        by_email = select(Learner.email, Learner.id).where(Learner.email.in_(chunk))
+        ids.update((email, learner_id) for email, learner_id in session.execute(by_email).tuples())
+    stored: dict[tuple[int, str], PathwayProgress] = {}
+    id_list = sorted(set(ids.values()))
+    for chunk_ids in chunks(id_list):
+        query = select(PathwayProgress).where(PathwayProgress.learner_id.in_(chunk_ids))
+        for found in session.scalars(query):
+            stored[found.learner_id, found.pathway] = found
+    written = 0
+    for record in records:
+        learner_id = ids.get(record.learner_email)
+        if learner_id is None:
+            continue
+        row = stored.get((learner_id, record.pathway))
+        if row is None:
+            row = stored[learner_id, record.pathway] = PathwayProgress(
+                learner_id=learner_id, pathway=record.pathway
+            )
+            session.add(row)
+        row.tiers_held = record.tiers_held
+        row.tiers_total = record.tiers_total
+        row.next_tier = record.next_tier
+        row.updated_at = record.updated_at
+        written += 1
+    session.flush()
+    return written
+
+
+def load_pathway_progress(
+    session: Session, *, learner_email: str | None = None
+) -> list[ProgressRecord]:
+    """Load stored progress, sorted by learner then pathway.
+
+    Args:
+        session: any session.
+        learner_email: only this learner (any spelling); None for everyone.
+
+    Returns:
+        The records.
+    """
+    query = select(PathwayProgress, Learner.email).join(
+        Learner, PathwayProgress.learner_id == Learner.id
+    )
+    if learner_email is not None:
+        query = query.where(Learner.email == normalise_email(learner_email))
+    records = [
+        ProgressRecord(
+            learner_email=email,
+            pathway=row.pathway,
+            tiers_held=row.tiers_held,
+            tiers_total=row.tiers_total,
+            next_tier=row.next_tier,
+            updated_at=row.updated_at,
+        )
+        for row, email in session.execute(query)
+    ]
+    return sorted(records, key=lambda r: (r.learner_email, r.pathway))
+
+
+def count_holders(
+    session: Session, achievement_ids: Collection[str], *, as_of: datetime
+) -> dict[str, int]:
+    """Count the learners holding a current, active award of each achievement at `as_of`.
+
+    Args:
+        session: any session.
+        achievement_ids: the achievements to count.
+        as_of: the clock; an award counts when it has started and not ended.
+
+    Returns:
+        Achievement slug → distinct learners (0 for none), for every slug given.
+    """
+    counts = dict.fromkeys(achievement_ids, 0)
+    query = (
+        select(Award.achievement_id, func.count(func.distinct(Award.learner_id)))
+        .where(
+            Award.achievement_id.in_(sorted(counts)),
+            Award.status == "active",
+            Award.valid_from <= as_of,
+            or_(Award.valid_until.is_(None), Award.valid_until > as_of),
+        )
+        .group_by(Award.achievement_id)
+    )
+    for slug, n in session.execute(query).tuples():
+        counts[slug] = int(n)
+    return counts

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from badgeflow.models import ACHIEVEMENT_ID, LEARNER_EMAIL, VALID_FROM, VALID_UNTIL
+from badgeflow.store import insert_awards
+from badgeflow.store.progress import (
+    ProgressRecord,
+    count_holders,
+    load_pathway_progress,
+    save_pathway_progress,
+)
+from badgeflow.store.schema import Award, PathwayProgress
+from tests.badgeflow.store.factories import AS_OF, award, awards_frame
+
+
+def record(email="ada@example.org", held=1, next_tier="data-applied", at=AS_OF):
+    return ProgressRecord(email, "data-skills", held, 3, next_tier, at)
+
+
+def test_save_inserts_then_updates_one_row_per_learner_and_pathway(sessions):
+    with sessions.begin() as session:
+        insert_awards(session, awards_frame(award("k1")), batch_id="b1")
+        assert save_pathway_progress(session, [record(), record("nobody@example.org")]) == 1
+    later = AS_OF + timedelta(days=1)
+    with sessions.begin() as session:
+        save_pathway_progress(session, [record(held=2, next_tier="certified", at=later)])
+    with sessions() as session:
+        assert load_pathway_progress(session) == [record(held=2, next_tier="certified", at=later)]
+        assert load_pathway_progress(session, learner_email=" ADA@example.org") == [
+            record(held=2, next_tier="certified", at=later)
+        ]
+        assert load_pathway_progress(session, learner_email="bob@example.org") == []
+
+
+def test_one_row_per_learner_and_pathway_is_enforced(sessions):
+    with sessions.begin() as session:
+        insert_awards(session, awards_frame(award("k1")), batch_id="b1")
+        save_pathway_progress(session, [record()])
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        row = session.query(PathwayProgress).one()
+        session.add(
+            PathwayProgress(
+                learner_id=row.learner_id,
+                pathway=row.pathway,
+                tiers_held=0,
+                tiers_total=3,
+                next_tier=None,
+                updated_at=AS_OF,
+            )
+        )
+        session.flush()
+
+
+def test_count_holders_counts_current_active_awards_once_per_learner(sessions):
+    frame = awards_frame(
+        award("a1"),
+        award(
+            "a2",
+            **{VALID_FROM: AS_OF - timedelta(days=400), VALID_UNTIL: AS_OF - timedelta(days=35)},
+        ),
+        award("b1", **{LEARNER_EMAIL: "bob@example.org"}),
+        award("c1", **{LEARNER_EMAIL: "cy@example.org", VALID_UNTIL: AS_OF - timedelta(days=1)}),
+        award("d1", **{LEARNER_EMAIL: "di@example.org", VALID_FROM: AS_OF + timedelta(days=1)}),
+        award("e1", **{LEARNER_EMAIL: "ed@example.org"}),
+        award("f1", **{LEARNER_EMAIL: "fa@example.org", ACHIEVEMENT_ID: "data-applied"}),
+    )
+    with sessions.begin() as session:
+        insert_awards(session, frame, batch_id="b1")
+        session.execute(update(Award).where(Award.award_key == "e1").values(status="revoked"))
+    with sessions() as session:
+        counts = count_holders(session, ["data-foundations", "data-applied", "x"], as_of=AS_OF)
+    assert counts == {"data-foundations": 2, "data-applied": 1, "x": 0}
