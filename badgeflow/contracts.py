@@ -18,7 +18,9 @@ import pandas as pd
 
 from badgeflow.errors import ContractError
 from badgeflow.models import (
+    COLUMN_NAME,
     COMPLETED_AT,
+    EXPECTATION,
     PARSE_ERRORS,
     QUARANTINE_COLUMNS,
     RAW,
@@ -27,6 +29,7 @@ from badgeflow.models import (
     ROW_NUMBER,
     SOURCE,
     SOURCE_RECORD_ID,
+    VALUE,
     JSONDict,
 )
 
@@ -37,8 +40,12 @@ if TYPE_CHECKING:
 __all__ = [
     "CLOCK_SKEW",
     "COMPLETED_AT_NOT_FUTURE",
+    "PARSE_ERROR",
     "ContractReport",
+    "Failure",
+    "find_failures",
     "load_suite",
+    "quarantine_frame",
     "validate_completions",
 ]
 
@@ -61,6 +68,28 @@ _COLUMN_KWARGS: Final = ("column", "column_A", "column_B")
 _LOCK = threading.Lock()
 _PLACEHOLDER: Final = re.compile(r"'?\{[^}]*\}'?")
 _BATCHES: dict[str, BatchDefinition[Any]] = {}
+_DERIVED_FROM: Final = {COMPLETED_AT_NOT_FUTURE: COMPLETED_AT}  # show the value it judged
+PARSE_ERROR: Final = "parse_error"
+"""`EXPECTATION` of a row quarantined because its connector could not read a value."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One reason a row failed its contract.
+
+    Attributes:
+        expectation: the GX expectation type, or `PARSE_ERROR`.
+        column: the column it checked (for a derived column, the one it was derived from).
+        value: the offending value as text; None when the cell was empty.
+        reason: the expectation's ``meta.reason`` filled with the row's values.
+        kind: that reason with the values left out, for counting.
+    """
+
+    expectation: str
+    column: str | None
+    value: str | None
+    reason: str
+    kind: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,49 +199,19 @@ def validate_completions(
     for column, derive in _DERIVED.items():
         if column in _referenced_columns(suite):
             checked[column] = derive(frame, as_of)
-    result = _run(suite, checked)
-
-    reasons: dict[int, list[str]] = {}
-    kinds: Counter[str] = Counter()
+    failures, summaries = find_failures(suite, checked)
     if PARSE_ERRORS in frame.columns:
         for i, errors in enumerate(frame[PARSE_ERRORS]):
-            for message in _messages(errors):
-                reasons.setdefault(i, []).append(message)
-                kinds[f"{message.split(':', 1)[0]}: unreadable value"] += 1
-    summaries: list[JSONDict] = []
-    records = frame.drop(columns=[c for c in _NOT_VALIDATED if c in frame.columns]).to_dict(
-        "records"
-    )
-    shown: dict[int, _Shown] = {}
-    for outcome in result.results:
-        config = outcome.expectation_config
-        info = outcome.exception_info or {}
-        if info.get("raised_exception"):
-            raise ContractError(
-                f"contract {suite.name!r}: expectation {config.type} on "
-                f"{_columns_of(config.kwargs)} could not run: {info.get('exception_message')}"
-            )
-        unexpected = list(outcome.result.get("unexpected_index_list") or [])
-        summaries.append(
-            {
-                "expectation": config.type,
-                "columns": _columns_of(config.kwargs),
-                "success": bool(outcome.success),
-                "unexpected_count": int(outcome.result.get("unexpected_count") or 0),
-            }
-        )
-        template = (config.meta or {}).get("reason") or f"fails {config.type}"
-        kinds[_PLACEHOLDER.sub("…", template)] += len(unexpected)
-        for index in unexpected:
-            position = int(index)
-            if not records:
-                records = checked.to_dict("records")
-            if position not in shown:
-                shown[position] = _Shown({str(k): _show(v) for k, v in records[position].items()})
-            reasons.setdefault(position, []).append(template.format_map(shown[position]))
-    bad = sorted(reasons)
-    accepted = df.iloc[[i for i in range(len(frame)) if i not in reasons]]
-    quarantined = _quarantine(frame.iloc[bad], [reasons[i] for i in bad], bad)
+            unreadable = [
+                _parse_failure(m, frame[RAW].iat[i] if RAW in frame else None)
+                for m in _messages(errors)
+            ]
+            if unreadable:
+                failures[i] = unreadable + failures.get(i, [])
+    bad = sorted(failures)
+    accepted = df.iloc[[i for i in range(len(frame)) if i not in failures]]
+    quarantined = quarantine_frame(frame.iloc[bad], [failures[i] for i in bad], bad)
+    kinds = Counter(f.kind for i in bad for f in failures[i])
     logger.info(
         "contract %s: %d rows in, %d accepted, %d quarantined",
         suite.name,
@@ -227,6 +226,66 @@ def validate_completions(
         rows_in=len(frame),
         reason_counts={kind: n for kind, n in kinds.most_common() if n},
     )
+
+
+def find_failures(
+    suite: ExpectationSuite, frame: pd.DataFrame
+) -> tuple[dict[int, list[Failure]], list[JSONDict]]:
+    """Run a suite over a frame and list, per failing row, each expectation it failed.
+
+    Args:
+        suite: the contract.
+        frame: the values to check, with a 0-based range index.
+
+    Returns:
+        Row position → its failures in suite order, and one summary dict per expectation
+        (type, columns, success, unexpected_count).
+
+    Raises:
+        ContractError: an expectation could not be evaluated at all.
+    """
+    result = _run(suite, frame)
+    failures: dict[int, list[Failure]] = {}
+    summaries: list[JSONDict] = []
+    shown: dict[int, _Shown] = {}
+    values: dict[int, dict[str, Any]] = {}
+    for outcome in result.results:
+        config = outcome.expectation_config
+        info = outcome.exception_info or {}
+        if info.get("raised_exception"):
+            raise ContractError(
+                f"contract {suite.name!r}: expectation {config.type} on "
+                f"{_columns_of(config.kwargs)} could not run: {info.get('exception_message')}"
+            )
+        unexpected = list(outcome.result.get("unexpected_index_list") or [])
+        columns = _columns_of(config.kwargs)
+        summaries.append(
+            {
+                "expectation": config.type,
+                "columns": columns,
+                "success": bool(outcome.success),
+                "unexpected_count": int(outcome.result.get("unexpected_count") or 0),
+            }
+        )
+        template = (config.meta or {}).get("reason") or f"fails {config.type}"
+        shown_columns = [_DERIVED_FROM.get(c, c) for c in columns]
+        for index in unexpected:
+            position = int(index)
+            if position not in shown:
+                values[position] = {str(k): v for k, v in frame.iloc[position].to_dict().items()}
+                shown[position] = _Shown({k: _show(v) for k, v in values[position].items()})
+            cells = [shown[position].get(c, "missing") for c in shown_columns]
+            empty = all(_is_missing(values[position].get(c)) for c in shown_columns)
+            failures.setdefault(position, []).append(
+                Failure(
+                    expectation=config.type,
+                    column=", ".join(shown_columns) or None,
+                    value=None if empty else ", ".join(cells),
+                    reason=template.format_map(shown[position]),
+                    kind=_PLACEHOLDER.sub("…", template),
+                )
+            )
+    return failures, summaries
 
 
 def _run(suite: ExpectationSuite, checked: pd.DataFrame) -> Any:
@@ -288,19 +347,41 @@ class _Shown(dict[str, str]):
         return f"{{{key}}}"
 
 
+def _is_missing(value: Any) -> bool:
+    return (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and math.isnan(value))
+    )
+
+
 def _show(value: Any) -> str:
-    if value is None or value is pd.NA or value is pd.NaT:
+    if _is_missing(value):
         return "missing"
     if isinstance(value, float):
-        if math.isnan(value):
-            return "missing"
         return str(int(value)) if value.is_integer() else str(value)
     if isinstance(value, pd.Timestamp | datetime):
         return value.isoformat()
     return str(value)
 
 
-def _quarantine(rows: pd.DataFrame, reasons: list[list[str]], positions: list[int]) -> pd.DataFrame:
+def quarantine_frame(
+    rows: pd.DataFrame, failures: list[list[Failure]], positions: list[int]
+) -> pd.DataFrame:
+    """Build the quarantine rows (`QUARANTINE_COLUMNS`) of some rejected input rows.
+
+    Args:
+        rows: the rejected rows, with whichever of `SOURCE`, `ROW_NUMBER`, `RECORD_KEY`,
+            `SOURCE_RECORD_ID` and `RAW` they have.
+        failures: each row's failures, the first being the one shown in `EXPECTATION`,
+            `COLUMN_NAME` and `VALUE`; every reason goes to `REASON`.
+        positions: each row's 0-based position in its input (its row number when it has none).
+
+    Returns:
+        One quarantine row per rejected row.
+    """
+
     def column(name: str, default: Callable[[int], Any]) -> list[Any]:
         if name in rows.columns:
             return list(rows[name])
@@ -317,13 +398,31 @@ def _quarantine(rows: pd.DataFrame, reasons: list[list[str]], positions: list[in
                 strict=True,
             )
         ]
+    firsts = [f[0] if f else None for f in failures]
     return pd.DataFrame(
         {
             SOURCE: column(SOURCE, lambda _: None),
             ROW_NUMBER: column(ROW_NUMBER, lambda p: p + 1),
             RECORD_KEY: keys,
-            REASON: ["; ".join(dict.fromkeys(r)) for r in reasons],
+            REASON: ["; ".join(dict.fromkeys(f.reason for f in row)) for row in failures],
             RAW: column(RAW, lambda _: None),
+            EXPECTATION: [f.expectation if f else None for f in firsts],
+            COLUMN_NAME: [f.column if f else None for f in firsts],
+            VALUE: [f.value if f else None for f in firsts],
         },
         columns=list(QUARANTINE_COLUMNS),
+    )
+
+
+def _parse_failure(message: str, raw: Any) -> Failure:
+    # Connectors write "<column label>: <what is wrong>"; the label is also the RAW key of
+    # an export's cell, so the offending value can be shown as the file had it.
+    label = message.split(":", 1)[0] if ":" in message else None
+    value = raw.get(label) if isinstance(raw, dict) and label is not None else None
+    return Failure(
+        expectation=PARSE_ERROR,
+        column=label,
+        value=None if value is None else str(value),
+        reason=message,
+        kind=f"{label or message}: unreadable value",
     )

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import pandas as pd
+
 from badgeflow import store
-from badgeflow.contracts import load_suite, validate_completions
+from badgeflow.contracts import ContractReport, load_suite, validate_completions
 from badgeflow.identity import apply_identity_map, load_identity_map
 from badgeflow.lms import build_source
+from badgeflow.lms.csv_export import CsvExportSource
 from badgeflow.models import COMPLETED_AT
 from badgeflow.pipeline.runtime import Runtime
 
@@ -70,7 +74,10 @@ def ingest_source(
     with runtime.sessions() as session:
         stored = store.get_watermark(session, source_name)
     since = None if full_resync or stored is None else stored - settings.overlap
-    frame = build_source(settings).fetch_completions(since, fetched_at=as_of)
+    source = build_source(settings)
+    if isinstance(source, CsvExportSource):  # raw export rows meet their vendor's contract
+        source.contracts_dir = runtime.settings.contracts_dir
+    frame = source.fetch_completions(since, fetched_at=as_of)
     logger.info("source %s: %d rows read (since %s)", source_name, len(frame), since)
     mapping_file = runtime.settings.identity.mapping_file
     if mapping_file is not None:
@@ -82,6 +89,7 @@ def ingest_source(
     report = validate_completions(
         frame, suite=load_suite(runtime.settings.contracts_dir), as_of=as_of
     )
+    report = _with_export_screen(report, source)
     with runtime.sessions.begin() as session:
         counts = store.upsert_completions(session, report.accepted, batch_id=batch_id)
         store.record_quarantine(session, report.quarantined, batch_id=batch_id)
@@ -97,7 +105,7 @@ def ingest_source(
         )
     return IngestResult(
         source=source_name,
-        rows_read=len(frame),
+        rows_read=report.rows_in,
         accepted=len(report.accepted),
         quarantined=len(report.quarantined),
         inserted=counts.inserted,
@@ -105,6 +113,24 @@ def ingest_source(
         quarantine_reasons=dict(report.reason_counts),
         kind=settings.kind,
         watermark=watermark,
+    )
+
+
+def _with_export_screen(report: ContractReport, source: object) -> ContractReport:
+    # Rows the export contract rejected before mapping join the canonical contract's.
+    if not isinstance(source, CsvExportSource) or source.quarantined.empty:
+        return report
+    reasons = Counter(source.quarantine_reasons) + Counter(report.reason_counts)
+    return ContractReport(
+        accepted=report.accepted,
+        quarantined=(
+            pd.concat([source.quarantined, report.quarantined], ignore_index=True)
+            if len(report.quarantined)
+            else source.quarantined
+        ),
+        expectation_results=report.expectation_results,
+        rows_in=report.rows_in + len(source.quarantined),
+        reason_counts=dict(reasons.most_common()),
     )
 
 
