@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+import numpy as np
 import pandas as pd
 
 from badgeflow.errors import ContractError
@@ -195,21 +196,24 @@ def validate_completions(
             f"contract {suite.name!r}: input lacks required column(s) {', '.join(missing)}; "
             "the whole file is unusable"
         )
-    checked = frame.drop(columns=[c for c in _NOT_VALIDATED if c in frame.columns])
+    shown = frame.drop(columns=[c for c in _NOT_VALIDATED if c in frame.columns])
+    checked = _checked(shown, _referenced_columns(suite))
     for column, derive in _DERIVED.items():
         if column in _referenced_columns(suite):
             checked[column] = derive(frame, as_of)
-    failures, summaries = find_failures(suite, checked)
+    failures, summaries = find_failures(suite, checked, shown=shown)
     if PARSE_ERRORS in frame.columns:
-        for i, errors in enumerate(frame[PARSE_ERRORS]):
-            unreadable = [
-                _parse_failure(m, frame[RAW].iat[i] if RAW in frame else None)
-                for m in _messages(errors)
-            ]
+        for i, errors in enumerate(frame[PARSE_ERRORS].tolist()):
+            if isinstance(errors, tuple) and not errors:
+                continue  # the common case, skipped cheaply
+            raw = frame[RAW].iat[i] if RAW in frame.columns else None
+            unreadable = [_parse_failure(m, raw) for m in _messages(errors)]
             if unreadable:
                 failures[i] = unreadable + failures.get(i, [])
     bad = sorted(failures)
-    accepted = df.iloc[[i for i in range(len(frame)) if i not in failures]]
+    keep = np.ones(len(frame), dtype=bool)
+    keep[bad] = False
+    accepted = df.iloc[np.flatnonzero(keep)]
     quarantined = quarantine_frame(frame.iloc[bad], [failures[i] for i in bad], bad)
     kinds = Counter(f.kind for i in bad for f in failures[i])
     logger.info(
@@ -229,13 +233,15 @@ def validate_completions(
 
 
 def find_failures(
-    suite: ExpectationSuite, frame: pd.DataFrame
+    suite: ExpectationSuite, frame: pd.DataFrame, *, shown: pd.DataFrame | None = None
 ) -> tuple[dict[int, list[Failure]], list[JSONDict]]:
     """Run a suite over a frame and list, per failing row, each expectation it failed.
 
     Args:
         suite: the contract.
         frame: the values to check, with a 0-based range index.
+        shown: the values reasons are filled from, row for row (default: `frame`); lets the
+            caller validate only the columns the suite reads and still name the others.
 
     Returns:
         Row position → its failures in suite order, and one summary dict per expectation
@@ -245,10 +251,8 @@ def find_failures(
         ContractError: an expectation could not be evaluated at all.
     """
     result = _run(suite, frame)
-    failures: dict[int, list[Failure]] = {}
+    found: list[tuple[str, list[str], str, list[int]]] = []
     summaries: list[JSONDict] = []
-    shown: dict[int, _Shown] = {}
-    values: dict[int, dict[str, Any]] = {}
     for outcome in result.results:
         config = outcome.expectation_config
         info = outcome.exception_info or {}
@@ -257,7 +261,6 @@ def find_failures(
                 f"contract {suite.name!r}: expectation {config.type} on "
                 f"{_columns_of(config.kwargs)} could not run: {info.get('exception_message')}"
             )
-        unexpected = list(outcome.result.get("unexpected_index_list") or [])
         columns = _columns_of(config.kwargs)
         summaries.append(
             {
@@ -268,24 +271,47 @@ def find_failures(
             }
         )
         template = (config.meta or {}).get("reason") or f"fails {config.type}"
-        shown_columns = [_DERIVED_FROM.get(c, c) for c in columns]
-        for index in unexpected:
-            position = int(index)
-            if position not in shown:
-                values[position] = {str(k): v for k, v in frame.iloc[position].to_dict().items()}
-                shown[position] = _Shown({k: _show(v) for k, v in values[position].items()})
-            cells = [shown[position].get(c, "missing") for c in shown_columns]
-            empty = all(_is_missing(values[position].get(c)) for c in shown_columns)
+        unexpected = [int(i) for i in outcome.result.get("unexpected_index_list") or []]
+        found.append(
+            (config.type, [_DERIVED_FROM.get(c, c) for c in columns], template, unexpected)
+        )
+    # Only failing rows are turned into Python values, all at once (rows one by one through
+    # `iloc` cost a millisecond each).
+    positions = sorted({p for *_, unexpected in found for p in unexpected})
+    source = frame if shown is None else shown
+    rows = dict(zip(positions, source.take(positions).to_dict("records"), strict=True))
+    texts = {p: _Shown({str(k): _show(v) for k, v in row.items()}) for p, row in rows.items()}
+    failures: dict[int, list[Failure]] = {}
+    for expectation, columns, template, unexpected in found:
+        kind = _PLACEHOLDER.sub("…", template)
+        for position in unexpected:
+            text, row = texts[position], rows[position]
+            empty = all(_is_missing(row.get(c)) for c in columns)
             failures.setdefault(position, []).append(
                 Failure(
-                    expectation=config.type,
-                    column=", ".join(shown_columns) or None,
-                    value=None if empty else ", ".join(cells),
-                    reason=template.format_map(shown[position]),
-                    kind=_PLACEHOLDER.sub("…", template),
+                    expectation=expectation,
+                    column=", ".join(columns) or None,
+                    value=None if empty else ", ".join(text.get(c, "missing") for c in columns),
+                    reason=template.format_map(text),
+                    kind=kind,
                 )
             )
     return failures, summaries
+
+
+def _checked(frame: pd.DataFrame, referenced: set[str]) -> pd.DataFrame:
+    # GX fingerprints the whole frame and falls back to a per-value Python loop for nullable
+    # integer columns: hand it only the columns the suite reads, numbers as float64.
+    checked = frame[[c for c in frame.columns if c in referenced]].copy()
+    for column in checked.columns:
+        dtype = checked[column].dtype
+        if (
+            isinstance(dtype, pd.api.extensions.ExtensionDtype)
+            and pd.api.types.is_numeric_dtype(dtype)
+            and not pd.api.types.is_bool_dtype(dtype)
+        ):
+            checked[column] = checked[column].to_numpy(dtype="float64", na_value=np.nan)
+    return checked
 
 
 def _run(suite: ExpectationSuite, checked: pd.DataFrame) -> Any:
