@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from badgeflow.contracts import find_failures, load_suite, quarantine_frame
+from badgeflow.contracts import load_suite
 from badgeflow.contracts_gen import export_suite_name
+from badgeflow.contracts_rows import find_failures, quarantine_frame
 from badgeflow.errors import ContractError
 from badgeflow.lms.exports.detect import Table, columns_of
 from badgeflow.lms.exports.grades import is_points_row
