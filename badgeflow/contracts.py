@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
-import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,25 +12,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+import numpy as np
 import pandas as pd
 
-from badgeflow.errors import ContractError
-from badgeflow.models import (
-    COMPLETED_AT,
-    PARSE_ERRORS,
-    QUARANTINE_COLUMNS,
-    RAW,
-    REASON,
-    RECORD_KEY,
-    ROW_NUMBER,
-    SOURCE,
-    SOURCE_RECORD_ID,
-    JSONDict,
+from badgeflow.contracts_rows import (
+    PARSE_ERROR,
+    Failure,
+    batch_definition,
+    columns_of,
+    find_failures,
+    quarantine_frame,
 )
+from badgeflow.errors import ContractError
+from badgeflow.models import COMPLETED_AT, PARSE_ERRORS, RAW, JSONDict
 
 if TYPE_CHECKING:
     from great_expectations import ExpectationSuite
-    from great_expectations.core.batch_definition import BatchDefinition
 
 __all__ = [
     "CLOCK_SKEW",
@@ -57,10 +52,7 @@ _DERIVED: Final[Mapping[str, Callable[[pd.DataFrame, datetime], pd.Series]]] = {
     ),
 }
 _NOT_VALIDATED: Final = (RAW, PARSE_ERRORS)  # nested values GX has no business looking at
-_COLUMN_KWARGS: Final = ("column", "column_A", "column_B")
-_LOCK = threading.Lock()
-_PLACEHOLDER: Final = re.compile(r"'?\{[^}]*\}'?")
-_BATCHES: dict[str, BatchDefinition[Any]] = {}
+_DERIVED_FROM: Final = {COMPLETED_AT_NOT_FUTURE: COMPLETED_AT}  # show the value it judged
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,7 +92,7 @@ def load_suite(contracts_dir: Path, name: str = "lms_completions.v1") -> Expecta
     """
     import great_expectations as gx
 
-    _batch_definition()  # a suite needs an active GX context to be built
+    batch_definition()  # a suite needs an active GX context to be built
     path = contracts_dir / f"{name}.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -166,53 +158,26 @@ def validate_completions(
             f"contract {suite.name!r}: input lacks required column(s) {', '.join(missing)}; "
             "the whole file is unusable"
         )
-    checked = frame.drop(columns=[c for c in _NOT_VALIDATED if c in frame.columns])
+    shown = frame.drop(columns=[c for c in _NOT_VALIDATED if c in frame.columns])
+    checked = _checked(shown, _referenced_columns(suite))
     for column, derive in _DERIVED.items():
         if column in _referenced_columns(suite):
             checked[column] = derive(frame, as_of)
-    result = _run(suite, checked)
-
-    reasons: dict[int, list[str]] = {}
-    kinds: Counter[str] = Counter()
+    failures, summaries = find_failures(suite, checked, shown=shown, show_as=_DERIVED_FROM)
     if PARSE_ERRORS in frame.columns:
-        for i, errors in enumerate(frame[PARSE_ERRORS]):
-            for message in _messages(errors):
-                reasons.setdefault(i, []).append(message)
-                kinds[f"{message.split(':', 1)[0]}: unreadable value"] += 1
-    summaries: list[JSONDict] = []
-    records = frame.drop(columns=[c for c in _NOT_VALIDATED if c in frame.columns]).to_dict(
-        "records"
-    )
-    shown: dict[int, _Shown] = {}
-    for outcome in result.results:
-        config = outcome.expectation_config
-        info = outcome.exception_info or {}
-        if info.get("raised_exception"):
-            raise ContractError(
-                f"contract {suite.name!r}: expectation {config.type} on "
-                f"{_columns_of(config.kwargs)} could not run: {info.get('exception_message')}"
-            )
-        unexpected = list(outcome.result.get("unexpected_index_list") or [])
-        summaries.append(
-            {
-                "expectation": config.type,
-                "columns": _columns_of(config.kwargs),
-                "success": bool(outcome.success),
-                "unexpected_count": int(outcome.result.get("unexpected_count") or 0),
-            }
-        )
-        template = (config.meta or {}).get("reason") or f"fails {config.type}"
-        kinds[_PLACEHOLDER.sub("…", template)] += len(unexpected)
-        for index in unexpected:
-            position = int(index)
-            if not records:
-                records = checked.to_dict("records")
-            if position not in shown:
-                shown[position] = _Shown({str(k): _show(v) for k, v in records[position].items()})
-            reasons.setdefault(position, []).append(template.format_map(shown[position]))
-    bad = sorted(reasons)
-    accepted = df.iloc[[i for i in range(len(frame)) if i not in reasons]]
-    quarantined = _quarantine(frame.iloc[bad], [reasons[i] for i in bad], bad)
+        for i, errors in enumerate(frame[PARSE_ERRORS].tolist()):
+            if isinstance(errors, tuple) and not errors:
+                continue  # the common case, skipped cheaply
+            raw = frame[RAW].iat[i] if RAW in frame.columns else None
+            unreadable = [_parse_failure(m, raw) for m in _messages(errors)]
+            if unreadable:
+                failures[i] = unreadable + failures.get(i, [])
+    bad = sorted(failures)
+    keep = np.ones(len(frame), dtype=bool)
+    keep[bad] = False
+    accepted = df.iloc[np.flatnonzero(keep)]
+    quarantined = quarantine_frame(frame.iloc[bad], [failures[i] for i in bad], bad)
+    kinds = Counter(f.kind for i in bad for f in failures[i])
     logger.info(
         "contract %s: %d rows in, %d accepted, %d quarantined",
         suite.name,
@@ -229,50 +194,23 @@ def validate_completions(
     )
 
 
-def _run(suite: ExpectationSuite, checked: pd.DataFrame) -> Any:
-    # Building a context is cheap (~10 ms) but the data source and asset are shared; one
-    # per process, and validations run one at a time because a batch definition is stateful.
-    with _LOCK:
-        batches = _batch_definition()
-        batch = batches.get_batch(batch_parameters={"dataframe": checked})
-        return batch.validate(suite, result_format={"result_format": "COMPLETE"})
-
-
-def _batch_definition() -> BatchDefinition[Any]:
-    cached = _BATCHES.get("completions")
-    if cached is not None:
-        return cached
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
-
-    config = DataContextConfig(
-        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
-        analytics_enabled=False,
-        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
-        data_docs_sites={},
-    )
-    context = gx.get_context(mode="ephemeral", project_config=config)
-    asset = context.data_sources.add_pandas("badgeflow").add_dataframe_asset("completions")
-    batches = asset.add_batch_definition_whole_dataframe("whole frame")
-    _BATCHES["completions"] = batches
-    return batches
+def _checked(frame: pd.DataFrame, referenced: set[str]) -> pd.DataFrame:
+    # GX fingerprints the whole frame and falls back to a per-value Python loop for nullable
+    # integer columns: hand it only the columns the suite reads, numbers as float64.
+    checked = frame[[c for c in frame.columns if c in referenced]].copy()
+    for column in checked.columns:
+        dtype = checked[column].dtype
+        if (
+            isinstance(dtype, pd.api.extensions.ExtensionDtype)
+            and pd.api.types.is_numeric_dtype(dtype)
+            and not pd.api.types.is_bool_dtype(dtype)
+        ):
+            checked[column] = checked[column].to_numpy(dtype="float64", na_value=np.nan)
+    return checked
 
 
 def _referenced_columns(suite: ExpectationSuite) -> set[str]:
-    return {
-        str(e.configuration.kwargs[k])
-        for e in suite.expectations
-        for k in _COLUMN_KWARGS
-        if k in e.configuration.kwargs
-    }
-
-
-def _columns_of(kwargs: Mapping[str, Any]) -> list[str]:
-    return [str(kwargs[k]) for k in _COLUMN_KWARGS if k in kwargs]
+    return {c for e in suite.expectations for c in columns_of(e.configuration.kwargs)}
 
 
 def _messages(errors: Any) -> list[str]:
@@ -283,47 +221,15 @@ def _messages(errors: Any) -> list[str]:
     return [str(e) for e in errors if str(e).strip()]
 
 
-class _Shown(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return f"{{{key}}}"
-
-
-def _show(value: Any) -> str:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return "missing"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "missing"
-        return str(int(value)) if value.is_integer() else str(value)
-    if isinstance(value, pd.Timestamp | datetime):
-        return value.isoformat()
-    return str(value)
-
-
-def _quarantine(rows: pd.DataFrame, reasons: list[list[str]], positions: list[int]) -> pd.DataFrame:
-    def column(name: str, default: Callable[[int], Any]) -> list[Any]:
-        if name in rows.columns:
-            return list(rows[name])
-        return [default(p) for p in positions]
-
-    if RECORD_KEY in rows.columns:
-        keys = rows[RECORD_KEY].tolist()
-    else:
-        keys = [
-            f"{_show(s)}:{_show(r)}"
-            for s, r in zip(
-                column(SOURCE, lambda _: None),
-                column(SOURCE_RECORD_ID, lambda _: None),
-                strict=True,
-            )
-        ]
-    return pd.DataFrame(
-        {
-            SOURCE: column(SOURCE, lambda _: None),
-            ROW_NUMBER: column(ROW_NUMBER, lambda p: p + 1),
-            RECORD_KEY: keys,
-            REASON: ["; ".join(dict.fromkeys(r)) for r in reasons],
-            RAW: column(RAW, lambda _: None),
-        },
-        columns=list(QUARANTINE_COLUMNS),
+def _parse_failure(message: str, raw: Any) -> Failure:
+    # Connectors write "<column label>: <what is wrong>"; the label is also the RAW key of
+    # an export's cell, so the offending value can be shown as the file had it.
+    label = message.split(":", 1)[0] if ":" in message else None
+    value = raw.get(label) if isinstance(raw, dict) and label is not None else None
+    return Failure(
+        expectation=PARSE_ERROR,
+        column=label,
+        value=None if value is None else str(value),
+        reason=message,
+        kind=f"{label or message}: unreadable value",
     )

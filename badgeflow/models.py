@@ -20,12 +20,14 @@ __all__ = [
     "AWARD_STATUS",
     "COHORT",
     "COHORT_COLUMNS",
+    "COLUMN_NAME",
     "COMPLETED",
     "COMPLETED_AT",
     "COMPLETION_COLUMNS",
     "COURSE_ID",
     "COURSE_NAME",
     "EVIDENCE_RECORD_IDS",
+    "EXPECTATION",
     "FETCHED_AT",
     "JOINED_AT",
     "LEARNER_EMAIL",
@@ -51,6 +53,7 @@ __all__ = [
     "SOURCE_SYSTEM",
     "VALID_FROM",
     "VALID_UNTIL",
+    "VALUE",
     "AchievementInfo",
     "IssuerInfo",
     "JSONDict",
@@ -113,7 +116,25 @@ The contract step quarantines any row that has one."""
 REASON: Final = "reason"
 """Human-readable reason: why a row was quarantined or is not yet eligible."""
 
-QUARANTINE_COLUMNS: Final = (SOURCE, ROW_NUMBER, RECORD_KEY, REASON, RAW)
+EXPECTATION: Final = "expectation"
+"""The first check a quarantined row failed: a GX expectation type, or ``parse_error``."""
+COLUMN_NAME: Final = "column_name"
+"""The column that check looked at (the vendor's label for an export suite)."""
+VALUE: Final = "value"
+"""The offending cell as text (None when the cell was empty)."""
+
+QUARANTINE_COLUMNS: Final = (
+    SOURCE,
+    ROW_NUMBER,
+    RECORD_KEY,
+    REASON,
+    RAW,
+    EXPECTATION,
+    COLUMN_NAME,
+    VALUE,
+)
+"""One row per rejected input row: every reason in `REASON`, the first failure in
+`EXPECTATION`, `COLUMN_NAME` and `VALUE`."""
 
 # --- Awards (output of rules.evaluate) --------------------------------------------------------
 ACHIEVEMENT_ID: Final = "achievement_id"

@@ -55,6 +55,7 @@ from badgeflow.models import (  # noqa: E402
     SOURCE_SYSTEM,
 )
 from badgeflow.rules import evaluate  # noqa: E402
+from bench import contracts_bench  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -247,6 +248,7 @@ def main() -> None:
         "rules": {"n": sizes["rules"], **bench_rules(sizes["rules"])},
         "contract": {"n": sizes["contract"], **bench_contract(sizes["contract"])},
     }
+    results["contracts_1m"] = contracts_bench.run(quick=args.quick)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
@@ -274,6 +276,7 @@ def main() -> None:
         f"contract  {c['rows_per_s']:8.0f} rows/s ({c['n']} rows in {c['seconds']:.2f} s; "
         f"fixed cost {c['fixed_cost_seconds']:.2f} s, {c['ratio_vs_10_rows']:.1f}x the 10-row time)"
     )
+    print(contracts_bench.describe(results["contracts_1m"]))
     print(f"written to {out / 'latest.json'}")
 
 

@@ -47,7 +47,10 @@ def quarantine(
     batch: Annotated[str | None, typer.Option(help="Batch id (default: the latest).")] = None,
     csv_out: Annotated[
         Path | None,
-        typer.Option("--csv", help="Write the rows (reason + original fields) to this CSV."),
+        typer.Option(
+            "--csv",
+            help="Write the rows (reason, first failure, original fields) to this CSV.",
+        ),
     ] = None,
 ) -> None:
     """Show the input rows a batch quarantined, with the reasons, to fix them at the source."""
@@ -66,6 +69,9 @@ def quarantine(
     typer.echo(f"batch {batch_id}: {len(records)} quarantined rows")
     for r in records:
         typer.echo(f"  {r.source} row {r.row_number} ({r.record_key}): {r.reason}")
+        if r.expectation:
+            shown = "empty" if r.value is None else repr(r.value)
+            typer.echo(f"    first failure: {r.expectation} on {r.column_name}, value {shown}")
     line = report_paths_line(settings.var_dir, batch_id)
     if line:
         typer.echo(line)
@@ -77,11 +83,23 @@ def _write_csv(path: Path, records: list[store.QuarantineRecord]) -> None:
         fields.update(dict.fromkeys(str(k) for k in (r.raw or {})))
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["source", "row_number", "record_key", "reason", *fields])
+        writer.writerow(
+            [
+                "source",
+                "row_number",
+                "record_key",
+                "reason",
+                "expectation",
+                "column_name",
+                "value",
+                *fields,
+            ]
+        )
         for r in records:
             raw = r.raw or {}
             writer.writerow(
                 [r.source, r.row_number, r.record_key, r.reason]
+                + [r.expectation or "", r.column_name or "", _cell(r.value)]
                 + [_cell(raw.get(f)) for f in fields]
             )
 

@@ -38,7 +38,7 @@ from badgeflow.errors import SourceError
 from badgeflow.lms._frame import to_completion_frame
 from badgeflow.lms.exports import ExportOptions, detect_profile, read_records, read_table
 from badgeflow.lms.exports.profiles import BADGEFLOW
-from badgeflow.models import COMPLETED_AT
+from badgeflow.models import COMPLETED_AT, QUARANTINE_COLUMNS
 
 __all__ = ["OPTIONAL_COLUMNS", "REQUIRED_COLUMNS", "CsvExportSource"]
 
@@ -66,15 +66,29 @@ class CsvExportSource:
         encoding: the encoding of the last file read (None before the first read).
         delimiter: its delimiter.
         format: its format (a profile name).
+        contracts_dir: when set, each read first screens the raw rows against the format's
+            export contract (``export_<format>.v1``); rows failing it never reach mapping.
+        quarantined: the rows the last read's screening rejected (`QUARANTINE_COLUMNS`).
+        quarantine_reasons: how often each kind of problem occurred in them.
     """
 
-    def __init__(self, name: str, path: Path, options: ExportOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        path: Path,
+        options: ExportOptions | None = None,
+        *,
+        contracts_dir: Path | None = None,
+    ) -> None:
         self.name = name
         self.path = Path(path)
         self.options = options or ExportOptions()
         self.encoding: str | None = None
         self.delimiter: str | None = None
         self.format: str | None = None
+        self.contracts_dir = contracts_dir
+        self.quarantined = pd.DataFrame(columns=list(QUARANTINE_COLUMNS))
+        self.quarantine_reasons: dict[str, int] = {}
 
     def __repr__(self) -> str:
         shown = "" if self.options.format == "auto" else f", format={self.options.format!r}"
@@ -99,6 +113,7 @@ class CsvExportSource:
                 format (the missing columns are listed).
             SourceConfigError: the report needs a setting it lacks (``course_id`` for a
                 single-course report, ``pass_score`` for a gradebook).
+            ContractError: the format's export contract is missing or invalid.
         """
         data, modified = self._read()
         table = read_table(data, self.path)
@@ -107,6 +122,14 @@ class CsvExportSource:
             table = replace(table, header=renamed)
         profile = detect_profile(table.header, self.options.format, self.path)
         self.encoding, self.delimiter, self.format = table.encoding, table.delimiter, profile.format
+        if self.contracts_dir is not None:
+            # Imported here: the contract modules read the export profiles of this package.
+            from badgeflow.contracts_export import load_export_suite, screen_export
+
+            suite = load_export_suite(self.contracts_dir, profile)
+            screen = screen_export(table, profile, suite, source=self.name)
+            table, self.quarantined = screen.table, screen.quarantined
+            self.quarantine_reasons = screen.reason_counts
         records = read_records(
             table,
             profile,

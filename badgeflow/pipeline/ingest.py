@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
+
 from badgeflow import store
-from badgeflow.contracts import load_suite, validate_completions
+from badgeflow.contracts import ContractReport, load_suite, validate_completions
 from badgeflow.contracts_batch import assess_source
 from badgeflow.identity import apply_identity_map, load_identity_map
 from badgeflow.lms import build_source
+from badgeflow.lms.csv_export import CsvExportSource
 from badgeflow.models import COMPLETED_AT
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.store.contract_runs import clear_quarantine, previous_read
@@ -90,7 +94,10 @@ def ingest_source(
         previous = previous_read(
             session, source_name, full_read=since is None, exclude_batch=batch_id
         )
-    frame = build_source(settings).fetch_completions(since, fetched_at=as_of)
+    source = build_source(settings)
+    if isinstance(source, CsvExportSource):  # raw export rows meet their vendor's contract
+        source.contracts_dir = runtime.settings.contracts_dir
+    frame = source.fetch_completions(since, fetched_at=as_of)
     logger.info("source %s: %d rows read (since %s)", source_name, len(frame), since)
     mapping_file = runtime.settings.identity.mapping_file
     if mapping_file is not None:
@@ -100,7 +107,7 @@ def ingest_source(
         )
 
     suite = load_suite(runtime.settings.contracts_dir)
-    report = validate_completions(frame, suite=suite, as_of=as_of)
+    report = _with_export_screen(validate_completions(frame, suite=suite, as_of=as_of), source)
     contract = assess_source(
         report,
         source=source_name,
@@ -127,7 +134,7 @@ def ingest_source(
         )
     return IngestResult(
         source=source_name,
-        rows_read=len(frame),
+        rows_read=report.rows_in,
         accepted=len(report.accepted),
         quarantined=len(report.quarantined),
         inserted=counts.inserted,
@@ -136,6 +143,24 @@ def ingest_source(
         kind=settings.kind,
         watermark=watermark,
         contract=contract.as_dict(),
+    )
+
+
+def _with_export_screen(report: ContractReport, source: object) -> ContractReport:
+    # Rows the export contract rejected before mapping join the canonical contract's.
+    if not isinstance(source, CsvExportSource) or source.quarantined.empty:
+        return report
+    reasons = Counter(source.quarantine_reasons) + Counter(report.reason_counts)
+    return ContractReport(
+        accepted=report.accepted,
+        quarantined=(
+            pd.concat([source.quarantined, report.quarantined], ignore_index=True)
+            if len(report.quarantined)
+            else source.quarantined
+        ),
+        expectation_results=report.expectation_results,
+        rows_in=report.rows_in + len(source.quarantined),
+        reason_counts=dict(reasons.most_common()),
     )
 
 

@@ -12,11 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from badgeflow.models import (
+    COLUMN_NAME,
     COMPLETED,
     COMPLETED_AT,
     COMPLETION_COLUMNS,
     COURSE_ID,
     COURSE_NAME,
+    EXPECTATION,
     FETCHED_AT,
     LEARNER_EMAIL,
     LEARNER_ID,
@@ -34,6 +36,7 @@ from badgeflow.models import (
     SOURCE,
     SOURCE_RECORD_ID,
     SOURCE_SYSTEM,
+    VALUE,
 )
 from badgeflow.store import _frames as fr
 from badgeflow.store.learners import ensure_learners, normalise_email
@@ -180,17 +183,20 @@ def _existing(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, 
 
 
 def record_quarantine(session: Session, df: pd.DataFrame, *, batch_id: str) -> int:
-    """Store the rows the data contract rejected, with their reasons.
+    """Store the rows the data contract rejected, with their reasons and first failure.
 
     Args:
         session: the caller's session; the caller commits.
-        df: rows with every column of `QUARANTINE_COLUMNS`.
+        df: rows with the columns of `QUARANTINE_COLUMNS`; the detail ones (`EXPECTATION`,
+            `COLUMN_NAME`, `VALUE`) may be left out and are then stored empty.
         batch_id: the current batch.
 
     Returns:
         The number of rows stored.
     """
-    fr.require_columns(df, QUARANTINE_COLUMNS, "quarantine")
+    detail = (EXPECTATION, COLUMN_NAME, VALUE)
+    fr.require_columns(df, [c for c in QUARANTINE_COLUMNS if c not in detail], "quarantine")
+    df = df.assign(**{c: None for c in detail if c not in df.columns})
     records = fr.rows(df, QUARANTINE_COLUMNS)
     session.add_all(
         QuarantinedRow(
@@ -200,6 +206,9 @@ def record_quarantine(session: Session, df: pd.DataFrame, *, batch_id: str) -> i
             record_key=fr.to_str(r[RECORD_KEY]),
             reason=fr.to_str(r[REASON]) or "",
             raw=fr.to_json(r[RAW]),
+            expectation=fr.to_str(r[EXPECTATION]),
+            column_name=fr.to_str(r[COLUMN_NAME]),
+            value=fr.to_str(r[VALUE]),
         )
         for r in records
     )

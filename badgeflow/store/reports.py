@@ -16,7 +16,7 @@ __all__ = ["QuarantineRecord", "latest_batch_id", "list_batches", "list_quaranti
 
 @dataclass(frozen=True)
 class QuarantineRecord:
-    """One rejected input row, as stored."""
+    """One rejected input row, as stored, with the first check it failed."""
 
     batch_id: str
     source: str
@@ -24,6 +24,9 @@ class QuarantineRecord:
     record_key: str | None
     reason: str
     raw: JSONDict | None
+    expectation: str | None = None
+    column_name: str | None = None
+    value: str | None = None
 
 
 def list_batches(session: Session, *, limit: int = 20) -> list[dict[str, Any]]:
@@ -65,6 +68,9 @@ def list_quarantine(session: Session, *, batch_id: str) -> list[QuarantineRecord
             record_key=r.record_key,
             reason=r.reason,
             raw=r.raw,
+            expectation=r.expectation,
+            column_name=r.column_name,
+            value=r.value,
         )
         for r in rows
     ]

@@ -160,6 +160,9 @@ class QuarantinedRow(Base):
     record_key: Mapped[str | None] = mapped_column(String(400))
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[JSONDict | None]
+    expectation: Mapped[str | None] = mapped_column(String(100))
+    column_name: Mapped[str | None] = mapped_column(String(200))
+    value: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created_at()
 
 

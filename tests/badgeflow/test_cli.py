@@ -211,7 +211,18 @@ def test_batches_and_quarantine_show_what_the_last_run_refused(env, tmp_path):
     engine = store.make_engine("sqlite:///var/badgeflow.db")
     at = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
     rejected = pd.DataFrame(
-        [["export", 7, "export:r7", "score 140 is outside 0-100", {"score": "140", "id": "r7"}]],
+        [
+            [
+                "export",
+                7,
+                "export:r7",
+                "score 140 is outside 0-100",
+                {"score": "140", "id": "r7"},
+                "expect_column_values_to_be_between",
+                "score",
+                "140",
+            ]
+        ],
         columns=list(QUARANTINE_COLUMNS),
     )
     with store.session_factory(engine).begin() as session:
@@ -231,11 +242,17 @@ def test_batches_and_quarantine_show_what_the_last_run_refused(env, tmp_path):
     shown = runner.invoke(app, ["quarantine"])
     assert shown.exit_code == 0
     assert "export row 7 (export:r7): score 140 is outside 0-100" in shown.output
+    assert "first failure: expect_column_values_to_be_between on score, value '140'" in shown.output
     out = tmp_path / "q.csv"
     assert runner.invoke(app, ["quarantine", "--batch", "b-1", "--csv", str(out)]).exit_code == 0
     lines = out.read_text().splitlines()
-    assert lines[0] == "source,row_number,record_key,reason,score,id"
-    assert lines[1] == "export,7,export:r7,score 140 is outside 0-100,140,r7"
+    assert lines[0] == (
+        "source,row_number,record_key,reason,expectation,column_name,value,score,id"
+    )
+    assert lines[1] == (
+        "export,7,export:r7,score 140 is outside 0-100,"
+        "expect_column_values_to_be_between,score,140,140,r7"
+    )
 
 
 def test_commands_that_need_the_database_say_to_run_init(env):

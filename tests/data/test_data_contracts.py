@@ -1,7 +1,13 @@
-"""Every data contract passes its `simple` data and fails each `simple-err-<defect>` case."""
+"""Every data contract passes its `simple` data and fails each `simple-err-<defect>` case.
+
+The canonical suite is also checked on literal frames; every suite (canonical and one per
+export format) is checked against its fixture folder, discovered from ``data_contracts/``.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,12 +16,18 @@ import pandas as pd
 import pytest
 
 from badgeflow.contracts import load_suite, validate_completions
+from badgeflow.contracts_export import screen_export
+from badgeflow.contracts_gen import EMAIL_PATTERN, build_export_suite, export_suite_name
+from badgeflow.lms.csv_export import CsvExportSource
+from badgeflow.lms.exports import PROFILES, read_table
 from badgeflow.models import (
+    COLUMN_NAME,
     COMPLETED,
     COMPLETED_AT,
     COMPLETION_COLUMNS,
     COURSE_ID,
     COURSE_NAME,
+    EXPECTATION,
     FETCHED_AT,
     LEARNER_EMAIL,
     LEARNER_ID,
@@ -34,6 +46,7 @@ from badgeflow.models import (
     SOURCE,
     SOURCE_RECORD_ID,
     SOURCE_SYSTEM,
+    VALUE,
 )
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "data_contracts"
@@ -162,3 +175,95 @@ def test_suite_file_round_trips(suite):
         "expect_column_values_to_be_in_set",
     } <= types
     assert all(e.meta.get("reason") for e in suite.expectations)
+
+
+# --- Every suite in data_contracts/ against its fixture folder -------------------------------
+# tests/fixtures/contracts/<suite>/ holds simple.csv (passes), simple-err-<defect>.csv (fails)
+# and expected.json: defect -> the first failure's expectation, column and offending value.
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "contracts"
+FIXTURE_AS_OF = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+SUITES = sorted(p.stem for p in CONTRACTS.glob("*.json"))
+ERROR_CASES = [
+    (name, path.name.removeprefix("simple-err-").removesuffix(".csv"))
+    for name in SUITES
+    for path in sorted((FIXTURES / name).glob("simple-err-*.csv"))
+]
+
+
+@functools.cache
+def _suite(name: str):
+    return load_suite(CONTRACTS, name)
+
+
+def quarantine_of(name: str, path: Path) -> tuple[pd.DataFrame, int]:
+    """Run a fixture through its suite as the pipeline does: (quarantined rows, rows in)."""
+    if name.startswith("export_"):
+        profile = PROFILES[name.removeprefix("export_").rsplit(".v", 1)[0]]
+        table = read_table(path.read_bytes(), path)
+        screen = screen_export(table, profile, _suite(name), source="fixture")
+        return screen.quarantined, len(table.rows)
+    frame = CsvExportSource("fixture", path).fetch_completions(None, fetched_at=FIXTURE_AS_OF)
+    report = validate_completions(frame, suite=_suite(name), as_of=FIXTURE_AS_OF)
+    return report.quarantined, report.rows_in
+
+
+def test_there_is_a_suite_per_export_format_and_the_canonical_one():
+    assert set(SUITES) == {"lms_completions.v1"} | {f"export_{fmt}.v1" for fmt in PROFILES}
+
+
+@pytest.mark.parametrize("name", SUITES)
+def test_every_suite_has_fixtures(name):
+    folder = FIXTURES / name
+    assert (folder / "simple.csv").is_file(), f"{folder}/simple.csv is missing"
+    defects = {d for n, d in ERROR_CASES if n == name}
+    assert defects, f"{folder} has no simple-err-<defect>.csv"
+    expected = json.loads((folder / "expected.json").read_text("utf-8"))
+    assert set(expected) == defects
+
+
+def test_every_fixture_folder_belongs_to_a_suite():
+    assert {p.name for p in FIXTURES.iterdir()} <= set(SUITES)
+
+
+@pytest.mark.parametrize("name", SUITES)
+def test_simple_fixture_passes(name):
+    quarantined, rows_in = quarantine_of(name, FIXTURES / name / "simple.csv")
+    assert rows_in >= 3
+    assert quarantined.empty, quarantined[REASON].tolist()
+
+
+@pytest.mark.parametrize(("name", "defect"), ERROR_CASES)
+def test_simple_err_fixture_fails_for_the_right_reason(name, defect):
+    expected = json.loads((FIXTURES / name / "expected.json").read_text("utf-8"))[defect]
+
+    quarantined, _ = quarantine_of(name, FIXTURES / name / f"simple-err-{defect}.csv")
+
+    assert list(quarantined.columns) == list(QUARANTINE_COLUMNS)
+    assert len(quarantined) == 1, quarantined[REASON].tolist()
+    row = quarantined.iloc[0]
+    assert {
+        "expectation": row[EXPECTATION],
+        "column": row[COLUMN_NAME],
+        "value": None if pd.isna(row[VALUE]) else row[VALUE],
+    } == expected, row[REASON]
+    assert row[REASON] and row[SOURCE] == "fixture"
+    assert isinstance(row[RAW], dict) and row[RAW]  # the row's own cells, for the fix
+
+
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=list(PROFILES))
+def test_export_suites_are_generated_from_the_profiles(profile):
+    path = CONTRACTS / f"{export_suite_name(profile)}.json"
+    assert json.loads(path.read_text("utf-8")) == build_export_suite(profile), (
+        "stale: run `python -m badgeflow.contracts_gen data_contracts`"
+    )
+    assert all(e.meta.get("reason") for e in _suite(export_suite_name(profile)).expectations)
+
+
+def test_export_suites_check_emails_as_the_canonical_suite_does():
+    canonical = json.loads((CONTRACTS / "lms_completions.v1.json").read_text("utf-8"))
+    regexes = {
+        e["kwargs"]["column"]: e["kwargs"]["regex"]
+        for e in canonical["expectations"]
+        if e["type"] == "expect_column_values_to_match_regex"
+    }
+    assert regexes[LEARNER_EMAIL] == EMAIL_PATTERN

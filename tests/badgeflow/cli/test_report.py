@@ -28,7 +28,7 @@ def halted_batch(tmp_path, monkeypatch):
     store.migrate(engine)
     rejected = pd.DataFrame(
         [["export", 2, "export:R-2", "score 140 is outside 0-100", {"score": "140"}]],
-        columns=list(QUARANTINE_COLUMNS),
+        columns=list(QUARANTINE_COLUMNS[:5]),
     )
     section = {"rows_in": 2, "accepted": 1, "quarantined": 1, "halted": True, "message": HALT}
     with store.session_factory(engine).begin() as session:

@@ -30,7 +30,7 @@ from badgeflow.models import (
     SOURCE_SYSTEM,
 )
 
-EXPORTS = Path(__file__).parents[2] / "fixtures" / "exports"
+EXPORTS = Path(__file__).parents[2] / "fixtures" / "contracts" / "lms_completions.v1"
 FETCHED = datetime(2026, 11, 29, 6, 0, tzinfo=UTC)
 HEADER = (
     "learner_id,learner_email,learner_name,course_id,course_name,completed,completed_at,"
@@ -100,12 +100,11 @@ ERROR_FIXTURES = {
     "completed-without-date": (None, None),
     "email-invalid": (None, None),
     "modules-exceed-total": (None, None),
-    "learner-id-missing": (None, None),
 }
 
 
 def test_every_error_fixture_is_covered():
-    names = {p.name.removeprefix("simple-err-").removesuffix(".csv") for p in EXPORTS.glob("*")}
+    names = {p.name.removeprefix("simple-err-").removesuffix(".csv") for p in EXPORTS.glob("*.csv")}
     assert names - {"simple"} == set(ERROR_FIXTURES)
 
 

@@ -28,6 +28,7 @@ from badgeflow.store import (
     UpsertCounts,
     batch_record_keys,
     learner_emails_for,
+    list_quarantine,
     load_completions,
     record_quarantine,
     upsert_completions,
@@ -164,4 +165,25 @@ def test_record_quarantine(sessions):
     assert [(q.row_number, q.record_key, q.reason, q.raw) for q in stored] == [
         (3, "moodle-main:9:1", "score: > 100", {"score": 140}),
         (4, None, "no id", None),
+    ]
+
+
+def test_record_quarantine_keeps_the_first_failure_and_lists_it(sessions):
+    detailed = pd.DataFrame(
+        [["csv", 3, "csv:line:3", "Email 'x' is not a valid email", {"Email": "x"}]
+         + ["expect_column_values_to_match_regex", "Email", "x"]],
+        columns=list(QUARANTINE_COLUMNS),
+    )  # fmt: skip
+    plain = pd.DataFrame(  # a frame without the detail columns is still accepted
+        [["csv", 4, "csv:r4", "score: 'abc' is not a number", None]],
+        columns=[SOURCE, ROW_NUMBER, RECORD_KEY, REASON, RAW],
+    )
+    with sessions.begin() as session:
+        assert record_quarantine(session, detailed, batch_id="b1") == 1
+        assert record_quarantine(session, plain, batch_id="b1") == 1
+    with sessions() as session:
+        listed = list_quarantine(session, batch_id="b1")
+    assert [(r.row_number, r.expectation, r.column_name, r.value) for r in listed] == [
+        (3, "expect_column_values_to_match_regex", "Email", "x"),
+        (4, None, None, None),
     ]

@@ -52,7 +52,8 @@ def test_batches_without_contract_sections_are_no_baseline(sessions):
 def test_clear_quarantine_forgets_one_source_of_one_batch(sessions):
     def rows(source):
         return pd.DataFrame(
-            [[source, 1, f"{source}:1", "bad", None]], columns=list(QUARANTINE_COLUMNS)
+            [[source, 1, f"{source}:1", "bad", None, "expect_x", "score", "999"]],
+            columns=list(QUARANTINE_COLUMNS),
         )
 
     with sessions.begin() as session:
