@@ -1,0 +1,153 @@
+"""The evaluator's output frames: new awards and one outcome per completion row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from badgeflow.criteria import AssessmentPassed, CourseCompleted
+from badgeflow.models import (
+    ACHIEVEMENT_ID,
+    AWARD_COLUMNS,
+    AWARD_KEY,
+    AWARDED_AT,
+    COURSE_ID,
+    EVIDENCE_RECORD_IDS,
+    LEARNER_EMAIL,
+    LEARNER_NAME,
+    OUTCOME,
+    OUTCOME_COLUMNS,
+    REASON,
+    RECORD_KEY,
+    SCORE,
+    VALID_FROM,
+    VALID_UNTIL,
+)
+from badgeflow.rules._clauses import Context
+from badgeflow.rules._inputs import NEVER, Held, Ints, Learners, Rows
+from badgeflow.rules._reasons import Texts, join, problems
+
+__all__ = ["Award", "Users", "awards_frame", "outcomes_frame"]
+
+_DATETIME: Final = "datetime64[us, UTC]"
+Users = dict[str, list[tuple[str, CourseCompleted | AssessmentPassed]]]
+
+
+@dataclass
+class Award:
+    """The new awards of one achievement, with their evidence rows and score."""
+
+    slug: str
+    new: Held
+    evidence: np.ndarray
+    score: np.ndarray
+
+
+def awards_frame(awards: list[Award], rows: Rows, learners: Learners) -> pd.DataFrame:
+    """Build the `AWARD_COLUMNS` frame, ordered by start, learner email and achievement."""
+    awards = [a for a in awards if len(a.new.learner)]
+    if not awards:
+        return _typed(pd.DataFrame(columns=list(AWARD_COLUMNS)))
+    learner = np.concatenate([a.new.learner for a in awards])
+    emails = np.asarray(learners.emails, dtype=object)
+    evidence = [
+        tuple(sorted({rows.key[i] for i in chosen if i >= 0}))
+        for a in awards
+        for chosen in a.evidence.tolist()
+    ]
+    frame = pd.DataFrame(
+        {
+            AWARD_KEY: np.concatenate([a.new.key for a in awards]),
+            LEARNER_EMAIL: emails[learner],
+            LEARNER_NAME: _names(rows, learner, len(learners)),
+            ACHIEVEMENT_ID: np.concatenate([[a.slug] * len(a.new.learner) for a in awards]),
+            AWARDED_AT: np.concatenate([a.new.awarded for a in awards]),
+            VALID_FROM: np.concatenate([a.new.start for a in awards]),
+            VALID_UNTIL: np.concatenate([a.new.end for a in awards]),
+            SCORE: np.concatenate([a.score for a in awards]),
+            EVIDENCE_RECORD_IDS: pd.Series(evidence, dtype=object),
+        }
+    )
+    frame = frame.sort_values([VALID_FROM, LEARNER_EMAIL, ACHIEVEMENT_ID], kind="stable")
+    return _typed(frame.reset_index(drop=True))
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in (AWARDED_AT, VALID_FROM, VALID_UNTIL):
+        micros = frame[column].to_numpy(dtype=np.int64, na_value=NEVER)
+        stamps = np.where(micros == NEVER, np.datetime64("NaT"), micros.astype("datetime64[us]"))
+        frame[column] = pd.Series(stamps, index=frame.index).dt.tz_localize("UTC").astype(_DATETIME)
+    frame[SCORE] = frame[SCORE].astype("float64")
+    return frame[list(AWARD_COLUMNS)]
+
+
+def _names(rows: Rows, learner: Ints, size: int) -> np.ndarray:
+    """The name on each learner's latest named completion row (None when none)."""
+    wanted = np.zeros(size, dtype=bool)
+    wanted[learner] = True
+    spots = np.flatnonzero(wanted[rows.learner])
+    names = pd.Series(rows.name[spots], dtype="string").str.strip()
+    spots = spots[(names.notna() & (names != "")).to_numpy(dtype=bool)]
+    order = spots[np.lexsort((rows.at[spots], rows.learner[spots]))]
+    last = np.flatnonzero(np.r_[rows.learner[order][1:] != rows.learner[order][:-1], True])
+    named = np.full(size, None, dtype=object)
+    named[rows.learner[order[last]]] = rows.name[order[last]]
+    return named[learner]
+
+
+def outcomes_frame(
+    ctx: Context,
+    users: Users,
+    earned: dict[str, np.ndarray],
+    notes: dict[str, Ints],
+    learners: Learners,
+    texts: Texts,
+    awarded_label: str,
+    waiting_label: str,
+) -> pd.DataFrame:
+    """One `OUTCOME_COLUMNS` row per completion row, in input order.
+
+    A row is awarded when it meets a course clause of an achievement the learner holds at
+    ``as_of`` (stored or new); otherwise its reason lists, for each achievement using its
+    course, what the row lacks or, when the row is fine, what the learner still needs.
+    """
+    rows = ctx.rows
+    size = len(rows.at)
+    awarded = np.zeros(size, dtype=bool)
+    reason = np.zeros(size, dtype=np.int64)
+    for course, span in rows.courses.items():
+        pairs = users.get(course)
+        if not pairs:
+            reason[span] = texts.id(f"{course}: no achievement uses this course")
+            continue
+        learner = rows.learner[span]
+        start = span.start or 0
+        done = np.zeros(len(learner), dtype=bool)
+        signature = np.zeros((len(learner), len(pairs)), dtype=np.int64)
+        for j, (slug, leaf) in enumerate(pairs):
+            passes = np.zeros(len(learner), dtype=bool)
+            passes[ctx.qualifying[leaf] - start] = True
+            done |= passes & earned[slug][learner]
+            column = notes[slug][learner]
+            failing = np.flatnonzero(~passes)
+            column[failing] = problems(leaf, rows, failing + start, ctx.as_of, texts)
+            signature[:, j] = column
+        awarded[span] = done
+        reason[np.flatnonzero(~done) + start] = join(texts, signature[~done])
+    emails = np.asarray(learners.emails, dtype=object)
+    strings = np.asarray(texts.strings, dtype=object)
+    sorted_frame = {
+        RECORD_KEY: rows.key,
+        LEARNER_EMAIL: emails[rows.learner] if size else np.empty(0, dtype=object),
+        COURSE_ID: rows.course,
+        OUTCOME: np.where(awarded, awarded_label, waiting_label).astype(object),
+        REASON: strings[reason],
+    }
+    inverse = np.empty(size, dtype=np.int64)
+    inverse[rows.position] = np.arange(size)
+    return pd.DataFrame(
+        {c: v[inverse] for c, v in sorted_frame.items()}, columns=list(OUTCOME_COLUMNS)
+    )

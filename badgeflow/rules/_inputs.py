@@ -1,0 +1,241 @@
+"""The evaluator's inputs as numpy arrays: completions, stored awards and file facts.
+
+Times are int64 microseconds since the epoch (UTC). `NEVER` stands for "no end" and "not
+met"; `UNDATED` for "met, with no date" (it sorts before every real date).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from badgeflow.models import (
+    ACHIEVEMENT_ID,
+    AWARD_KEY,
+    AWARD_STATUS,
+    AWARDED_AT,
+    COMPLETED,
+    COMPLETED_AT,
+    COURSE_ID,
+    LEARNER_EMAIL,
+    LEARNER_NAME,
+    MODULES_COMPLETED,
+    MODULES_TOTAL,
+    RECORD_KEY,
+    SCORE,
+    SCORE_KIND,
+    SOURCE,
+    VALID_FROM,
+    VALID_UNTIL,
+)
+
+__all__ = ["DAY", "NEVER", "UNDATED", "Held", "Learners", "Rows", "micros", "read_held"]
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+
+NEVER: Final = np.iinfo(np.int64).max
+UNDATED: Final = np.iinfo(np.int64).min
+DAY: Final = 86_400_000_000
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+ACTIVE: Final = "active"
+_REQUIRED: Final = (RECORD_KEY, LEARNER_EMAIL, COURSE_ID, COMPLETED, COMPLETED_AT)
+_HELD_REQUIRED: Final = (AWARD_KEY, LEARNER_EMAIL, ACHIEVEMENT_ID, VALID_FROM, VALID_UNTIL)
+
+
+def micros(when: datetime) -> int:
+    """Return an aware datetime as microseconds since the epoch."""
+    return (when - _EPOCH) // timedelta(microseconds=1)
+
+
+def times(values: pd.Series | pd.Index) -> Ints:
+    """Return datetimes as microseconds since the epoch (NaT becomes `UNDATED`)."""
+    index = pd.DatetimeIndex(pd.to_datetime(values, utc=True)).as_unit("us")
+    return np.array(index.asi8, dtype=np.int64)
+
+
+class Learners:
+    """Normalised learner emails (``strip().lower()``) and their integer codes."""
+
+    def __init__(self) -> None:
+        """Start with no learner."""
+        self.emails: list[str] = []
+        self._codes: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        """Return the number of learners seen."""
+        return len(self.emails)
+
+    def encode(self, raw: pd.Series) -> Ints:
+        """Code each raw email, adding learners not seen before (one Python step per email)."""
+        codes, uniques = pd.factorize(raw.astype(str), use_na_sentinel=False)
+        mapped = np.empty(len(uniques), dtype=np.int64)
+        for i, email in enumerate(uniques):
+            normal = str(email).strip().lower()
+            mapped[i] = self._codes.setdefault(normal, len(self.emails))
+            if mapped[i] == len(self.emails):
+                self.emails.append(normal)
+        return mapped[codes] if len(codes) else np.empty(0, dtype=np.int64)
+
+
+@dataclass
+class Rows:
+    """Completion rows sorted by (course, learner, completed_at, record key).
+
+    ``position`` maps each sorted row back to its place in the input frame; ``courses``
+    maps a course id to the contiguous slice of its rows.
+    """
+
+    position: Ints
+    learner: Ints
+    at: Ints
+    completed: Bools
+    score: Floats
+    done: Floats
+    total: Floats
+    source: npt.NDArray[np.object_]
+    kind: npt.NDArray[np.object_]
+    key: npt.NDArray[np.object_]
+    name: npt.NDArray[np.object_]
+    course: npt.NDArray[np.object_]
+    courses: dict[str, slice] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, completions: pd.DataFrame, learners: Learners) -> Rows:
+        """Normalise and sort the completion frame.
+
+        Raises:
+            ValueError: a column the rules need is missing.
+        """
+        missing = [c for c in _REQUIRED if c not in completions.columns]
+        if missing:
+            raise ValueError(f"completions frame lacks column(s): {', '.join(missing)}")
+        n = len(completions)
+        learner = learners.encode(completions[LEARNER_EMAIL])
+        course_codes, course_ids = pd.factorize(completions[COURSE_ID].astype(str), sort=True)
+        at = times(completions[COMPLETED_AT])
+        order = np.lexsort((at, learner, course_codes)).astype(np.int64)
+        completed = completions[COMPLETED].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        rows = cls(
+            position=order,
+            learner=learner[order],
+            at=at[order],
+            completed=completed[order],
+            score=_floats(completions, SCORE, n)[order],
+            done=_floats(completions, MODULES_COMPLETED, n)[order],
+            total=_floats(completions, MODULES_TOTAL, n)[order],
+            source=_objects(completions, SOURCE, n)[order],
+            kind=_objects(completions, SCORE_KIND, n)[order],
+            key=completions[RECORD_KEY].astype(str).to_numpy(dtype=object)[order],
+            name=_objects(completions, LEARNER_NAME, n)[order],
+            course=np.asarray(course_ids, dtype=object)[course_codes[order]],
+        )
+        bounds = np.searchsorted(course_codes[order], np.arange(len(course_ids) + 1))
+        rows.courses = {
+            str(c): slice(int(bounds[i]), int(bounds[i + 1])) for i, c in enumerate(course_ids)
+        }
+        rows._break_ties(course_codes[order])
+        return rows
+
+    def _break_ties(self, course: Ints) -> None:
+        # Rows of one learner and course at the same instant are ordered by record key, so the
+        # evidence chosen never depends on the input order. Only the tied rows are sorted.
+        same = (course[1:] == course[:-1]) & (self.learner[1:] == self.learner[:-1])
+        same &= self.at[1:] == self.at[:-1]
+        if not same.any():
+            return
+        tied = np.zeros(len(self.at), dtype=bool)
+        tied[1:] |= same
+        tied[:-1] |= same
+        spots = np.flatnonzero(tied)
+        keys = self.key[spots].astype(str)
+        inner = np.lexsort((keys, self.at[spots], self.learner[spots], course[spots]))
+        for name in ("position", "completed", "score", "done", "total", "source", "kind", "key"):
+            column = getattr(self, name)
+            column[spots] = column[spots[inner]]
+        self.name[spots] = self.name[spots[inner]]
+
+
+@dataclass
+class Held:
+    """Awards of one achievement (stored, then new ones appended), one entry per award."""
+
+    learner: Ints
+    start: Ints
+    end: Ints
+    active: Bools
+    key: npt.NDArray[np.object_]
+    awarded: Ints
+    status: npt.NDArray[np.object_]
+
+    @classmethod
+    def empty(cls) -> Held:
+        """No award."""
+        none = np.empty(0, dtype=np.int64)
+        objects = np.empty(0, dtype=object)
+        return cls(none, none, none, np.empty(0, dtype=bool), objects, none, objects)
+
+    def add(self, other: Held) -> Held:
+        """Return these awards followed by `other`'s."""
+        return Held(*(np.concatenate([getattr(self, f), getattr(other, f)]) for f in _HELD_FIELDS))
+
+    def current(self, as_of: int) -> Bools:
+        """Active, started and not ended at `as_of`, per award."""
+        return self.active & (self.start <= as_of) & (self.end > as_of)
+
+
+_HELD_FIELDS: Final = ("learner", "start", "end", "active", "key", "awarded", "status")
+
+
+def read_held(existing: pd.DataFrame, learners: Learners) -> dict[str, Held]:
+    """Split the stored awards by achievement.
+
+    Raises:
+        ValueError: the frame lacks a needed column.
+    """
+    if not len(existing):
+        return {}
+    missing = [c for c in _HELD_REQUIRED if c not in existing.columns]
+    if missing:
+        raise ValueError(f"existing_awards frame lacks column(s): {', '.join(missing)}")
+    learner = learners.encode(existing[LEARNER_EMAIL])
+    start = times(existing[VALID_FROM])
+    end = times(existing[VALID_UNTIL])
+    end[end == UNDATED] = NEVER
+    awarded = times(existing[AWARDED_AT]) if AWARDED_AT in existing.columns else start.copy()
+    awarded = np.where(awarded == UNDATED, start, awarded)
+    status = (
+        existing[AWARD_STATUS].astype(str).to_numpy(dtype=object)
+        if AWARD_STATUS in existing.columns
+        else np.full(len(existing), ACTIVE, dtype=object)
+    )
+    keys = existing[AWARD_KEY].astype(str).to_numpy(dtype=object)
+    slugs = existing[ACHIEVEMENT_ID].astype(str).to_numpy()
+    held: dict[str, Held] = {}
+    for slug in np.unique(slugs):
+        take = slugs == slug
+        held[str(slug)] = Held(
+            learner[take], start[take], end[take], status[take] == ACTIVE,
+            keys[take], awarded[take], status[take],
+        )  # fmt: skip
+    return held
+
+
+def _floats(df: pd.DataFrame, name: str, n: int) -> Floats:
+    if name not in df.columns:
+        return np.full(n, np.nan)
+    return np.asarray(pd.to_numeric(df[name], errors="coerce").astype("float64"), dtype=float)
+
+
+def _objects(df: pd.DataFrame, name: str, n: int) -> npt.NDArray[np.object_]:
+    if name not in df.columns:
+        return np.full(n, None, dtype=object)
+    values: npt.NDArray[np.object_] = df[name].astype(object).to_numpy(dtype=object, copy=True)
+    values[pd.isna(values)] = None
+    return values
