@@ -144,28 +144,60 @@ def _notes(
     ctx: Context,
     texts: Texts,
 ) -> Ints:
-    """Per learner, the id of the reason this achievement is not held (0 when held)."""
-    out = needs(slug, rule, parts, ctx, texts)
-    waiting = met.met & ~earned
+    """Per learner, the id of the reason this achievement is not held (0 when held).
+
+    Only learners with a row meeting one of the rule's course clauses are described: they
+    are the only ones the reason is shown to (the outcome of such a row).
+    """
+    shown = np.zeros(ctx.size, dtype=bool)
+    for leaf in course_leaves(rule):
+        shown[ctx.rows.learner[ctx.qualifying[leaf]]] = True
+    shown &= ~earned
+    out = np.zeros(ctx.size, dtype=np.int64)
+    who = np.flatnonzero(shown)
+    out[who] = needs(slug, rule, parts, who, ctx, texts)
+    waiting = met.met & shown
     out[waiting] = texts.id(f"{slug}: not awarded")
     expired = waiting & (periods.ended != UNDATED) & (periods.ended <= ctx.as_of)
-    for end in np.unique(periods.ended[expired]).tolist():
-        day = to_datetime(end).date().isoformat()
-        out[expired & (periods.ended == end)] = texts.id(
-            f"{slug}: the award expired on {day}; complete it again to renew"
-        )
+    _by_date(
+        out,
+        expired,
+        periods.ended,
+        texts,
+        "{slug}: the award expired on {0}; complete it again to renew",
+        slug,
+        0,
+    )
     out[waiting & (periods.why == REVOKED)] = texts.id(
         f"{slug}: the award for this period was revoked or suspended"
     )
-    lapsed = waiting & (periods.why == LAPSED)
-    for start in np.unique(periods.lapsed_on[lapsed]).tolist():
-        qualified = to_datetime(start).date().isoformat()
-        until = to_datetime(start + (days or 0) * DAY).date().isoformat()
-        out[lapsed & (periods.lapsed_on == start)] = texts.id(
-            f"{slug}: qualified on {qualified}, but that award would have expired on "
-            f"{until}; complete it again to renew"
-        )
+    _by_date(
+        out,
+        waiting & (periods.why == LAPSED),
+        periods.lapsed_on,
+        texts,
+        "{slug}: qualified on {0}, but that award would have expired on {1}; "
+        "complete it again to renew",
+        slug,
+        days or 0,
+    )
     return out
+
+
+def _by_date(
+    out: Ints, where: np.ndarray, dates: Ints, texts: Texts, template: str, slug: str, days: int
+) -> None:
+    """Set ``out[where]`` to the id of `template` formatted with each learner's date."""
+    distinct, inverse = np.unique(dates[where], return_inverse=True)
+    ids = [
+        texts.id(template.format(_day(d), _day(d + days * DAY), slug=slug))
+        for d in distinct.tolist()
+    ]
+    out[where] = np.asarray(ids, dtype=np.int64)[inverse]
+
+
+def _day(micros: int) -> str:
+    return to_datetime(micros).date().isoformat()
 
 
 def _evidence(

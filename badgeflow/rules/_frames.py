@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from badgeflow.criteria import AssessmentPassed, CourseCompleted
@@ -53,11 +54,7 @@ def awards_frame(awards: list[Award], rows: Rows, learners: Learners) -> pd.Data
         return _typed(pd.DataFrame(columns=list(AWARD_COLUMNS)))
     learner = np.concatenate([a.new.learner for a in awards])
     emails = np.asarray(learners.emails, dtype=object)
-    evidence = [
-        tuple(sorted({rows.key[i] for i in chosen if i >= 0}))
-        for a in awards
-        for chosen in a.evidence.tolist()
-    ]
+    evidence = [e for a in awards for e in _evidence_keys(rows, a.evidence)]
     frame = pd.DataFrame(
         {
             AWARD_KEY: np.concatenate([a.new.key for a in awards]),
@@ -71,8 +68,27 @@ def awards_frame(awards: list[Award], rows: Rows, learners: Learners) -> pd.Data
             EVIDENCE_RECORD_IDS: pd.Series(evidence, dtype=object),
         }
     )
-    frame = frame.sort_values([VALID_FROM, LEARNER_EMAIL, ACHIEVEMENT_ID], kind="stable")
-    return _typed(frame.reset_index(drop=True))
+    # sort by (start, email, achievement) without sorting a million strings: rank the
+    # distinct emails once, then sort integers
+    distinct = np.unique(learner)
+    rank = np.zeros(len(learners), dtype=np.int64)
+    rank[distinct[np.argsort(emails[distinct].astype(str), kind="stable")]] = np.arange(
+        len(distinct)
+    )
+    slugs = frame[ACHIEVEMENT_ID].to_numpy(dtype=str)
+    order = np.lexsort((slugs, rank[learner], frame[VALID_FROM].to_numpy()))
+    return _typed(frame.iloc[order].reset_index(drop=True))
+
+
+def _evidence_keys(rows: Rows, chosen: Ints) -> list[tuple[str, ...]]:
+    """Per award, the sorted record keys of its evidence rows (-1: none)."""
+    if chosen.shape[1] == 0:
+        return [()] * len(chosen)
+    picked: npt.NDArray[np.object_] = rows.key[chosen.clip(0)]
+    keys = np.where(chosen >= 0, picked, None)
+    if chosen.shape[1] == 1:
+        return [() if k is None else (k,) for k in keys[:, 0].tolist()]
+    return [tuple(sorted({k for k in row if k is not None})) for row in keys.tolist()]
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -89,8 +105,9 @@ def _names(rows: Rows, learner: Ints, size: int) -> np.ndarray:
     wanted = np.zeros(size, dtype=bool)
     wanted[learner] = True
     spots = np.flatnonzero(wanted[rows.learner])
-    names = pd.Series(rows.name[spots], dtype="string").str.strip()
-    spots = spots[(names.notna() & (names != "")).to_numpy(dtype=bool)]
+    codes, distinct = pd.factorize(rows.name[spots])
+    usable = np.array([bool(str(n).strip()) for n in distinct] + [False], dtype=bool)
+    spots = spots[usable[codes]]  # code -1 (missing) picks the last, False
     order = spots[np.lexsort((rows.at[spots], rows.learner[spots]))]
     last = np.flatnonzero(np.r_[rows.learner[order][1:] != rows.learner[order][:-1], True])
     named = np.full(size, None, dtype=object)

@@ -66,21 +66,22 @@ class Learners:
     def __init__(self) -> None:
         """Start with no learner."""
         self.emails: list[str] = []
-        self._codes: dict[str, int] = {}
 
     def __len__(self) -> int:
         """Return the number of learners seen."""
         return len(self.emails)
 
     def encode(self, raw: pd.Series) -> Ints:
-        """Code each raw email, adding learners not seen before (one Python step per email)."""
-        codes, uniques = pd.factorize(raw.astype(str), use_na_sentinel=False)
-        mapped = np.empty(len(uniques), dtype=np.int64)
-        for i, email in enumerate(uniques):
-            normal = str(email).strip().lower()
-            mapped[i] = self._codes.setdefault(normal, len(self.emails))
-            if mapped[i] == len(self.emails):
-                self.emails.append(normal)
+        """Code each raw email, adding learners not seen before."""
+        codes, uniques = pd.factorize(raw, use_na_sentinel=False)
+        normal = pd.Series(uniques, dtype=object).astype(str).str.strip().str.lower()
+        every = np.concatenate(
+            [np.asarray(self.emails, dtype=object), normal.to_numpy(dtype=object)]
+        )
+        # first appearance order: known learners keep their codes, new ones come after
+        numbers, distinct = pd.factorize(every)
+        self.emails = [str(e) for e in distinct]
+        mapped = numbers[len(every) - len(normal) :].astype(np.int64)
         return mapped[codes] if len(codes) else np.empty(0, dtype=np.int64)
 
 

@@ -12,11 +12,21 @@ from datetime import UTC, datetime
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 
 from badgeflow.rules._clauses import Context, Met
 from badgeflow.rules._inputs import DAY, NEVER, UNDATED, Held, Ints, Learners
 
-__all__ = ["LAPSED", "NOTHING", "REVOKED", "Periods", "award_key", "decide", "to_datetime"]
+__all__ = [
+    "LAPSED",
+    "NOTHING",
+    "REVOKED",
+    "Periods",
+    "award_key",
+    "award_keys",
+    "decide",
+    "to_datetime",
+]
 
 NOTHING: Final = 0
 LAPSED: Final = 1
@@ -40,6 +50,25 @@ def award_key(
     """
     period = valid_from.date().isoformat() if expires else "perpetual"
     return hashlib.sha256(f"{learner_email}|{achievement_id}|{period}".encode()).hexdigest()
+
+
+def award_keys(
+    learners: Learners, learner: Ints, slug: str, starts: Ints, *, expires: bool
+) -> npt.NDArray[np.object_]:
+    """`award_key` of many awards of one achievement (one hash per award)."""
+    emails = np.asarray(learners.emails, dtype=object)[learner].tolist()
+    if expires:
+        days = np.datetime_as_string(starts.astype("datetime64[us]").astype("datetime64[D]"))
+        periods = days.tolist()
+    else:
+        periods = ["perpetual"] * len(emails)
+    return np.array(
+        [
+            hashlib.sha256(f"{e}|{slug}|{p}".encode()).hexdigest()
+            for e, p in zip(emails, periods, strict=True)
+        ],
+        dtype=object,
+    )
 
 
 def to_datetime(micros: int) -> datetime:
@@ -108,14 +137,11 @@ def decide(
     why = np.full(n, NOTHING, dtype=np.int64)
     why[(start == NEVER) & (lapsed_on != UNDATED)] = LAPSED
     starting = np.flatnonzero(start != NEVER)
-    keys = np.array(
-        [
-            award_key(learners.emails[i], slug, valid_from=to_datetime(s), expires=days is not None)
-            for i, s in zip(starting.tolist(), start[starting].tolist(), strict=True)
-        ],
-        dtype=object,
-    )
-    stored = np.array([k in known for k in keys], dtype=bool)
+    keys = award_keys(learners, starting, slug, start[starting], expires=days is not None)
+    before = np.zeros(n, dtype=bool)
+    before[held.learner] = True  # only a learner with a stored award can have a stored key
+    stored = before[starting]
+    stored[stored] = np.array([k in known for k in keys[stored]], dtype=bool)
     why[starting[stored]] = REVOKED
     learner, begins, keys = starting[~stored], start[starting[~stored]], keys[~stored]
     known.update(keys.tolist())

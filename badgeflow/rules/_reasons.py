@@ -7,9 +7,11 @@ formatted only for each distinct combination of the values it depends on.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from badgeflow.criteria import (
     AllOf,
@@ -27,7 +29,7 @@ from badgeflow.rules._clauses import FINAL_ASSESSMENT, Context, Met, holding
 from badgeflow.rules._inputs import DAY, NEVER, UNDATED, Ints, Rows
 from badgeflow.rules._periods import to_datetime
 
-__all__ = ["Texts", "describe", "join", "needs", "problems"]
+__all__ = ["Texts", "cases", "describe", "join", "needs", "problems"]
 
 _MISSING = -1.0e300
 
@@ -51,6 +53,21 @@ class Texts:
             found = self._ids[text] = len(self.strings)
             self.strings.append(text)
         return found
+
+
+def cases(matrix: npt.NDArray[Any]) -> tuple[Ints, Ints]:
+    """Group equal rows of a matrix (hash-based, no sort).
+
+    Returns:
+        (index of the first row of each case, case number of each row).
+    """
+    codes = np.zeros(len(matrix), dtype=np.int64)
+    for column in matrix.T:
+        values, _ = pd.factorize(column)
+        codes, _ = pd.factorize(codes * (int(values.max(initial=0)) + 1) + values)
+    first = np.empty(int(codes.max(initial=-1)) + 1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    return first, codes
 
 
 def describe(clause: Clause) -> str:
@@ -85,13 +102,16 @@ def describe(clause: Clause) -> str:
     return f"one of ({inner})" if k == 1 else f"{k} of ({inner})"
 
 
-def needs(slug: str, rule: Clause, parts: Sequence[Met], ctx: Context, texts: Texts) -> Ints:
-    """Per learner, the id of ``"<slug>: still needs ..."`` (0 for learners who meet `parts`).
+def needs(
+    slug: str, rule: Clause, parts: Sequence[Met], who: Ints, ctx: Context, texts: Texts
+) -> Ints:
+    """Per learner of `who`, the id of ``"<slug>: still needs ..."`` (0 when `parts` are met).
 
     Args:
         slug: the achievement.
         rule: its rule; the clauses of a root `AllOf` are described one by one.
         parts: the evaluation of each described clause (one, the rule, unless `AllOf`).
+        who: the learners to describe (those a reason will be shown to).
         ctx: the data (for how long a badge has been held so far).
         texts: where the texts go.
     """
@@ -99,20 +119,20 @@ def needs(slug: str, rule: Clause, parts: Sequence[Met], ctx: Context, texts: Te
     plain = {c.achievement for c in clauses if isinstance(c, HoldsBadge) and not c.for_days}
     columns = []
     for clause, met in zip(clauses, parts, strict=True):
-        column = np.where(met.met, -2, -1).astype(np.int64)  # -2 met, -1 not met
+        column = np.where(met.met[who], -2, -1).astype(np.int64)  # -2 met, -1 not met
         if isinstance(clause, HoldsBadge) and clause.for_days:
-            since, _ = holding(clause, ctx)
+            since = holding(clause, ctx)[0][who]
             so_far = (ctx.as_of - since) // DAY
-            column = np.where(~met.met & (since != NEVER), so_far, column)
+            column = np.where(~met.met[who] & (since != NEVER), so_far, column)
         columns.append(column)
     matrix = np.vstack(columns).T
     lacking = np.flatnonzero((matrix != -2).any(axis=1))
-    out = np.zeros(ctx.size, dtype=np.int64)
+    out = np.zeros(len(who), dtype=np.int64)
     if not len(lacking):
         return out
-    cases, inverse = np.unique(matrix[lacking], axis=0, return_inverse=True)
+    first, inverse = cases(matrix[lacking])
     ids = []
-    for case in cases.tolist():
+    for case in matrix[lacking][first].tolist():
         said = []
         for clause, value in zip(clauses, case, strict=True):
             if value == -2:
@@ -128,7 +148,7 @@ def needs(slug: str, rule: Clause, parts: Sequence[Met], ctx: Context, texts: Te
             else:
                 said.append(describe(clause))
         ids.append(texts.id(f"{slug}: still needs {'; '.join(dict.fromkeys(said))}"))
-    out[lacking] = np.asarray(ids, dtype=np.int64)[inverse.ravel()]
+    out[lacking] = np.asarray(ids, dtype=np.int64)[inverse]
     return out
 
 
@@ -146,9 +166,12 @@ def problems(
          rows.total[spots], kind]
     )  # fmt: skip
     matrix = np.where(np.isnan(matrix), _MISSING, matrix)
-    cases, inverse = np.unique(matrix, axis=0, return_inverse=True)
-    ids = [texts.id(f"{leaf.course}: {'; '.join(_case(leaf, case))}") for case in cases.tolist()]
-    return np.asarray(ids, dtype=np.int64)[inverse.ravel()]
+    first, inverse = cases(matrix)
+    ids = [
+        texts.id(f"{leaf.course}: {'; '.join(_case(leaf, case))}")
+        for case in matrix[first].tolist()
+    ]
+    return np.asarray(ids, dtype=np.int64)[inverse]
 
 
 def _case(leaf: CourseCompleted | AssessmentPassed, case: list[float]) -> list[str]:
@@ -199,8 +222,9 @@ def join(texts: Texts, signatures: npt.NDArray[np.int64]) -> Ints:
     """Per row of `signatures` (text ids, 0 = nothing), the id of their ``"; "`` join."""
     if not len(signatures):
         return np.zeros(0, dtype=np.int64)
-    cases, inverse = np.unique(signatures, axis=0, return_inverse=True)
+    first, inverse = cases(signatures)
     ids = [
-        texts.id("; ".join(dict.fromkeys(texts[i] for i in case if i))) for case in cases.tolist()
+        texts.id("; ".join(dict.fromkeys(texts[i] for i in case if i)))
+        for case in signatures[first].tolist()
     ]
-    return np.asarray(ids, dtype=np.int64)[inverse.ravel()]
+    return np.asarray(ids, dtype=np.int64)[inverse]
