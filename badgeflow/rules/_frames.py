@@ -84,8 +84,8 @@ def _evidence_keys(rows: Rows, chosen: Ints) -> list[tuple[str, ...]]:
     """Per award, the sorted record keys of its evidence rows (-1: none)."""
     if chosen.shape[1] == 0:
         return [()] * len(chosen)
-    picked: npt.NDArray[np.object_] = rows.key[chosen.clip(0)]
-    keys = np.where(chosen >= 0, picked, None)
+    keys: npt.NDArray[np.object_] = rows.key[chosen.clip(0)]
+    keys[chosen < 0] = None
     if chosen.shape[1] == 1:
         return [() if k is None else (k,) for k in keys[:, 0].tolist()]
     return [tuple(sorted({k for k in row if k is not None})) for row in keys.tolist()]
