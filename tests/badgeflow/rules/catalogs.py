@@ -37,7 +37,7 @@ def catalog(
     expiring: dict[str, int] | None = None,
     pathways: dict[str, tuple[tuple[str, ...], str]] | None = None,
 ) -> Catalog:
-    """A catalog: slug -> rule, slug -> valid_for_days, pathway -> (tiers, on_prerequisite_expiry)."""
+    """A catalog from slug -> rule, slug -> valid_for_days, pathway -> (tiers, policy)."""
     expiring = expiring or {}
     return Catalog.model_construct(
         root=Path("."),

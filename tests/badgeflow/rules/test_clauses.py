@@ -18,12 +18,10 @@ from badgeflow.criteria import (
 )
 from badgeflow.models import (
     ACHIEVEMENT_ID,
-    ATTESTATION,
     ATTESTATION_COLUMNS,
     ATTESTED_AT,
     ATTESTED_BY,
     AWARDED_AT,
-    COHORT,
     COHORT_COLUMNS,
     EVIDENCE_RECORD_IDS,
     JOINED_AT,
