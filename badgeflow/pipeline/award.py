@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from badgeflow import store
-from badgeflow.models import LEARNER_EMAIL, RECORD_KEY
+from badgeflow.models import AWARD_KEY, AWARD_STATUS, LEARNER_EMAIL, REASON, RECORD_KEY
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.rules import evaluate
+from badgeflow.store.rule_status import RuleStatusChange, apply_rule_statuses
 
 __all__ = ["AwardStageResult", "evaluate_awards"]
 
@@ -28,6 +29,8 @@ class AwardStageResult:
     rows_not_yet_eligible: int
     new_awards: int
     awards_by_achievement: dict[str, int]
+    status_changes: int = 0
+    """Stored awards suspended or reinstated because a required badge expired or came back."""
 
 
 def evaluate_awards(runtime: Runtime, *, batch_id: str, as_of: datetime) -> AwardStageResult:
@@ -35,7 +38,8 @@ def evaluate_awards(runtime: Runtime, *, batch_id: str, as_of: datetime) -> Awar
 
     Pathways need history (a tier earned months ago), so the rules see all stored completions
     and awards of each learner this batch touched, not only tonight's rows. Award keys are
-    deterministic, so evaluating again never records an award twice.
+    deterministic, so evaluating again never records an award twice. Pathway tiers the rules
+    suspend (a required badge expired) or reinstate change status in the same transaction.
 
     Args:
         runtime: resources built from settings.
@@ -50,8 +54,23 @@ def evaluate_awards(runtime: Runtime, *, batch_id: str, as_of: datetime) -> Awar
         learners = store.learner_emails_for(session, batch_keys)
         completions = store.load_completions(session, learner_emails=learners)
         existing = store.load_awards(session, learner_emails=learners)
-        evaluation = evaluate(completions, runtime.catalog, as_of=as_of, existing_awards=existing)
+        evaluation = evaluate(
+            completions,
+            runtime.catalog,
+            as_of=as_of,
+            existing_awards=existing,
+            cohorts=None,
+            attestations=None,
+        )
         store.insert_awards(session, evaluation.awards, batch_id=batch_id)
+        changed = apply_rule_statuses(
+            session,
+            (
+                RuleStatusChange(str(r[AWARD_KEY]), str(r[AWARD_STATUS]), str(r[REASON]))
+                for r in evaluation.revocations.to_dict("records")
+            ),
+            at=as_of,
+        )
     tonight = evaluation.outcomes[evaluation.outcomes[RECORD_KEY].isin(batch_keys)]
     outcomes = tonight["outcome"].value_counts()
     by_achievement = {
@@ -69,4 +88,5 @@ def evaluate_awards(runtime: Runtime, *, batch_id: str, as_of: datetime) -> Awar
         rows_not_yet_eligible=int(outcomes.get("not_yet_eligible", 0)),
         new_awards=len(evaluation.awards),
         awards_by_achievement=by_achievement,
+        status_changes=len(changed),
     )
