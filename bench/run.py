@@ -55,6 +55,7 @@ from badgeflow.models import (  # noqa: E402
     SOURCE_SYSTEM,
 )
 from badgeflow.rules import evaluate  # noqa: E402
+from bench.rules_bench import bench_rules_at_scale, report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -246,6 +247,7 @@ def main() -> None:
         "signing": bench_signing(sizes["sign"], sizes["fast"]),
         "rules": {"n": sizes["rules"], **bench_rules(sizes["rules"])},
         "contract": {"n": sizes["contract"], **bench_contract(sizes["contract"])},
+        "rules_at_scale": bench_rules_at_scale(100_000 if args.quick else 1_000_000),
     }
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
@@ -274,6 +276,7 @@ def main() -> None:
         f"contract  {c['rows_per_s']:8.0f} rows/s ({c['n']} rows in {c['seconds']:.2f} s; "
         f"fixed cost {c['fixed_cost_seconds']:.2f} s, {c['ratio_vs_10_rows']:.1f}x the 10-row time)"
     )
+    print(report(results["rules_at_scale"]))
     print(f"written to {out / 'latest.json'}")
 
 

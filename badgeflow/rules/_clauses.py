@@ -143,6 +143,13 @@ def _at_least(k: int, met: Bools, dates: Ints) -> Met:
     # The k-th earliest date of the met clauses; undated ones count as met from the start,
     # but never become the date themselves ("ignored when taking the latest/earliest").
     count = met.sum(axis=0)
+    if k == len(dates):  # all of: the latest date (UNDATED is the smallest value)
+        ok = count == k
+        return Met(ok, np.where(ok, np.where(met, dates, NEVER).max(axis=0), NEVER))
+    if k == 1:  # any of: the earliest dated clause, else undated
+        ok = count >= 1
+        date = np.where(met & (dates != UNDATED), dates, NEVER).min(axis=0)
+        return Met(ok, np.where(ok & (date == NEVER), UNDATED, date))
     undated = (met & (dates == UNDATED)).sum(axis=0)
     ordered = np.sort(np.where(met & (dates != UNDATED), dates, NEVER), axis=0)
     need = np.clip(k - undated, 1, len(dates)) - 1
@@ -169,9 +176,9 @@ def _course(
     ok = rows.completed[span] & (rows.at[span] != UNDATED) & (rows.at[span] <= ctx.as_of)
     score = rows.score[span]
     if leaf.source is not None:
-        ok &= rows.source[span] == leaf.source
+        ok &= rows.source[span] == rows.sources.get(leaf.source, -2)
     if isinstance(leaf, AssessmentPassed):
-        ok &= (score >= leaf.pass_mark) & (rows.kind[span] == FINAL_ASSESSMENT)
+        ok &= (score >= leaf.pass_mark) & rows.final[span]
     else:
         done, total = rows.done[span], rows.total[span]
         if leaf.min_score is not None:

@@ -104,14 +104,19 @@ def _names(rows: Rows, learner: Ints, size: int) -> np.ndarray:
     """The name on each learner's latest named completion row (None when none)."""
     wanted = np.zeros(size, dtype=bool)
     wanted[learner] = True
-    spots = np.flatnonzero(wanted[rows.learner])
-    codes, distinct = pd.factorize(rows.name[spots])
-    usable = np.array([bool(str(n).strip()) for n in distinct] + [False], dtype=bool)
-    spots = spots[usable[codes]]  # code -1 (missing) picks the last, False
-    order = spots[np.lexsort((rows.at[spots], rows.learner[spots]))]
-    last = np.flatnonzero(np.r_[rows.learner[order][1:] != rows.learner[order][:-1], True])
+    spots = np.flatnonzero(wanted[rows.learner] & ~pd.isna(rows.name))
+    spots = spots[np.lexsort((rows.at[spots], rows.learner[spots]))]
     named = np.full(size, None, dtype=object)
-    named[rows.learner[order[last]]] = rows.name[order[last]]
+    while len(spots):
+        # the latest row of each learner; a blank name (rare) drops out and the next counts
+        last = np.flatnonzero(np.r_[rows.learner[spots][1:] != rows.learner[spots][:-1], True])
+        names = [str(n).strip() and str(n) for n in rows.name[spots[last]]]
+        blank = np.array([not n for n in names], dtype=bool)
+        named[rows.learner[spots[last]]] = names
+        if not blank.any():
+            break
+        spots = np.delete(spots, last[blank])
+    named[named == ""] = None
     return named[learner]
 
 
@@ -154,17 +159,17 @@ def outcomes_frame(
             signature[:, j] = column
         awarded[span] = done
         reason[np.flatnonzero(~done) + start] = join(texts, signature[~done])
-    emails = np.asarray(learners.emails, dtype=object)
-    strings = np.asarray(texts.strings, dtype=object)
-    sorted_frame = {
-        RECORD_KEY: rows.key,
-        LEARNER_EMAIL: emails[rows.learner] if size else np.empty(0, dtype=object),
-        COURSE_ID: rows.course,
-        OUTCOME: np.where(awarded, awarded_label, waiting_label).astype(object),
-        REASON: strings[reason],
-    }
     inverse = np.empty(size, dtype=np.int64)
     inverse[rows.position] = np.arange(size)
+    emails = np.asarray(learners.emails, dtype=object)
+    labels = np.asarray([waiting_label, awarded_label], dtype=object)
     return pd.DataFrame(
-        {c: v[inverse] for c, v in sorted_frame.items()}, columns=list(OUTCOME_COLUMNS)
+        {
+            RECORD_KEY: rows.input_key,
+            LEARNER_EMAIL: emails[rows.input_learner] if size else rows.input_key,
+            COURSE_ID: rows.input_course,
+            OUTCOME: labels[awarded[inverse].astype(np.int64)],
+            REASON: np.asarray(texts.strings, dtype=object)[reason[inverse]],
+        },
+        columns=list(OUTCOME_COLUMNS),
     )

@@ -66,10 +66,17 @@ class Learners:
     def __init__(self) -> None:
         """Start with no learner."""
         self.emails: list[str] = []
+        self._prefixes: list[bytes] = []
 
     def __len__(self) -> int:
         """Return the number of learners seen."""
         return len(self.emails)
+
+    def prefixes(self) -> list[bytes]:
+        """Each learner's email, UTF-8 encoded (the start of an award key's input)."""
+        if len(self._prefixes) != len(self.emails):
+            self._prefixes = [e.encode() for e in self.emails]
+        return self._prefixes
 
     def encode(self, raw: pd.Series) -> Ints:
         """Code each raw email, adding learners not seen before."""
@@ -100,11 +107,15 @@ class Rows:
     score: Floats
     done: Floats
     total: Floats
-    source: npt.NDArray[np.object_]
-    kind: npt.NDArray[np.object_]
+    source: Ints
+    final: Bools
     key: npt.NDArray[np.object_]
     name: npt.NDArray[np.object_]
     course: npt.NDArray[np.object_]
+    input_learner: Ints
+    input_key: npt.NDArray[np.object_]
+    input_course: npt.NDArray[np.object_]
+    sources: dict[str, int] = field(default_factory=dict)
     courses: dict[str, slice] = field(default_factory=dict)
 
     @classmethod
@@ -123,6 +134,10 @@ class Rows:
         at = times(completions[COMPLETED_AT])
         order = np.lexsort((at, learner, course_codes)).astype(np.int64)
         completed = completions[COMPLETED].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        source, sources = pd.factorize(_objects(completions, SOURCE, n))
+        final = _objects(completions, SCORE_KIND, n) == "final_assessment"
+        key = completions[RECORD_KEY].to_numpy(dtype=object)
+        course = np.asarray(course_ids, dtype=object)[course_codes]
         rows = cls(
             position=order,
             learner=learner[order],
@@ -131,11 +146,15 @@ class Rows:
             score=_floats(completions, SCORE, n)[order],
             done=_floats(completions, MODULES_COMPLETED, n)[order],
             total=_floats(completions, MODULES_TOTAL, n)[order],
-            source=_objects(completions, SOURCE, n)[order],
-            kind=_objects(completions, SCORE_KIND, n)[order],
-            key=completions[RECORD_KEY].astype(str).to_numpy(dtype=object)[order],
+            source=source[order],
+            final=final[order],
+            key=key[order],
             name=_objects(completions, LEARNER_NAME, n)[order],
-            course=np.asarray(course_ids, dtype=object)[course_codes[order]],
+            course=course[order],
+            input_learner=learner,
+            input_key=key,
+            input_course=course,
+            sources={str(s): i for i, s in enumerate(sources)},
         )
         bounds = np.searchsorted(course_codes[order], np.arange(len(course_ids) + 1))
         rows.courses = {
@@ -157,7 +176,7 @@ class Rows:
         spots = np.flatnonzero(tied)
         keys = self.key[spots].astype(str)
         inner = np.lexsort((keys, self.at[spots], self.learner[spots], course[spots]))
-        for name in ("position", "completed", "score", "done", "total", "source", "kind", "key"):
+        for name in ("position", "completed", "score", "done", "total", "source", "final", "key"):
             column = getattr(self, name)
             column[spots] = column[spots[inner]]
         self.name[spots] = self.name[spots[inner]]
@@ -235,8 +254,8 @@ def _floats(df: pd.DataFrame, name: str, n: int) -> Floats:
 
 
 def _objects(df: pd.DataFrame, name: str, n: int) -> npt.NDArray[np.object_]:
+    """The column as objects (missing values stay as they are: None, NaN or NA)."""
     if name not in df.columns:
         return np.full(n, None, dtype=object)
-    values: npt.NDArray[np.object_] = df[name].astype(object).to_numpy(dtype=object, copy=True)
-    values[pd.isna(values)] = None
+    values: npt.NDArray[np.object_] = df[name].to_numpy(dtype=object)
     return values

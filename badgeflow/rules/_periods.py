@@ -56,16 +56,17 @@ def award_keys(
     learners: Learners, learner: Ints, slug: str, starts: Ints, *, expires: bool
 ) -> npt.NDArray[np.object_]:
     """`award_key` of many awards of one achievement (one hash per award)."""
-    emails = np.asarray(learners.emails, dtype=object)[learner].tolist()
+    prefixes = learners.prefixes()
     if expires:
         days = np.datetime_as_string(starts.astype("datetime64[us]").astype("datetime64[D]"))
-        periods = days.tolist()
+        suffixes = [f"|{slug}|{d}".encode() for d in days.tolist()]
     else:
-        periods = ["perpetual"] * len(emails)
+        suffixes = [f"|{slug}|perpetual".encode()] * len(learner)
+    sha256 = hashlib.sha256
     return np.array(
         [
-            hashlib.sha256(f"{e}|{slug}|{p}".encode()).hexdigest()
-            for e, p in zip(emails, periods, strict=True)
+            sha256(prefixes[i] + s).hexdigest()
+            for i, s in zip(learner.tolist(), suffixes, strict=True)
         ],
         dtype=object,
     )

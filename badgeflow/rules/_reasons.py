@@ -63,8 +63,12 @@ def cases(matrix: npt.NDArray[Any]) -> tuple[Ints, Ints]:
     """
     codes = np.zeros(len(matrix), dtype=np.int64)
     for column in matrix.T:
+        if not len(column) or column.min() == column.max():
+            continue  # a constant column tells no case apart
         values, _ = pd.factorize(column)
-        codes, _ = pd.factorize(codes * (int(values.max(initial=0)) + 1) + values)
+        if codes.any():
+            values, _ = pd.factorize(codes * (int(values.max(initial=0)) + 1) + values)
+        codes = values
     first = np.empty(int(codes.max(initial=-1)) + 1, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes))[::-1]
     return first, codes
@@ -160,11 +164,23 @@ def problems(
         return np.zeros(0, dtype=np.int64)
     at = rows.at[spots]
     when = np.where(at == UNDATED, -1.0, np.where(at > as_of, at.astype(float), 0.0))
-    kind = (rows.kind[spots] == FINAL_ASSESSMENT).astype(float)
+    # only the values this leaf looks at (fewer columns, fewer distinct cases)
+    nothing = np.zeros(len(spots))
+    assessment = isinstance(leaf, AssessmentPassed)
+    scored = isinstance(leaf, AssessmentPassed) or leaf.min_score is not None
+    counted = isinstance(leaf, CourseCompleted) and (
+        leaf.all_modules or leaf.min_modules is not None
+    )
     matrix = np.column_stack(
-        [rows.completed[spots].astype(float), when, rows.score[spots], rows.done[spots],
-         rows.total[spots], kind]
-    )  # fmt: skip
+        [
+            rows.completed[spots].astype(float),
+            when,
+            rows.score[spots] if scored else nothing,
+            rows.done[spots] if counted else nothing,
+            rows.total[spots] if counted else nothing,
+            rows.final[spots].astype(float) if assessment else nothing,
+        ]
+    )
     matrix = np.where(np.isnan(matrix), _MISSING, matrix)
     first, inverse = cases(matrix)
     ids = [
