@@ -231,17 +231,20 @@ def read_held(existing: pd.DataFrame, learners: Learners) -> dict[str, Held]:
     awarded = times(existing[AWARDED_AT]) if AWARDED_AT in existing.columns else start.copy()
     awarded = np.where(awarded == UNDATED, start, awarded)
     status = (
-        existing[AWARD_STATUS].astype(str).to_numpy(dtype=object)
+        existing[AWARD_STATUS].to_numpy(dtype=object)
         if AWARD_STATUS in existing.columns
         else np.full(len(existing), ACTIVE, dtype=object)
     )
-    keys = existing[AWARD_KEY].astype(str).to_numpy(dtype=object)
-    slugs = existing[ACHIEVEMENT_ID].astype(str).to_numpy()
+    active = status == ACTIVE
+    keys = existing[AWARD_KEY].to_numpy(dtype=object)
+    codes, slugs = pd.factorize(existing[ACHIEVEMENT_ID])
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(slugs) + 1))
     held: dict[str, Held] = {}
-    for slug in np.unique(slugs):
-        take = slugs == slug
+    for i, slug in enumerate(slugs):
+        take = order[bounds[i] : bounds[i + 1]]
         held[str(slug)] = Held(
-            learner[take], start[take], end[take], status[take] == ACTIVE,
+            learner[take], start[take], end[take], active[take],
             keys[take], awarded[take], status[take],
         )  # fmt: skip
     return held
