@@ -269,7 +269,7 @@ def _old_vs_new(n: int) -> dict[str, float]:
 def report(r: dict[str, float]) -> str:
     """One line per figure, for ``make bench``."""
     return (
-        f"rules@1M  {r['rows_per_s']:8.0f} rows/s ({r['n']} rows, {r['learners']} learners, "
+        f"rules x50 {r['rows_per_s']:8.0f} rows/s ({r['n']} rows, {r['learners']} learners, "
         f"{r['achievements']} achievements, {r['awards']} awards in {r['seconds']:.2f} s; "
         f"re-run with them stored {r['rerun_seconds']:.2f} s; peak RSS {r['peak_rss_mb']:.0f} MB, "
         f"{r['rss_before_mb']:.0f} MB before)\n"
