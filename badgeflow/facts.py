@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -56,6 +56,19 @@ class Facts:
 
     cohorts: pd.DataFrame
     attestations: pd.DataFrame
+
+    @property
+    def learners(self) -> set[str]:
+        """Every learner either file names (normalised emails)."""
+        return set(self.cohorts[LEARNER_EMAIL]) | set(self.attestations[LEARNER_EMAIL])
+
+    def for_learners(self, emails: Collection[str]) -> Facts:
+        """The facts of these learners only (normalised emails)."""
+        wanted = set(emails)
+        return Facts(
+            cohorts=self.cohorts[self.cohorts[LEARNER_EMAIL].isin(wanted)],
+            attestations=self.attestations[self.attestations[LEARNER_EMAIL].isin(wanted)],
+        )
 
 
 def load_facts(settings: FactsSettings) -> Facts:

@@ -56,6 +56,7 @@ from badgeflow.models import (  # noqa: E402
 )
 from badgeflow.rules import evaluate  # noqa: E402
 from bench import contracts_bench  # noqa: E402
+from bench.rules_bench import bench_rules_at_scale, report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -247,6 +248,7 @@ def main() -> None:
         "signing": bench_signing(sizes["sign"], sizes["fast"]),
         "rules": {"n": sizes["rules"], **bench_rules(sizes["rules"])},
         "contract": {"n": sizes["contract"], **bench_contract(sizes["contract"])},
+        "rules_at_scale": bench_rules_at_scale(100_000 if args.quick else 1_000_000),
     }
     results["contracts_1m"] = contracts_bench.run(quick=args.quick)
     out = ROOT / "bench" / "results"
@@ -277,6 +279,7 @@ def main() -> None:
         f"fixed cost {c['fixed_cost_seconds']:.2f} s, {c['ratio_vs_10_rows']:.1f}x the 10-row time)"
     )
     print(contracts_bench.describe(results["contracts_1m"]))
+    print(report(results["rules_at_scale"]))
     print(f"written to {out / 'latest.json'}")
 
 

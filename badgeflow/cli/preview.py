@@ -77,6 +77,8 @@ def preview_lines(preview: Preview) -> list[str]:
             f"{s.source:24} {s.kind:10} {s.rows_read:>6} {s.accepted:>8} {s.quarantined:>11}"
         )
         out += [f"    - {reason}: {n}" for reason, n in s.quarantine_reasons.items()]
+        if s.halt:
+            out.append(f"    WOULD HALT: {s.halt}")
     out.append("")
     if preview.awards:
         out.append(f"{'action':7} {'achievement':30} {'learner':34} {'valid from':10}  until")

@@ -6,11 +6,16 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import pandas as pd
+from sqlalchemy.orm import Session
+
 from badgeflow import store
-from badgeflow.models import LEARNER_EMAIL, RECORD_KEY
+from badgeflow.facts import Facts, load_facts
+from badgeflow.models import AWARD_KEY, AWARD_STATUS, LEARNER_EMAIL, REASON, RECORD_KEY
 from badgeflow.pipeline.progress import record_progress
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.rules import evaluate
+from badgeflow.store.rule_status import RuleStatusChange, apply_rule_statuses
 
 __all__ = ["AwardStageResult", "evaluate_awards"]
 
@@ -30,6 +35,8 @@ class AwardStageResult:
     new_awards: int
     awards_by_achievement: dict[str, int]
     pathway_tiers: dict[str, dict[str, int]] = field(default_factory=dict)
+    status_changes: int = 0
+    """Stored awards suspended or reinstated because a required badge expired or came back."""
 
 
 def evaluate_awards(runtime: Runtime, *, batch_id: str, as_of: datetime) -> AwardStageResult:
@@ -37,7 +44,8 @@ def evaluate_awards(runtime: Runtime, *, batch_id: str, as_of: datetime) -> Awar
 
     Pathways need history (a tier earned months ago), so the rules see all stored completions
     and awards of each learner this batch touched, not only tonight's rows. Award keys are
-    deterministic, so evaluating again never records an award twice.
+    deterministic, so evaluating again never records an award twice. Pathway tiers the rules
+    suspend (a required badge expired) or reinstate change status in the same transaction.
 
     Args:
         runtime: resources built from settings.
@@ -49,11 +57,29 @@ def evaluate_awards(runtime: Runtime, *, batch_id: str, as_of: datetime) -> Awar
     """
     with runtime.sessions.begin() as session:
         batch_keys = store.batch_record_keys(session, batch_id)
-        learners = store.learner_emails_for(session, batch_keys)
-        completions = store.load_completions(session, learner_emails=learners)
+        learners, completions, facts = _learners_and_facts(
+            session,
+            store.learner_emails_for(session, batch_keys),
+            load_facts(runtime.settings.facts),
+        )
         existing = store.load_awards(session, learner_emails=learners)
-        evaluation = evaluate(completions, runtime.catalog, as_of=as_of, existing_awards=existing)
+        evaluation = evaluate(
+            completions,
+            runtime.catalog,
+            as_of=as_of,
+            existing_awards=existing,
+            cohorts=facts.cohorts,
+            attestations=facts.attestations,
+        )
         store.insert_awards(session, evaluation.awards, batch_id=batch_id)
+        changed = apply_rule_statuses(
+            session,
+            (
+                RuleStatusChange(str(r[AWARD_KEY]), str(r[AWARD_STATUS]), str(r[REASON]))
+                for r in evaluation.revocations.to_dict("records")
+            ),
+            at=as_of,
+        )
         tiers = record_progress(session, runtime.catalog, learners, as_of=as_of)
     tonight = evaluation.outcomes[evaluation.outcomes[RECORD_KEY].isin(batch_keys)]
     outcomes = tonight["outcome"].value_counts()
@@ -73,4 +99,18 @@ def evaluate_awards(runtime: Runtime, *, batch_id: str, as_of: datetime) -> Awar
         new_awards=len(evaluation.awards),
         awards_by_achievement=by_achievement,
         pathway_tiers=tiers,
+        status_changes=len(changed),
     )
+
+
+def _learners_and_facts(
+    session: Session, batch_learners: list[str], facts: Facts
+) -> tuple[list[str], pd.DataFrame, Facts]:
+    # A learner named in a fact file is evaluated every batch (a new sign-off may be all that
+    # changed), as long as the store knows them: a badge needs a learner with completions.
+    completions = store.load_completions(
+        session, learner_emails=sorted(set(batch_learners) | facts.learners)
+    )
+    known = set(completions[LEARNER_EMAIL]) if len(completions) else set()
+    learners = sorted(set(batch_learners) | (facts.learners & known))
+    return learners, completions, facts.for_learners(learners)

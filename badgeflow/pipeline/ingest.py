@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -21,7 +21,10 @@ from badgeflow.models import COMPLETED_AT
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.store.contract_runs import clear_quarantine, previous_read
 
-__all__ = ["IngestResult", "commit_watermarks", "ingest_source"]
+if TYPE_CHECKING:
+    from great_expectations import ExpectationSuite
+
+__all__ = ["IngestResult", "commit_watermarks", "ingest_source", "read_source"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,20 +97,8 @@ def ingest_source(
         previous = previous_read(
             session, source_name, full_read=since is None, exclude_batch=batch_id
         )
-    source = build_source(settings)
-    if isinstance(source, CsvExportSource):  # raw export rows meet their vendor's contract
-        source.contracts_dir = runtime.settings.contracts_dir
-    frame = source.fetch_completions(since, fetched_at=as_of)
-    logger.info("source %s: %d rows read (since %s)", source_name, len(frame), since)
-    mapping_file = runtime.settings.identity.mapping_file
-    if mapping_file is not None:
-        names = [s.name for s in runtime.settings.sources]
-        frame = apply_identity_map(
-            frame, source_name, load_identity_map(mapping_file, sources=names)
-        )
-
     suite = load_suite(runtime.settings.contracts_dir)
-    report = _with_export_screen(validate_completions(frame, suite=suite, as_of=as_of), source)
+    report = read_source(runtime, source_name, since=since, as_of=as_of, suite=suite)
     contract = assess_source(
         report,
         source=source_name,
@@ -162,6 +153,44 @@ def _with_export_screen(report: ContractReport, source: object) -> ContractRepor
         rows_in=report.rows_in + len(source.quarantined),
         reason_counts=dict(reasons.most_common()),
     )
+
+
+def read_source(
+    runtime: Runtime,
+    source_name: str,
+    *,
+    since: datetime | None,
+    as_of: datetime,
+    suite: ExpectationSuite,
+) -> ContractReport:
+    """Read one source and validate it, storing nothing (the batch and the dry run share it).
+
+    A CSV export is first screened against its vendor's suite (rows failing it never reach
+    mapping); the identity map, when configured, gives each row its canonical email; then
+    the canonical contract runs. The report counts every row read.
+
+    Args:
+        runtime: resources built from settings.
+        source_name: the configured source to read.
+        since: read completions from this time (None: everything).
+        as_of: the batch clock (the contract's notion of "now").
+        suite: the canonical contract (`badgeflow.contracts.load_suite`).
+
+    Returns:
+        The accepted and quarantined rows of the source.
+    """
+    source = build_source(runtime.source(source_name))
+    if isinstance(source, CsvExportSource):  # raw export rows meet their vendor's contract
+        source.contracts_dir = runtime.settings.contracts_dir
+    frame = source.fetch_completions(since, fetched_at=as_of)
+    logger.info("source %s: %d rows read (since %s)", source_name, len(frame), since)
+    mapping_file = runtime.settings.identity.mapping_file
+    if mapping_file is not None:
+        names = [s.name for s in runtime.settings.sources]
+        frame = apply_identity_map(
+            frame, source_name, load_identity_map(mapping_file, sources=names)
+        )
+    return _with_export_screen(validate_completions(frame, suite=suite, as_of=as_of), source)
 
 
 def commit_watermarks(runtime: Runtime, results: Iterable[IngestResult]) -> dict[str, datetime]:

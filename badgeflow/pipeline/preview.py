@@ -18,9 +18,9 @@ from typing import Any
 import pandas as pd
 
 from badgeflow import store
-from badgeflow.contracts import load_suite, validate_completions
-from badgeflow.identity import apply_identity_map, load_identity_map
-from badgeflow.lms import build_source
+from badgeflow.contracts import load_suite
+from badgeflow.contracts_batch import assess_source
+from badgeflow.facts import load_facts
 from badgeflow.models import (
     ACHIEVEMENT_ID,
     AWARD_KEY,
@@ -34,8 +34,10 @@ from badgeflow.models import (
     VALID_FROM,
     VALID_UNTIL,
 )
+from badgeflow.pipeline.ingest import read_source
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.rules import evaluate
+from badgeflow.store.contract_runs import previous_read
 
 __all__ = ["Preview", "PreviewAward", "PreviewChange", "SourcePreview", "preview_run"]
 
@@ -53,6 +55,8 @@ class SourcePreview:
     quarantined: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     skipped: str | None = None
+    halt: str | None = None
+    """The batch-level contract rule this source would trip (the real batch would halt)."""
 
 
 @dataclass(frozen=True)
@@ -136,32 +140,55 @@ def preview_run(
             continue
         with runtime.sessions() as session:
             stored = store.get_watermark(session, name)
-        since = None if full_resync or stored is None else stored - settings.overlap
-        frame = build_source(settings).fetch_completions(since, fetched_at=as_of)
-        mapping_file = runtime.settings.identity.mapping_file
-        if mapping_file is not None:
-            known = [s.name for s in runtime.settings.sources]
-            frame = apply_identity_map(frame, name, load_identity_map(mapping_file, sources=known))
-        report = validate_completions(frame, suite=suite, as_of=as_of)
-        accepted.append(report.accepted)
+            since = None if full_resync or stored is None else stored - settings.overlap
+            previous = previous_read(session, name, full_read=since is None, exclude_batch="")
+            session.rollback()
+        report = read_source(runtime, name, since=since, as_of=as_of, suite=suite)
+        contract = assess_source(
+            report,
+            source=name,
+            suite=suite.name,
+            full_read=since is None,
+            previous=previous,
+            settings=runtime.settings.contracts,
+        )
+        if not contract.halted:
+            accepted.append(report.accepted)
         previews.append(
             SourcePreview(
                 name,
                 settings.kind,
-                rows_read=len(frame),
+                rows_read=report.rows_in,
                 accepted=len(report.accepted),
                 quarantined=len(report.quarantined),
                 quarantine_reasons=dict(report.reason_counts),
+                halt=contract.message if contract.halted else None,
             )
         )
     new_rows = _with_keys([a for a in accepted if len(a)])
-    learners = sorted(set(new_rows[LEARNER_EMAIL])) if len(new_rows) else []
+    facts = load_facts(runtime.settings.facts)
+    learners = sorted(set(new_rows[LEARNER_EMAIL]) if len(new_rows) else set())
     with runtime.sessions() as session:
-        known_rows = store.load_completions(session, learner_emails=learners)
-        existing = store.load_awards(session, learner_emails=learners)
+        known_rows = store.load_completions(
+            session, learner_emails=sorted(set(learners) | facts.learners)
+        )
         session.rollback()
     completions = _merge(known_rows, new_rows)
-    evaluation = evaluate(completions, runtime.catalog, as_of=as_of, existing_awards=existing)
+    # As the award stage does: fact-file learners the store knows are evaluated too.
+    learners = sorted(set(learners) | (facts.learners & set(completions[LEARNER_EMAIL])))
+    completions = completions[completions[LEARNER_EMAIL].isin(learners)]
+    with runtime.sessions() as session:
+        existing = store.load_awards(session, learner_emails=learners)
+        session.rollback()
+    facts = facts.for_learners(learners)
+    evaluation = evaluate(
+        completions,
+        runtime.catalog,
+        as_of=as_of,
+        existing_awards=existing,
+        cohorts=facts.cohorts,
+        attestations=facts.attestations,
+    )
     logger.info(
         "dry run: %d learners, %d awards would be made", len(learners), len(evaluation.awards)
     )
@@ -169,7 +196,7 @@ def preview_run(
         as_of=as_of.isoformat(),
         sources=tuple(previews),
         awards=_awards(evaluation.awards, existing),
-        changes=_changes(getattr(evaluation, "revocations", None)),
+        changes=_changes(evaluation.revocations),
         learners=len(learners),
     )
 

@@ -1,44 +1,37 @@
-"""Criteria and pathway evaluation: completions and stored awards in, new awards out."""
+"""Criteria and pathway evaluation over whole frames: completions and awards in, decisions out."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
-from badgeflow.catalog import Achievement, Catalog, CourseRule
-from badgeflow.models import (
-    ACHIEVEMENT_ID,
-    AWARD_COLUMNS,
-    AWARD_KEY,
-    AWARD_STATUS,
-    AWARDED_AT,
-    COURSE_ID,
-    EVIDENCE_RECORD_IDS,
-    LEARNER_EMAIL,
-    LEARNER_NAME,
-    OUTCOME,
-    OUTCOME_COLUMNS,
-    REASON,
-    RECORD_KEY,
-    SCORE,
-    VALID_FROM,
-    VALID_UNTIL,
+from badgeflow.catalog import Catalog
+from badgeflow.criteria import AllOf, AssessmentPassed, Clause, CourseCompleted
+from badgeflow.models import REVOCATION_COLUMNS
+from badgeflow.rules._clauses import (
+    Context,
+    Met,
+    combine,
+    course_leaves,
+    evaluate_clause,
+    read_facts,
 )
-from badgeflow.rules._checks import Row, describe, problems, read_rows
+from badgeflow.rules._expiry import apply_prerequisite_expiry, suspending
+from badgeflow.rules._frames import Award, Users, awards_frame, outcomes_frame
+from badgeflow.rules._inputs import DAY, UNDATED, Held, Ints, Learners, Rows, micros, read_held
+from badgeflow.rules._periods import LAPSED, REVOKED, Periods, decide, to_datetime
+from badgeflow.rules._reasons import Texts, needs
 
-__all__ = ["AWARDED", "NOT_YET_ELIGIBLE", "Evaluation", "award_key", "evaluate"]
+__all__ = ["AWARDED", "NOT_YET_ELIGIBLE", "Evaluation", "evaluate"]
 
 AWARDED: Final = "awarded"
 """Outcome of a row that is evidence for an award (new or already held)."""
 NOT_YET_ELIGIBLE: Final = "not_yet_eligible"
 """Outcome of a row that does not (yet) earn anything; REASON says why."""
-ACTIVE: Final = "active"
-_DATETIME: Final = "datetime64[us, UTC]"
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,67 +41,14 @@ class Evaluation:
     Attributes:
         awards: new awards only (`AWARD_COLUMNS`), one row per award key not already stored.
         outcomes: one row per input completion row (`OUTCOME_COLUMNS`), in input order.
+        revocations: stored awards whose status must change (`REVOCATION_COLUMNS`): pathway
+            tiers suspended because a required badge is no longer current, or reinstated
+            (status ``active``) because it is current again.
     """
 
     awards: pd.DataFrame
     outcomes: pd.DataFrame
-
-
-@dataclass(frozen=True)
-class _Held:
-    key: str
-    valid_from: datetime
-    valid_until: datetime | None
-    active: bool
-
-    def current(self, as_of: datetime) -> bool:
-        """Active, started and not expired at `as_of`."""
-        return (
-            self.active
-            and self.valid_from <= as_of
-            and (self.valid_until is None or self.valid_until > as_of)
-        )
-
-
-@dataclass
-class _Learner:
-    email: str
-    rows: list[Row] = field(default_factory=list)
-    by_course: dict[str, list[Row]] = field(default_factory=dict)
-    held: dict[str, list[_Held]] = field(default_factory=dict)
-    earned: set[str] = field(default_factory=set)
-    notes: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str | None:
-        named = [r for r in sorted(self.rows, key=lambda r: r.order) if r.name]
-        return named[-1].name if named else None
-
-
-@dataclass
-class _Conditions:
-    dates: list[list[datetime]] = field(default_factory=list)
-    evidence: list[list[Row]] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-
-
-def award_key(
-    learner_email: str, achievement_id: str, *, valid_from: datetime, expires: bool
-) -> str:
-    """Compute the deterministic key of an award.
-
-    Args:
-        learner_email: the learner's normalised (lower-case) email.
-        achievement_id: the achievement slug.
-        valid_from: start of the award's validity.
-        expires: whether the achievement expires; non-expiring awards have one period only.
-
-    Returns:
-        sha256 hex of ``email|achievement|period``, where period is ``perpetual`` or the
-        ISO date (UTC) of `valid_from`.
-    """
-    period = valid_from.date().isoformat() if expires else "perpetual"
-    return hashlib.sha256(f"{learner_email}|{achievement_id}|{period}".encode()).hexdigest()
+    revocations: pd.DataFrame
 
 
 def evaluate(
@@ -117,22 +57,27 @@ def evaluate(
     *,
     as_of: datetime,
     existing_awards: pd.DataFrame,
+    cohorts: pd.DataFrame | None = None,
+    attestations: pd.DataFrame | None = None,
 ) -> Evaluation:
     """Decide which awards the completions earn, and what each completion row led to.
 
-    Achievements are evaluated in topological order, so prerequisites earned in this same
-    evaluation count. A prerequisite or held award counts only while it is active and not
-    expired at `as_of`. See ``badge_catalog/README.md`` for the full semantics.
+    Every achievement's rule (`Achievement.rule`) is evaluated for all learners at once, in
+    topological order, so badges earned in this same evaluation count for the next tier.
+    The semantics (dates, expiry, renewal) are those of `badgeflow.criteria.nodes`; a
+    renewal keeps the first award's ``awarded_at`` and starts a new validity period.
 
     Args:
         completions: accepted completion rows (`COMPLETION_COLUMNS` plus `RECORD_KEY`).
         catalog: the badge catalog.
-        as_of: the evaluation clock (timezone-aware); completions after it are ignored.
+        as_of: the evaluation clock (timezone-aware); facts dated after it are ignored.
         existing_awards: stored awards (`AWARD_KEY`, `LEARNER_EMAIL`, `ACHIEVEMENT_ID`,
-            `VALID_FROM`, `VALID_UNTIL`, optional `AWARD_STATUS`); may be empty.
+            `VALID_FROM`, `VALID_UNTIL`, optional `AWARDED_AT` and `AWARD_STATUS`).
+        cohorts: cohort memberships (`COHORT_COLUMNS`), or None.
+        attestations: attestations (`ATTESTATION_COLUMNS`), or None.
 
     Returns:
-        The new awards and one outcome per completion row.
+        The new awards, one outcome per completion row, and the status changes.
 
     Raises:
         ValueError: `as_of` is naive or a frame lacks a needed column.
@@ -144,219 +89,144 @@ def evaluate(
     """
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
-    rows = list(read_rows(completions))
-    learners = _learners(rows, existing_awards)
-    known_keys = set(existing_awards[AWARD_KEY].astype(str)) if len(existing_awards) else set()
-    new: list[dict[str, Any]] = []
+    learners = Learners()
+    rows = Rows.read(completions, learners)
+    held = read_held(existing_awards, learners)
+    facts = read_facts(cohorts, attestations, learners)
+    known = {str(k) for h in held.values() for k in h.key}
+    ctx = Context(rows, held, *facts, as_of=micros(as_of), size=len(learners))
+    texts = Texts()
+    suspend = suspending(catalog)
+    earned: dict[str, np.ndarray] = {}
+    notes: dict[str, Ints] = {}
+    awards: list[Award] = []
+    revocations: list[dict[str, Any]] = []
     for slug in catalog.topological_order():
         achievement = catalog.achievements[slug]
-        for email in sorted(learners):
-            new.extend(_award(achievement, learners[email], as_of, known_keys))
-    return Evaluation(awards=_awards_frame(new), outcomes=_outcomes(rows, learners, catalog, as_of))
-
-
-def _award(
-    achievement: Achievement, learner: _Learner, as_of: datetime, known_keys: set[str]
-) -> list[dict[str, Any]]:
-    slug, days = achievement.slug, achievement.valid_for_days
-    conditions = _conditions(achievement, learner, as_of)
-    if conditions.missing:
-        learner.notes[slug] = f"{slug}: still needs {'; '.join(conditions.missing)}"
-        return []
-    # Each condition is met at any of its dates; the rule is met when the last one is. An
-    # award starts at the earliest such date; after it expires, a renewal starts at the
-    # next date some condition is met again (all others having been met before).
-    floor = max(min(dates) for dates in conditions.dates)
-    candidates = sorted({d for dates in conditions.dates for d in dates if d >= floor})
-    held = learner.held.setdefault(slug, [])
-    awards: list[dict[str, Any]] = []
-    next_from: datetime | None = None
-    for at in candidates:
-        if next_from is not None and at < next_from:
-            continue
-        covering = [h for h in held if h.active and (h.valid_until is None or h.valid_until > at)]
-        key = award_key(learner.email, slug, valid_from=at, expires=days is not None)
-        if covering:
-            learner.earned.add(slug)
-            ends = [h.valid_until for h in covering]
-            if None in ends:
-                break
-            next_from = max(e for e in ends if e is not None)
-            continue
-        until = None if days is None else at + timedelta(days=days)
-        if until is not None and until <= as_of:
-            # The period this date would start has already ended: issuing a credential that
-            # is expired on arrival helps nobody. A later qualifying date may still count.
-            learner.notes[slug] = (
-                f"{slug}: qualified on {at.date().isoformat()}, but that award would have "
-                f"expired on {until.date().isoformat()}; complete it again to renew"
-            )
-            continue
-        if key in known_keys:
-            learner.notes[slug] = f"{slug}: the award for this period was revoked or suspended"
-        else:
-            known_keys.add(key)
-            held.append(_Held(key=key, valid_from=at, valid_until=until, active=True))
-            learner.earned.add(slug)
-            awards.append(_record(key, achievement, learner, conditions, at, until))
-        if until is None:
-            break
-        next_from = until
-    return awards
-
-
-def _conditions(achievement: Achievement, learner: _Learner, as_of: datetime) -> _Conditions:
-    found = _Conditions()
-    for rule in achievement.rules.course_rules:
-        rows = [r for r in learner.by_course.get(rule.course, []) if not problems(r, rule, as_of)]
-        if rows:
-            found.dates.append([r.at for r in rows if r.at is not None])
-            found.evidence.append(rows)
-        else:
-            found.missing.append(describe(rule))
-    for prerequisite in achievement.rules.prerequisites:
-        current = [h for h in learner.held.get(prerequisite, []) if h.current(as_of)]
-        if current:
-            found.dates.append([min(h.valid_from for h in current)])
-        else:
-            found.missing.append(f"the {prerequisite} badge")
-    for hold in achievement.rules.holds_rules:
-        span = timedelta(days=hold.for_days)
-        current = [
-            h
-            for h in learner.held.get(hold.holds, [])
-            if h.current(as_of) and (h.valid_until is None or h.valid_until >= h.valid_from + span)
-        ]
-        if not current:
-            if hold.holds not in achievement.rules.prerequisites:
-                found.missing.append(f"the {hold.holds} badge, held for {hold.for_days} days")
-            continue
-        since = min(h.valid_from for h in current)
-        if since + span > as_of:
-            held_days = (as_of - since).days
-            found.missing.append(
-                f"{hold.holds} held for {hold.for_days} days (held {held_days} so far)"
-            )
-        else:
-            found.dates.append([since + span])
-    return found
-
-
-def _record(
-    key: str,
-    achievement: Achievement,
-    learner: _Learner,
-    conditions: _Conditions,
-    at: datetime,
-    until: datetime | None,
-) -> dict[str, Any]:
-    evidence: list[Row] = []
-    score: float | None = None
-    scored = False
-    for rule, rows in zip(achievement.rules.course_rules, conditions.evidence, strict=True):
-        chosen = max((r for r in rows if r.at is not None and r.at <= at), key=lambda r: r.order)
-        evidence.append(chosen)
-        if rule.min_score is not None and not scored:
-            score, scored = chosen.score, True
-    return {
-        AWARD_KEY: key,
-        LEARNER_EMAIL: learner.email,
-        LEARNER_NAME: learner.name,
-        ACHIEVEMENT_ID: achievement.slug,
-        AWARDED_AT: at,
-        VALID_FROM: at,
-        VALID_UNTIL: until,
-        SCORE: score,
-        EVIDENCE_RECORD_IDS: tuple(sorted({r.key for r in evidence})),
-    }
-
-
-def _learners(rows: Iterable[Row], existing: pd.DataFrame) -> dict[str, _Learner]:
-    learners: dict[str, _Learner] = {}
-    for row in rows:
-        learner = learners.setdefault(row.email, _Learner(row.email))
-        learner.rows.append(row)
-        learner.by_course.setdefault(row.course, []).append(row)
-    for learner in learners.values():
-        for course_rows in learner.by_course.values():
-            course_rows.sort(key=lambda r: r.order)
-    if not len(existing):
-        return learners
-    missing = [
-        c
-        for c in (AWARD_KEY, LEARNER_EMAIL, ACHIEVEMENT_ID, VALID_FROM, VALID_UNTIL)
-        if c not in existing.columns
-    ]
-    if missing:
-        raise ValueError(f"existing_awards frame lacks column(s): {', '.join(missing)}")
-    starts = pd.to_datetime(existing[VALID_FROM], utc=True)
-    ends = pd.to_datetime(existing[VALID_UNTIL], utc=True)
-    statuses = (
-        existing[AWARD_STATUS].tolist()
-        if AWARD_STATUS in existing.columns
-        else [ACTIVE] * len(existing)
-    )
-    for key, email, slug, start, end, status in zip(
-        existing[AWARD_KEY],
-        existing[LEARNER_EMAIL],
-        existing[ACHIEVEMENT_ID],
-        starts,
-        ends,
-        statuses,
-        strict=True,
-    ):
-        normalised = str(email).strip().lower()
-        learner = learners.setdefault(normalised, _Learner(normalised))
-        learner.held.setdefault(str(slug), []).append(
-            _Held(
-                key=str(key),
-                valid_from=start.to_pydatetime(),
-                valid_until=None if pd.isna(end) else end.to_pydatetime(),
-                active=status == ACTIVE,
-            )
-        )
-    return learners
-
-
-def _outcomes(
-    rows: list[Row], learners: dict[str, _Learner], catalog: Catalog, as_of: datetime
-) -> pd.DataFrame:
-    users: dict[str, list[tuple[str, CourseRule]]] = {}
+        rule = achievement.rule
+        if slug in suspend:
+            revocations.extend(apply_prerequisite_expiry(slug, rule, ctx, learners))
+        events: list[tuple[Ints, Ints]] = []
+        parts = _parts(rule, ctx, events)
+        met = combine(rule, parts) if isinstance(rule, AllOf) else parts[0]
+        days = achievement.valid_for_days
+        periods = decide(slug, days, met, events, ctx, learners, known)
+        ctx.held[slug] = ctx.held_of(slug).add(periods.new)
+        awards.append(Award(slug, periods.new, *_evidence(course_leaves(rule), periods.new, ctx)))
+        earned[slug] = ctx.current(slug)
+        notes[slug] = _notes(slug, days, rule, parts, met, periods, earned[slug], ctx, texts)
+    users: Users = {}
     for slug in catalog.topological_order():
-        for rule in catalog.achievements[slug].rules.course_rules:
-            users.setdefault(rule.course, []).append((slug, rule))
-    records = []
-    for row in rows:
-        learner = learners[row.email]
-        reasons: list[str] = []
-        outcome = NOT_YET_ELIGIBLE
-        for slug, rule in users.get(row.course, []):
-            found = problems(row, rule, as_of)
-            if not found and slug in learner.earned:
-                outcome, reasons = AWARDED, []
-                break
-            if found:
-                reasons.append(f"{row.course}: {'; '.join(found)}")
-            else:
-                reasons.append(learner.notes.get(slug, f"{slug}: not awarded"))
-        if row.course not in users:
-            reasons.append(f"{row.course}: no achievement uses this course")
-        records.append(
-            {
-                RECORD_KEY: row.key,
-                LEARNER_EMAIL: row.email,
-                COURSE_ID: row.course,
-                OUTCOME: outcome,
-                REASON: "; ".join(dict.fromkeys(reasons)),
-            }
-        )
-    return pd.DataFrame.from_records(records, columns=list(OUTCOME_COLUMNS))
+        for leaf in course_leaves(catalog.achievements[slug].rule):
+            users.setdefault(leaf.course, []).append((slug, leaf))
+    return Evaluation(
+        awards=awards_frame(awards, rows, learners),
+        outcomes=outcomes_frame(
+            ctx, users, earned, notes, learners, texts, AWARDED, NOT_YET_ELIGIBLE
+        ),
+        revocations=pd.DataFrame.from_records(revocations, columns=list(REVOCATION_COLUMNS)),
+    )
 
 
-def _awards_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
-    records.sort(key=lambda r: (r[AWARDED_AT], r[LEARNER_EMAIL], r[ACHIEVEMENT_ID]))
-    frame = pd.DataFrame.from_records(records, columns=list(AWARD_COLUMNS))
-    for column in (AWARDED_AT, VALID_FROM, VALID_UNTIL):
-        frame[column] = pd.to_datetime(frame[column], utc=True).astype(_DATETIME)
-    frame[SCORE] = frame[SCORE].astype("float64")
-    return frame
+def _parts(rule: Clause, ctx: Context, events: list[tuple[Ints, Ints]]) -> list[Met]:
+    clauses = rule.clauses if isinstance(rule, AllOf) else (rule,)
+    return [evaluate_clause(c, ctx, events) for c in clauses]
+
+
+def _notes(
+    slug: str,
+    days: int | None,
+    rule: Clause,
+    parts: list[Met],
+    met: Met,
+    periods: Periods,
+    earned: np.ndarray,
+    ctx: Context,
+    texts: Texts,
+) -> Ints:
+    """Per learner, the id of the reason this achievement is not held (0 when held).
+
+    Only learners with a row meeting one of the rule's course clauses are described: they
+    are the only ones the reason is shown to (the outcome of such a row).
+    """
+    shown = np.zeros(ctx.size, dtype=bool)
+    for leaf in course_leaves(rule):
+        shown[ctx.rows.learner[ctx.qualifying[leaf]]] = True
+    shown &= ~earned
+    out = np.zeros(ctx.size, dtype=np.int64)
+    who = np.flatnonzero(shown)
+    out[who] = needs(slug, rule, parts, who, ctx, texts)
+    waiting = met.met & shown
+    out[waiting] = texts.id(f"{slug}: not awarded")
+    expired = waiting & (periods.ended != UNDATED) & (periods.ended <= ctx.as_of)
+    _by_date(
+        out,
+        expired,
+        periods.ended,
+        texts,
+        "{slug}: the award expired on {0}; complete it again to renew",
+        slug,
+        0,
+    )
+    out[waiting & (periods.why == REVOKED)] = texts.id(
+        f"{slug}: the award for this period was revoked or suspended"
+    )
+    _by_date(
+        out,
+        waiting & (periods.why == LAPSED),
+        periods.lapsed_on,
+        texts,
+        "{slug}: qualified on {0}, but that award would have expired on {1}; "
+        "complete it again to renew",
+        slug,
+        days or 0,
+    )
+    return out
+
+
+def _by_date(
+    out: Ints, where: np.ndarray, dates: Ints, texts: Texts, template: str, slug: str, days: int
+) -> None:
+    """Set ``out[where]`` to the id of `template` formatted with each learner's date."""
+    distinct, inverse = np.unique(dates[where], return_inverse=True)
+    ids = [
+        texts.id(template.format(_day(d), _day(d + days * DAY), slug=slug))
+        for d in distinct.tolist()
+    ]
+    out[where] = np.asarray(ids, dtype=np.int64)[inverse]
+
+
+def _day(micros: int) -> str:
+    return to_datetime(micros).date().isoformat()
+
+
+def _evidence(
+    leaves: list[CourseCompleted | AssessmentPassed], new: Held, ctx: Context
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per new award, the latest qualifying row of each course leaf at or before its start.
+
+    Returns:
+        (row indices, one column per leaf, -1 where none; the score of the first leaf with a
+        score threshold that has a row, NaN when none).
+    """
+    rows = ctx.rows
+    chosen = np.full((len(new.learner), len(leaves)), -1, dtype=np.int64)
+    score = np.full(len(new.learner), np.nan)
+    scored = np.zeros(len(new.learner), dtype=bool)
+    for j, leaf in enumerate(leaves):
+        found = ctx.qualifying[leaf]
+        if not len(found) or not len(new.learner):
+            continue
+        learner, at = rows.learner[found], rows.at[found]
+        instants = np.unique(np.concatenate([at, new.start]))
+        base = len(instants) + 1
+        ranked = learner * base + np.searchsorted(instants, at)
+        wanted = new.learner * base + np.searchsorted(instants, new.start)
+        pos = np.searchsorted(ranked, wanted, side="right") - 1
+        ok = (pos >= 0) & (learner[pos.clip(0)] == new.learner)
+        chosen[ok, j] = found[pos[ok]]
+        if isinstance(leaf, AssessmentPassed) or leaf.min_score is not None:
+            take = ok & ~scored
+            score[take] = rows.score[chosen[take, j]]
+            scored |= take
+    return chosen, score
