@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 
 from badgeflow.catalog import Achievement, Catalog
 from badgeflow.criteria import AllOf, AnyOf, AtLeast, Clause, Not, Where
-from badgeflow.rules._periods import award_key
 from badgeflow.rules._explain_facts import Held, LearnerFacts
 from badgeflow.rules._explain_leaves import Evidence, HeldLookup, check_leaf, describe
+from badgeflow.rules._periods import award_key
 
 __all__ = [
     "ClauseResult",
