@@ -8,7 +8,6 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from badgeflow.catalog_courses import Course
-from badgeflow.catalog_legacy import CourseRule, HoldsRule, Rule, RuleSet, legacy_rules
 from badgeflow.catalog_ob3 import (
     CatalogAlignment,
     CatalogEvidence,
@@ -29,12 +28,8 @@ __all__ = [
     "Achievement",
     "Catalog",
     "Course",
-    "CourseRule",
-    "HoldsRule",
     "IssuerProfile",
     "Pathway",
-    "Rule",
-    "RuleSet",
     "load_catalog",
 ]
 
@@ -80,11 +75,6 @@ class Achievement(BaseModel):
     human_code: str | None = Field(None, alias="humanCode")
     field_of_study: str | None = Field(None, alias="fieldOfStudy")
     credits_available: float | None = Field(None, ge=0, alias="creditsAvailable")
-
-    @property
-    def rules(self) -> RuleSet:
-        """The old flat view of `rule`, for the row-by-row evaluator (see `catalog_legacy`)."""
-        return legacy_rules(self.rule)
 
     @property
     def dependencies(self) -> tuple[str, ...]:

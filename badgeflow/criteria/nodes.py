@@ -37,10 +37,15 @@ A clause "with no date" (`InCohort` without ``joined_at``, `Not`) is ignored whe
 latest/earliest; a rule whose clauses all lack dates is met at ``as_of``.
 
 An award starts (``valid_from``) on the date its rule became met. For an achievement with
-``valid_for_days`` it ends that many days later; once it has ended, a renewal starts on the
-earliest later event of any leaf at which the whole rule is met again. A period that would
-already have ended at ``as_of`` is not issued (expired on arrival). The renewal keeps the
-first award's ``awarded_at`` and starts a new validity period.
+``valid_for_days`` it ends that many days later. The candidate starts of a new period are that
+date and every later leaf event (outside `Not`) up to ``as_of``, excluding those inside an
+active stored award of the achievement (it covers them); the first candidate whose period
+still runs at ``as_of`` starts the award. A period that would already have ended at ``as_of``
+is not issued (expired on arrival) and blocks nothing: a learner who re-completed a yearly
+course within the last year gets the current period, even on a first run over years of
+history. So one evaluation makes at most one new period per learner and achievement. A
+renewal keeps the first award's ``awarded_at`` and starts a new validity period; a period
+whose key is already stored (even revoked) is never made again.
 """
 
 from __future__ import annotations

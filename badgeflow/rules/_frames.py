@@ -82,7 +82,7 @@ def awards_frame(awards: list[Award], rows: Rows, learners: Learners) -> pd.Data
 
 def _evidence_keys(rows: Rows, chosen: Ints) -> list[tuple[str, ...]]:
     """Per award, the sorted record keys of its evidence rows (-1: none)."""
-    if chosen.shape[1] == 0:
+    if chosen.shape[1] == 0 or len(rows.key) == 0:  # no rule row, or no rows at all
         return [()] * len(chosen)
     keys: npt.NDArray[np.object_] = rows.key[chosen.clip(0)]
     keys[chosen < 0] = None

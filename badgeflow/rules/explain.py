@@ -69,7 +69,9 @@ class ClauseResult:
         return self.clause.where
 
     def all_events(self) -> list[datetime]:
-        """Every leaf event in this subtree."""
+        """Every leaf event in this subtree, outside `Not` (an absence has no date)."""
+        if isinstance(self.clause, Not):
+            return []
         found = list(self.events)
         for child in self.children:
             found.extend(child.all_events())
@@ -184,12 +186,15 @@ def award_periods(
     as_of: datetime,
     held: HeldLookup | None = None,
 ) -> list[tuple[datetime, datetime | None]]:
-    """The validity periods an achievement's rule gives the learner, not ended at `as_of`.
+    """The validity period an achievement's rule would start for the learner at `as_of`.
 
-    The first period starts when the rule became met (at `as_of` when it has no date); after
-    a period of ``valid_for_days`` ends, the next starts at the earliest later leaf event at
-    which the whole rule is met again. Periods already over at `as_of` are left out (they
-    would be expired on arrival).
+    The candidate starts are the date the rule became met (`as_of` when it has no date) and
+    every later leaf event up to `as_of`; a candidate must not fall inside an active stored
+    award of the achievement (that award covers it). The first candidate whose period would
+    still run at `as_of` starts the award: an expiring achievement's period that would
+    already be over is skipped (expired on arrival) and blocks nothing, so a learner who
+    re-completed a yearly course within the last year gets the current period even on the
+    first run over years of history.
 
     Args:
         achievement: the achievement.
@@ -198,28 +203,29 @@ def award_periods(
         held: the learner's awards of an achievement; default: stored awards only.
 
     Returns:
-        ``(valid_from, valid_until)`` pairs, oldest first: at most one.
+        ``(valid_from, valid_until)`` pairs: at most one.
     """
     lookup = held or _lookup(facts, None)
     result = evaluate_clause(achievement.rule, facts, as_of=as_of, held=lookup)
     if not result.met:
         return []
-    start = result.met_at or as_of
+    first = result.met_at or as_of
+    covered = [
+        h.valid_until
+        for h in facts.awards
+        if h.achievement == achievement.slug and h.status == "active"
+    ]
+    if None in covered:  # a never-ending award covers everything
+        return [(first, None)] if achievement.valid_for_days is None else []
+    floor = max([first, *(c for c in covered if c is not None)])
     if achievement.valid_for_days is None:
-        return [(start, None)]
+        return [(floor, None)] if floor <= as_of else []
     span = timedelta(days=achievement.valid_for_days)
-    events = sorted({e for e in result.all_events() if e <= as_of})
-    while start + span <= as_of:
-        end = start + span
-        again = [
-            t
-            for t in events
-            if t >= end and evaluate_clause(achievement.rule, facts, as_of=t, held=lookup).met
-        ]
-        if not again:
-            return []
-        start = again[0]
-    return [(start, start + span)]
+    candidates = sorted({first, *result.all_events()})
+    for start in candidates:
+        if floor <= start <= as_of and start + span > as_of:
+            return [(start, start + span)]
+    return []
 
 
 def new_awards(catalog: Catalog, facts: LearnerFacts, *, as_of: datetime) -> list[Held]:

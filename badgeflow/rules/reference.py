@@ -42,7 +42,7 @@ def reference_awards(
         `REFERENCE_COLUMNS`, sorted by learner, achievement and start; datetimes in UTC.
     """
     emails: set[str] = set()
-    for frame in (completions, existing_awards):
+    for frame in (completions, existing_awards, cohorts, attestations):
         if frame is not None and len(frame):
             emails.update(frame[LEARNER_EMAIL].astype(str).str.strip().str.lower())
     records = []

@@ -28,6 +28,7 @@ from badgeflow.models import (
     REASON,
     RECORD_KEY,
     SCORE,
+    SCORE_KIND,
     SOURCE,
     SOURCE_RECORD_ID,
     VALID_FROM,
@@ -77,6 +78,8 @@ def completion(
             if pd.Timestamp(at).tzinfo is None
             else pd.Timestamp(at),
             SCORE: score,
+            # The demo catalog's DS390 is an `assessment:` clause; scores here are final ones.
+            SCORE_KIND: "none" if score is None else "final_assessment",
             MODULES_COMPLETED: done,
             MODULES_TOTAL: total,
         }

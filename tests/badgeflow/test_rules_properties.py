@@ -19,6 +19,7 @@ from badgeflow.models import (
     VALID_FROM,
     VALID_UNTIL,
 )
+from tests.badgeflow.rules.legacy import legacy_rules
 from tests.badgeflow.test_rules import completion, frame, real_catalog, run
 
 CATALOG = real_catalog()
@@ -147,7 +148,7 @@ def test_a_pathway_award_implies_its_prerequisites(fields):
     awards = run(frame(*build(fields)), catalog=CATALOG).awards
     for award in awards.itertuples(index=False):
         slug = getattr(award, ACHIEVEMENT_ID)
-        for prerequisite in CATALOG.achievement(slug).rules.prerequisites:
+        for prerequisite in legacy_rules(CATALOG.achievement(slug).rule).prerequisites:
             earlier = awards[
                 (awards[LEARNER_EMAIL] == getattr(award, LEARNER_EMAIL))
                 & (awards[ACHIEVEMENT_ID] == prerequisite)

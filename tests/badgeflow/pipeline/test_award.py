@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from datetime import timedelta
 
+import yaml
+
 from badgeflow import store
 from badgeflow.models import COMPLETED_AT, COURSE_ID, SCORE
 from badgeflow.pipeline import Runtime, evaluate_awards
@@ -18,7 +20,11 @@ def suspending_catalog(root):
     catalog = root / "catalog"
     shutil.copytree(REPO / "badge_catalog", catalog)
     foundations = catalog / "achievements" / "data-foundations.yaml"
-    foundations.write_text(foundations.read_text() + "\nvalid_for_days: 30\n")
+    # A 30-day validity; the written narrative (which states no period) makes way for the
+    # generated one, which does.
+    spec = yaml.safe_load(foundations.read_text())
+    del spec["criteria"]
+    foundations.write_text(yaml.safe_dump({**spec, "valid_for_days": 30}))
     pathway = catalog / "pathways" / "data-skills.yaml"
     pathway.write_text(pathway.read_text() + "\non_prerequisite_expiry: suspend\n")
     return catalog

@@ -10,7 +10,6 @@ from typing import Any
 
 import pandas as pd
 
-from badgeflow.catalog import CourseRule
 from badgeflow.models import (
     COMPLETED,
     COMPLETED_AT,
@@ -22,6 +21,7 @@ from badgeflow.models import (
     RECORD_KEY,
     SCORE,
 )
+from tests.badgeflow.rules.legacy import CourseRule
 
 __all__ = ["Row", "describe", "problems", "read_rows"]
 

@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from badgeflow.catalog import Achievement, Catalog, IssuerProfile, Pathway, RuleSet
+from badgeflow.catalog import Achievement, Catalog, IssuerProfile, Pathway
 from badgeflow.criteria import Clause
 
 
-class TreeAchievement(Achievement):
-    """An achievement whose rule is given as a tree (the YAML `rules:` block is unused)."""
-
-    tree: Any = None
-
-    @property
-    def rule(self) -> Clause:
-        return self.tree
-
-
 def achievement(slug: str, rule: Clause, *, valid_for_days: int | None = None) -> Achievement:
-    return TreeAchievement.model_construct(
+    return Achievement.model_construct(
         slug=slug,
         name=slug,
         description=slug,
         image=f"images/{slug}.svg",
         valid_for_days=valid_for_days,
-        rules=RuleSet.model_construct(prerequisites=(), all_of=()),
-        tree=rule,
+        rule=rule,
     )
 
 

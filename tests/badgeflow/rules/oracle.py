@@ -10,7 +10,7 @@ from typing import Any, Final
 
 import pandas as pd
 
-from badgeflow.catalog import Achievement, Catalog, CourseRule
+from badgeflow.catalog import Achievement, Catalog
 from badgeflow.models import (
     ACHIEVEMENT_ID,
     AWARD_COLUMNS,
@@ -30,6 +30,7 @@ from badgeflow.models import (
     VALID_UNTIL,
 )
 from tests.badgeflow.rules._oracle_checks import Row, describe, problems, read_rows
+from tests.badgeflow.rules.legacy import CourseRule, legacy_rules
 
 __all__ = ["AWARDED", "NOT_YET_ELIGIBLE", "Evaluation", "award_key", "evaluate"]
 
@@ -207,20 +208,20 @@ def _award(
 
 def _conditions(achievement: Achievement, learner: _Learner, as_of: datetime) -> _Conditions:
     found = _Conditions()
-    for rule in achievement.rules.course_rules:
+    for rule in legacy_rules(achievement.rule).course_rules:
         rows = [r for r in learner.by_course.get(rule.course, []) if not problems(r, rule, as_of)]
         if rows:
             found.dates.append([r.at for r in rows if r.at is not None])
             found.evidence.append(rows)
         else:
             found.missing.append(describe(rule))
-    for prerequisite in achievement.rules.prerequisites:
+    for prerequisite in legacy_rules(achievement.rule).prerequisites:
         current = [h for h in learner.held.get(prerequisite, []) if h.current(as_of)]
         if current:
             found.dates.append([min(h.valid_from for h in current)])
         else:
             found.missing.append(f"the {prerequisite} badge")
-    for hold in achievement.rules.holds_rules:
+    for hold in legacy_rules(achievement.rule).holds_rules:
         span = timedelta(days=hold.for_days)
         current = [
             h
@@ -228,7 +229,7 @@ def _conditions(achievement: Achievement, learner: _Learner, as_of: datetime) ->
             if h.current(as_of) and (h.valid_until is None or h.valid_until >= h.valid_from + span)
         ]
         if not current:
-            if hold.holds not in achievement.rules.prerequisites:
+            if hold.holds not in legacy_rules(achievement.rule).prerequisites:
                 found.missing.append(f"the {hold.holds} badge, held for {hold.for_days} days")
             continue
         since = min(h.valid_from for h in current)
@@ -253,7 +254,9 @@ def _record(
     evidence: list[Row] = []
     score: float | None = None
     scored = False
-    for rule, rows in zip(achievement.rules.course_rules, conditions.evidence, strict=True):
+    for rule, rows in zip(
+        legacy_rules(achievement.rule).course_rules, conditions.evidence, strict=True
+    ):
         chosen = max((r for r in rows if r.at is not None and r.at <= at), key=lambda r: r.order)
         evidence.append(chosen)
         if rule.min_score is not None and not scored:
@@ -323,7 +326,7 @@ def _outcomes(
 ) -> pd.DataFrame:
     users: dict[str, list[tuple[str, CourseRule]]] = {}
     for slug in catalog.topological_order():
-        for rule in catalog.achievements[slug].rules.course_rules:
+        for rule in legacy_rules(catalog.achievements[slug].rule).course_rules:
             users.setdefault(rule.course, []).append((slug, rule))
     records = []
     for row in rows:

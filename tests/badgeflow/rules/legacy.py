@@ -1,10 +1,9 @@
-"""The old flat view of a rule (`RuleSet`), kept while the row-by-row evaluator still reads it.
+"""The old flat view of a rule (`RuleSet`), read by the old evaluator kept as the test oracle.
 
-`Achievement.rule` (a clause tree) is the criteria; `Achievement.rules` derives this flat view
-from it for `badgeflow.rules` until that evaluator consumes the tree. Only an `AllOf` of
-courses and held badges can be viewed this way; an `AssessmentPassed` is viewed as a course
-with ``min_score = pass_mark`` (the flat view cannot check ``score_kind``). Remove this module
-once nothing imports it.
+`Achievement.rule` (a clause tree) is the criteria; `legacy_rules` derives this flat view from
+it for `tests.badgeflow.rules.oracle`. Only an `AllOf` of courses and held badges can be viewed
+this way; an `AssessmentPassed` is viewed as a course with ``min_score = pass_mark`` (the flat
+view cannot check ``score_kind``).
 """
 
 from __future__ import annotations
