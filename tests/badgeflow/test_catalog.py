@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from badgeflow.catalog import CourseRule, HoldsRule, load_catalog
+from badgeflow.catalog import load_catalog
 from badgeflow.criteria import AllOf, AssessmentPassed, CourseCompleted, HoldsBadge, Where
 from badgeflow.errors import CatalogError
 
@@ -36,17 +36,19 @@ def test_real_catalog_orders_prerequisites_first():
     assert sorted(order) == sorted(load_catalog(REAL).achievement_slugs)
 
 
-def test_rules_are_parsed_into_typed_conditions():
+def test_rules_are_parsed_into_clause_trees():
     catalog = load_catalog(REAL)
-    cert = catalog.achievement("certified-data-practitioner").rules
-    assert cert.prerequisites == ("data-foundations", "data-applied")
-    assert cert.course_rules == (
-        CourseRule(course="DS301", all_modules=True),
-        CourseRule(course="DS390", min_score=70),
+    assert catalog.achievement("certified-data-practitioner").rule == AllOf(
+        (
+            HoldsBadge("data-foundations"),
+            HoldsBadge("data-applied", for_days=182),
+            CourseCompleted("DS301", all_modules=True),
+            AssessmentPassed("DS390", pass_mark=70),
+        )
     )
-    assert cert.holds_rules == (HoldsRule(holds="data-applied", for_days=182),)
-    sql = catalog.achievement("sql-essentials").rules.course_rules[0]
-    assert (sql.min_modules, sql.all_modules, sql.min_score) == (6, True, 75)
+    sql = catalog.achievement("sql-essentials").rule
+    assert sql == CourseCompleted("SQL110", min_score=75, min_modules=6, all_modules=True)
+    assert str(sql.where).endswith("badge_catalog/achievements/sql-essentials.yaml:13")
 
 
 def test_achievement_info_urls():

@@ -72,6 +72,7 @@ def test_every_pathway_tier_is_awarded(demo_run):
         "certified-data-practitioner",
         "sql-essentials",
         "data-privacy-basics",
+        "data-mentor",  # its sign-off and cohort come from the demo's fact files
     }
 
 

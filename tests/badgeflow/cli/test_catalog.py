@@ -17,7 +17,7 @@ def test_check_passes_the_real_catalog(monkeypatch):
     monkeypatch.delenv("BADGEFLOW_CONFIG", raising=False)
     monkeypatch.setenv("BADGEFLOW_CATALOG_DIR", str(REPO / "badge_catalog"))
     result = runner.invoke(app, ["catalog", "check"])
-    assert (result.exit_code, result.output) == (0, "5 achievements, 1 pathway, 7 courses: OK\n")
+    assert (result.exit_code, result.output) == (0, "6 achievements, 1 pathway, 7 courses: OK\n")
 
 
 def test_check_lists_every_problem_with_file_and_line_and_exits_1(tmp_path: Path):
