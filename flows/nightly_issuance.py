@@ -82,6 +82,7 @@ def nightly_issuance(
         summary.new_awards = evaluated.new_awards
         summary.awards_by_achievement = evaluated.awards_by_achievement
         summary.pathway_tiers = evaluated.pathway_tiers
+        summary.status_changes = evaluated.status_changes
         _stage(batch_id, "evaluate", started, new_awards=evaluated.new_awards)
 
         started = datetime.now(UTC)

@@ -37,6 +37,8 @@ class BatchSummary:
     reports_dir: str = ""
     pathway_tiers: dict[str, dict[str, int]] = field(default_factory=dict)
     """Pathway → tier → learners holding it (the whole store, at the batch clock)."""
+    status_changes: int = 0
+    """Pathway tiers suspended or reinstated because a badge they require expired or returned."""
 
     def add_quarantine_reasons(self, reasons: dict[str, int]) -> None:
         """Merge one source's quarantine reason counts."""
@@ -70,6 +72,10 @@ class BatchSummary:
             f"  new awards           {self.new_awards:>7}"
             + (f"  ({_pairs(self.awards_by_achievement)})" if self.awards_by_achievement else ""),
             f"  credentials issued   {self.credentials_issued:>7}",
+        ]
+        if self.status_changes:
+            out.append(f"  tiers suspended or reinstated {self.status_changes:>7}")
+        out += [
             f"  emails written       {self.emails_sent:>7}"
             + (f"  ({self.emails_failed} failed, will retry)" if self.emails_failed else ""),
             f"  site                 {self.site_dir} ({self.site_credentials} credentials)",
@@ -93,6 +99,7 @@ class BatchSummary:
             ("Not yet eligible", self.rows_not_yet_eligible),
             ("New awards", self.new_awards),
             ("Credentials issued", self.credentials_issued),
+            ("Tiers suspended or reinstated", self.status_changes),
             ("Emails sent", self.emails_sent),
             ("Emails failed", self.emails_failed),
             ("Credentials on the site", self.site_credentials),

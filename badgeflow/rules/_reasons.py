@@ -6,7 +6,7 @@ formatted only for each distinct combination of the values it depends on.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -240,7 +240,30 @@ def join(texts: Texts, signatures: npt.NDArray[np.int64]) -> Ints:
         return np.zeros(0, dtype=np.int64)
     first, inverse = cases(signatures)
     ids = [
-        texts.id("; ".join(dict.fromkeys(texts[i] for i in case if i)))
+        texts.id("; ".join(_without_repeats(texts[i] for i in case if i)))
         for case in signatures[first].tolist()
     ]
     return np.asarray(ids, dtype=np.int64)[inverse]
+
+
+def _without_repeats(parts: Iterable[str]) -> list[str]:
+    """Distinct parts, less those another part already says in full.
+
+    Two achievements using one course give "SQL110: score 70 is below 75" and "SQL110: score
+    70 is below 75; 5 of 6 modules completed"; the learner needs to read it once.
+    """
+    unique = list(dict.fromkeys(parts))
+
+    def atoms(part: str) -> tuple[str, set[str]]:
+        head, _, rest = part.partition(": ")
+        return head, set(rest.split("; "))
+
+    split = [atoms(p) for p in unique]
+    return [
+        part
+        for part, (head, said) in zip(unique, split, strict=True)
+        if not any(
+            other != part and h == head and said < more
+            for other, (h, more) in zip(unique, split, strict=True)
+        )
+    ]

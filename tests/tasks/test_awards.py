@@ -28,7 +28,7 @@ def catalog_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
 
 
 def test_check_catalog_loads_the_catalog(catalog_dir: Path):
-    assert check_catalog.fn() == {"achievements": 5, "pathways": 1}
+    assert check_catalog.fn() == {"achievements": 6, "pathways": 1}
 
 
 def test_check_catalog_fails_with_the_file_and_line(catalog_dir: Path):

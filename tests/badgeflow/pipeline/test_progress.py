@@ -101,3 +101,11 @@ def test_the_batch_summary_shows_the_tiers():
     assert "  pathway data-skills: t1 4, t2 1" in summary.lines()
     assert "| data-skills | 2 | t2 | 1 |" in summary.markdown()
     assert "Pathway tiers" not in BatchSummary(batch_id="b", as_of="now").markdown()
+
+
+def test_the_batch_summary_shows_suspended_or_reinstated_tiers_only_when_some_changed():
+    changed = BatchSummary(batch_id="b", as_of="now", status_changes=3)
+    assert "  tiers suspended or reinstated       3" in changed.lines()
+    assert "| Tiers suspended or reinstated | 3 |" in changed.markdown()
+    quiet = BatchSummary(batch_id="b", as_of="now").lines()
+    assert not any("suspended" in line for line in quiet)

@@ -54,5 +54,7 @@ def test_an_expired_award_with_nothing_new_says_when_it_ended():
     assert ev.awards.empty
     assert outcome_of(ev, "lms:1") == (
         "not_yet_eligible",
-        "data-privacy-basics: the award expired on 2024-01-10; complete it again to renew",
+        "data-privacy-basics: the award expired on 2024-01-10; complete it again to renew; "
+        "data-mentor: still needs the data-applied badge; one of (the manager-signoff "
+        "attestation; membership of the 2026-autumn cohort)",
     )
