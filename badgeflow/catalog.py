@@ -66,6 +66,12 @@ class Achievement(BaseModel):
         description="SVG path relative to the catalog folder; a PNG twin sits beside."
     )
     valid_for_days: int | None = Field(None, ge=1)
+    renewal_window_days: int | None = Field(
+        None,
+        ge=1,
+        description="Days before an award expires in which meeting the criteria again renews "
+        "it (the new period starts then); default: only after it expires.",
+    )
     rule: Clause = Field(exclude=True, description="The criteria as a clause tree (`rules:`).")
     alignment: tuple[CatalogAlignment, ...] = ()
     evidence: tuple[CatalogEvidence, ...] = ()
@@ -213,6 +219,7 @@ class Catalog(BaseModel):
             courses={c.id: c.name for c in self.courses.values()},
             badges={s: a.name for s, a in self.achievements.items()},
             valid_for_days=achievement.valid_for_days,
+            renewal_window_days=achievement.renewal_window_days,
         )
 
     def issuer_info(self, *, issuer_did: str, site_base_url: str) -> IssuerInfo:

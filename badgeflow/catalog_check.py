@@ -163,6 +163,15 @@ def _achievement(root: Path, path: Path, problems: list[Problem]) -> _Loaded | N
         problems.append(
             Problem(where, f"achievementType {kind!r} is not an OB 3.0 AchievementType")
         )
+    window, days = achievement.renewal_window_days, achievement.valid_for_days
+    if window is not None and (days is None or window >= days):
+        problems.append(
+            Problem(
+                Where(file, line_of(top, ["renewal_window_days"])),
+                f"renewal_window_days ({window}) needs valid_for_days, and must be shorter "
+                f"than it ({days})",
+            )
+        )
     for message in _image_problems(root, achievement.image):
         problems.append(Problem(Where(file, line_of(top, ["image"])), f"{path.stem}: {message}"))
     for n, alignment in enumerate(achievement.alignment):  # fail at load, not at issuance

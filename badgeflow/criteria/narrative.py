@@ -48,6 +48,7 @@ def narrate(
     courses: Mapping[str, str],
     badges: Mapping[str, str],
     valid_for_days: int | None = None,
+    renewal_window_days: int | None = None,
 ) -> str:
     """Write the criteria narrative of a rule.
 
@@ -56,6 +57,7 @@ def narrate(
         courses: course id -> course name (from ``courses.yaml``); unknown ids show bare.
         badges: achievement slug -> display name; unknown slugs show bare.
         valid_for_days: the achievement's validity period, if it expires.
+        renewal_window_days: how long before expiry meeting the criteria again renews it.
 
     Returns:
         Markdown text.
@@ -65,9 +67,15 @@ def narrate(
     text = f"Awarded to learners who {head}"
     text += "\n\n" + "\n".join(words.render(children, "", numbered=True)) if children else "."
     if valid_for_days:
+        when = (
+            f"within the last **{renewal_window_days} days** before it expires, or at any "
+            "time after,"
+            if renewal_window_days
+            else "after it expires"
+        )
         text += (
             f"\n\nThe badge is valid for **{valid_for_days} days** from the date it is "
-            "awarded; meet the criteria again after it expires to renew it."
+            f"awarded; meet the criteria again {when} to renew it."
         )
     return text + "\n"
 

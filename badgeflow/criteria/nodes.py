@@ -39,7 +39,8 @@ latest/earliest; a rule whose clauses all lack dates is met at ``as_of``.
 An award starts (``valid_from``) on the date its rule became met. For an achievement with
 ``valid_for_days`` it ends that many days later. The candidate starts of a new period are that
 date and every later leaf event (outside `Not`) up to ``as_of``, excluding those inside an
-active stored award of the achievement (it covers them); the first candidate whose period
+active stored award of the achievement (it covers them; with the achievement's
+``renewal_window_days`` only up to that many days before it ends); the first candidate whose period
 still runs at ``as_of`` starts the award. A period that would already have ended at ``as_of``
 is not issued (expired on arrival) and blocks nothing: a learner who re-completed a yearly
 course within the last year gets the current period, even on a first run over years of

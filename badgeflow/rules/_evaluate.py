@@ -110,7 +110,9 @@ def evaluate(
         parts = _parts(rule, ctx, events)
         met = combine(rule, parts) if isinstance(rule, AllOf) else parts[0]
         days = achievement.valid_for_days
-        periods = decide(slug, days, met, events, ctx, learners, known)
+        periods = decide(
+            slug, days, met, events, ctx, learners, known, window=achievement.renewal_window_days
+        )
         ctx.held[slug] = ctx.held_of(slug).add(periods.new)
         awards.append(Award(slug, periods.new, *_evidence(course_leaves(rule), periods.new, ctx)))
         earned[slug] = ctx.current(slug)

@@ -103,17 +103,24 @@ def decide(
     ctx: Context,
     learners: Learners,
     known: set[str],
+    *,
+    window: int | None = None,
 ) -> Periods:
     """Choose each learner's new period, if any (semantics: `badgeflow.criteria.nodes`).
 
     A candidate start is any leaf event at or after the date the rule became met. The first
     candidate that no active award covers and whose period would still run at ``as_of``
     starts the new award; a period whose key is already stored (revoked) is not re-issued.
+    With a renewal ``window`` (days), an active award covers candidates only up to that many
+    days before it ends: meeting the rule again then renews it early.
     """
     n, as_of = ctx.size, ctx.as_of
     held = ctx.held_of(slug)
     ended = np.full(n, UNDATED, dtype=np.int64)
     np.maximum.at(ended, held.learner[held.active], held.end[held.active])
+    if window is not None:  # an award covers candidates up to `window` days before it ends
+        early = (ended != UNDATED) & (ended != NEVER)
+        ended[early] -= window * DAY
     who = np.flatnonzero(met.met)
     first = np.where(met.date[who] == UNDATED, as_of, met.date[who])
     bound = UNDATED if days is None else as_of - days * DAY  # a start must come after it

@@ -217,7 +217,8 @@ def award_periods(
     ]
     if None in covered:  # a never-ending award covers everything
         return [(first, None)] if achievement.valid_for_days is None else []
-    floor = max([first, *(c for c in covered if c is not None)])
+    window = timedelta(days=achievement.renewal_window_days or 0)
+    floor = max([first, *(c - window for c in covered if c is not None)])
     if achievement.valid_for_days is None:
         return [(floor, None)] if floor <= as_of else []
     span = timedelta(days=achievement.valid_for_days)

@@ -216,3 +216,33 @@ def test_a_broken_achievement_is_reported_once_not_also_as_unknown(root: Path):
         "validation, not 0",
     ]
     assert ladder.is_file()
+
+
+@pytest.mark.parametrize(
+    ("head", "message"),
+    [
+        ("renewal_window_days: 30\n", "renewal_window_days (30) needs valid_for_days"),
+        (
+            "valid_for_days: 30\nrenewal_window_days: 30\n",
+            "renewal_window_days (30) needs valid_for_days, and must be shorter than it (30)",
+        ),
+    ],
+)
+def test_a_renewal_window_needs_a_longer_validity(root: Path, head: str, message: str):
+    file = write(root, "extra", "course: A1\n", head=head)
+    line = 5 if head.startswith("valid") else 4
+    [found] = problems(root)
+    assert found.startswith(f"{file}:{line}: {message}")
+
+
+def test_the_generated_narrative_states_the_renewal_window(root: Path):
+    write(root, "extra", "course: A1\n", head="valid_for_days: 365\nrenewal_window_days: 60\n")
+    assert (
+        load_catalog(root)
+        .generated_narrative("extra")
+        .endswith(
+            "The badge is valid for **365 days** from the date it is awarded; meet the criteria "
+            "again within the last **60 days** before it expires, or at any time after, to renew "
+            "it.\n"
+        )
+    )

@@ -87,7 +87,12 @@ def catalogs(draw):
         for slug in ("a", "b", "c")
         if (days := draw(st.sampled_from([None, 200, 400]))) is not None
     }
-    return catalog({"a": a, "b": b, "c": c}, expiring=expiring)
+    windows = {
+        slug: window
+        for slug in expiring
+        if (window := draw(st.sampled_from([None, 60, 150]))) is not None
+    }
+    return catalog({"a": a, "b": b, "c": c}, expiring=expiring, windows=windows)
 
 
 day = st.integers(min_value=0, max_value=1010)
@@ -166,7 +171,7 @@ def test_vectorised_and_reference_make_the_same_awards(cat, rows, cohorts, attes
     assert normalised(got.awards) == normalised(expected)
 
 
-@settings(PROPERTY, max_examples=40)
+@settings(PROPERTY, max_examples=200)
 @given(catalogs(), completions, completions, cohort_rows, attestation_rows)
 def test_they_agree_on_a_second_night_with_stored_awards(cat, first, more, cohorts, signed):
     """Night one's awards are stored; night two (more completions, later clock) agrees too."""

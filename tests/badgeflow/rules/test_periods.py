@@ -6,8 +6,11 @@ import pandas as pd
 
 from badgeflow.catalog import load_catalog
 from badgeflow.credentials import build_credential
+from badgeflow.criteria import CourseCompleted
 from badgeflow.models import AWARD_STATUS, AWARDED_AT, VALID_FROM, VALID_UNTIL
-from tests.badgeflow.test_rules import ROOT, completion, frame, outcome_of, run
+from badgeflow.rules import evaluate
+from tests.badgeflow.rules.catalogs import catalog
+from tests.badgeflow.test_rules import ROOT, completion, frame, no_awards, outcome_of, run
 
 
 def at(day: str) -> datetime:
@@ -58,3 +61,31 @@ def test_an_expired_award_with_nothing_new_says_when_it_ended():
         "data-mentor: still needs the data-applied badge; one of (the manager-signoff "
         "attestation; membership of the 2026-autumn cohort)",
     )
+
+
+def windowed(window: int | None):
+    return catalog(
+        {"privacy": CourseCompleted("PRV120")},
+        expiring={"privacy": 365},
+        windows={} if window is None else {"privacy": window},
+    )
+
+
+EARLY = completion("2", "bob@x.org", "PRV120", "2023-12-01")  # 40 days before the first ends
+
+
+def test_a_renewal_window_lets_a_re_completion_before_expiry_renew():
+    def night(window, rows, as_of, existing):
+        return evaluate(frame(*rows), windowed(window), as_of=at(as_of), existing_awards=existing)
+
+    stored = night(60, [FIRST], "2023-01-11", no_awards()).awards
+    assert stored[VALID_UNTIL].tolist() == [pd.Timestamp("2024-01-10", tz="UTC")]
+    # Without a window the early re-completion is covered by the current award: nothing new.
+    assert night(None, [FIRST, EARLY], "2023-12-02", stored).awards.empty
+    # With 60 days, it falls in the window: a new period starts on it, awardedDate kept.
+    renewed = night(60, [FIRST, EARLY], "2023-12-02", stored).awards
+    assert renewed[VALID_FROM].tolist() == [pd.Timestamp("2023-12-01", tz="UTC")]
+    assert renewed[VALID_UNTIL].tolist() == [pd.Timestamp("2024-11-30", tz="UTC")]
+    assert renewed[AWARDED_AT].tolist() == [pd.Timestamp("2023-01-10", tz="UTC")]
+    # A 30-day window does not reach back to 2023-12-01 (it opens on 2023-12-11).
+    assert night(30, [FIRST, EARLY], "2023-12-02", stored).awards.empty
