@@ -12,7 +12,17 @@ from badgeflow.store.reports import QuarantineRecord
 
 __all__ = ["FIXED_COLUMNS", "RAW_PREFIX", "read_quarantine_csv", "write_quarantine_csv"]
 
-FIXED_COLUMNS: Final = ("batch_id", "source", "row_number", "record_key", "reason")
+FIXED_COLUMNS: Final = (
+    "batch_id",
+    "source",
+    "row_number",
+    "record_key",
+    "reason",
+    "expectation",
+    "column_name",
+    "value",
+)
+"""Ours first; ``expectation``, ``column_name`` and ``value`` are the row's first failure."""
 RAW_PREFIX: Final = "raw."
 """Raw cells get their own columns, ``raw.<field>``: the prefix keeps a source field called
 ``reason`` or ``source`` from colliding with ours."""
@@ -44,6 +54,7 @@ def write_quarantine_csv(path: Path, records: Iterable[QuarantineRecord]) -> int
             raw = {str(k): v for k, v in (r.raw or {}).items()}
             writer.writerow(
                 [r.batch_id, r.source, _cell(r.row_number), _cell(r.record_key), r.reason]
+                + [_cell(r.expectation), _cell(r.column_name), _cell(r.value)]
                 + [_cell(raw[f]) if f in raw else "" for f in fields]
             )
     return len(rows)
@@ -68,6 +79,9 @@ def read_quarantine_csv(path: Path) -> list[QuarantineRecord]:
                 row_number=int(row["row_number"]) if row["row_number"] else None,
                 record_key=row["record_key"] or None,
                 reason=row["reason"],
+                expectation=row["expectation"] or None,
+                column_name=row["column_name"] or None,
+                value=row["value"] or None,
                 raw={
                     k.removeprefix(RAW_PREFIX): v
                     for k, v in row.items()

@@ -141,5 +141,11 @@ def _row(record: QuarantineRecord) -> dict[str, Any]:
         "row_number": "" if record.row_number is None else record.row_number,
         "record_key": mask_emails(record.record_key or ""),
         "reason": mask_emails(record.reason),
+        "check": (
+            f"{record.expectation} on {record.column_name}: "
+            f"{mask_emails('empty' if record.value is None else record.value)}"
+            if record.expectation
+            else ""
+        ),
         "raw": mask_emails(cells),
     }

@@ -52,7 +52,7 @@ def test_report_rebuilds_both_files_from_the_store(halted_batch):
     assert "validation report  var/reports/b-1/validation.html" in result.output
     assert "Batch halted." in (halted_batch / "validation.html").read_text()
     lines = (halted_batch / "quarantine.csv").read_text().splitlines()
-    assert lines[1] == "b-1,export,2,export:R-2,score 140 is outside 0-100,140"
+    assert lines[1] == "b-1,export,2,export:R-2,score 140 is outside 0-100,,,,140"
 
 
 def test_report_of_an_unknown_batch_fails(halted_batch):

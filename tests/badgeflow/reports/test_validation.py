@@ -162,3 +162,21 @@ def test_a_passing_batch_says_so():
 def test_mask_emails_keeps_the_first_character_and_the_domain():
     assert mask_emails("x a.b@example.com; c@d.org") == "x a***@example.com; c***@d.org"
     assert mask_emails("not-an-email") == "not-an-email"
+
+
+def test_each_row_shows_its_first_failed_check_and_value():
+    detailed = QuarantineRecord(
+        batch_id="b-1",
+        source="export",
+        row_number=4,
+        record_key="export:R-4",
+        reason="learner_email 'bob@example' is not a valid email",
+        raw={"learner_email": "bob@example"},
+        expectation="expect_column_values_to_match_regex",
+        column_name="learner_email",
+        value="bob@example",
+    )
+    _, page = render({"export": section()}, [detailed, record(5)])
+    text = " ".join(" ".join(page.text).split())
+    # the offending value is shown, but an email-like one masked, as everywhere on the page
+    assert "expect_column_values_to_match_regex on learner_email: b***@example" in text
