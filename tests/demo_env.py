@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from badgeflow.demo import demo_csv_path
+from badgeflow.demo import demo_attestations_path, demo_cohorts_path, demo_csv_path
 from badgeflow.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -70,7 +70,11 @@ final_assessment = "final-exam"
 name = "partner-lms-export"
 kind = "csv"
 path = "{demo_csv_path()}"
-{canvas}""",
+{canvas}
+[facts]
+cohorts_file = "{demo_cohorts_path()}"
+attestations_file = "{demo_attestations_path()}"
+""",
         encoding="utf-8",
     )
     return config

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from badgeflow import store
 from badgeflow.cli import app
-from badgeflow.demo import demo_attestations_path, demo_cohorts_path, demo_dataset_path
+from badgeflow.demo import demo_dataset_path
 from badgeflow.fakelms.moodle import FakeMoodle, MoodleDataset
 from badgeflow.models import ACHIEVEMENT_ID, LEARNER_EMAIL
 from badgeflow.pipeline import Runtime
@@ -23,12 +23,7 @@ runner = CliRunner()
 @pytest.fixture
 def demo(tmp_path, monkeypatch):
     with FakeMoodle(MoodleDataset.load(demo_dataset_path()), token="demo-token") as moodle:
-        config = write_config(tmp_path, moodle.base_url)
-        with config.open("a", encoding="utf-8") as fh:
-            fh.write(
-                f'\n[facts]\ncohorts_file = "{demo_cohorts_path()}"\n'
-                f'attestations_file = "{demo_attestations_path()}"\n'
-            )
+        config = write_config(tmp_path, moodle.base_url)  # with the demo's fact files
         monkeypatch.setenv("BADGEFLOW_CONFIG", str(config))
         settings = settings_from(config)
         initialise(settings)

@@ -80,6 +80,15 @@ def test_one_run_matches_the_oracle(fields, name):
     rows = frame(*build(for_catalog(fields, name)))
     new, old = both(rows, CATALOGS[name])
     pd.testing.assert_frame_equal(by_key(new.awards), by_key(old.awards))
+    if name == "real":
+        # The demo catalog is written in the new syntax (`assessment:`, a `holds` with
+        # `for_days` standing for the plain one), which the oracle only sees through the flat
+        # view, so its wording differs; the outcomes must still agree row by row, and
+        # tests/badgeflow/test_rules.py pins the real catalog's reasons word for word.
+        pd.testing.assert_frame_equal(
+            new.outcomes.drop(columns=REASON), old.outcomes.drop(columns=REASON)
+        )
+        return
     pd.testing.assert_frame_equal(
         new.outcomes.assign(**{REASON: new.outcomes[REASON].map(parts)}),
         old.outcomes.assign(**{REASON: old.outcomes[REASON].map(parts)}),
