@@ -217,8 +217,14 @@ def _holds(leaf: HoldsBadge, ctx: Context, events: list[tuple[Ints, Ints]] | Non
     since, ok = holding(leaf, ctx)
     date = np.where(ok, since + leaf.for_days * DAY, NEVER)
     if events is not None:
-        who = np.flatnonzero(ok)
-        events.append((who, date[who]))
+        # Every current award held long enough is an event, not only the earliest: a renewed
+        # prerequisite (a new award beside the old one) can renew the badges that hold it.
+        held, span = ctx.held_of(leaf.achievement), leaf.for_days * DAY
+        due = held.start + span
+        take = (
+            held.current(ctx.as_of) & (due <= ctx.as_of) & ((held.end == NEVER) | (due < held.end))
+        )
+        events.append((held.learner[take], due[take]))
     return Met(ok, date)
 
 

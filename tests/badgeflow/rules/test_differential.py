@@ -203,3 +203,25 @@ def test_they_agree_on_a_second_night_with_stored_awards(cat, first, more, cohor
         attestations=signoffs,
     )
     assert normalised(got.awards) == normalised(expected)
+
+
+def test_a_prerequisite_renewed_in_the_window_renews_the_badge_holding_it():
+    """Found by the property above: every current award of a held badge is an event."""
+    cat = catalog(
+        {
+            "a": Not(Not(Attested("signoff"))),  # met with no date: at each night's clock
+            "c": AllOf((HoldsBadge("a"), Not(CourseCompleted("C1")))),
+        },
+        expiring={"a": 200, "c": 200},
+        windows={"a": 60, "c": 60},
+    )
+    df, cohort_frame, signoffs = build([], [], [("ada@x.org", 0)])
+    night_one = AS_OF - timedelta(days=150)
+    stored = evaluate(
+        df, cat, as_of=night_one, existing_awards=no_awards(), attestations=signoffs
+    ).awards
+    assert sorted(stored[ACHIEVEMENT_ID]) == ["a", "c"]
+    got = evaluate(df, cat, as_of=AS_OF, existing_awards=stored, attestations=signoffs)
+    expected = reference_awards(df, cat, as_of=AS_OF, existing_awards=stored, attestations=signoffs)
+    assert normalised(got.awards) == normalised(expected)
+    assert sorted(got.awards[ACHIEVEMENT_ID]) == ["a", "c"]  # both renewed early, today
