@@ -62,6 +62,30 @@ class Facts:
         """Every learner either file names (normalised emails)."""
         return set(self.cohorts[LEARNER_EMAIL]) | set(self.attestations[LEARNER_EMAIL])
 
+    def scope(
+        self, batch_learners: Collection[str], completions: pd.DataFrame
+    ) -> tuple[list[str], pd.DataFrame, Facts]:
+        """Who a batch evaluates: its learners, and those a fact file names that it knows.
+
+        A fact file's learner is evaluated every batch (a new sign-off may be all that
+        changed), provided the completions know them (a badge needs a learner).
+
+        Args:
+            batch_learners: normalised emails of the batch's rows.
+            completions: the completions loaded for the batch's and the files' learners.
+
+        Returns:
+            The learners, their completions and their facts.
+        """
+        known = set(completions[LEARNER_EMAIL]) if len(completions) else set()
+        learners = sorted(set(batch_learners) | (self.learners & known))
+        mine = (
+            completions[completions[LEARNER_EMAIL].isin(learners)]
+            if len(completions)
+            else completions
+        )
+        return learners, mine, self.for_learners(learners)
+
     def for_learners(self, emails: Collection[str]) -> Facts:
         """The facts of these learners only (normalised emails)."""
         wanted = set(emails)

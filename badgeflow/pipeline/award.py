@@ -6,11 +6,8 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import pandas as pd
-from sqlalchemy.orm import Session
-
 from badgeflow import store
-from badgeflow.facts import Facts, load_facts
+from badgeflow.facts import load_facts
 from badgeflow.models import AWARD_KEY, AWARD_STATUS, LEARNER_EMAIL, REASON, RECORD_KEY
 from badgeflow.pipeline.progress import record_progress
 from badgeflow.pipeline.runtime import Runtime
@@ -57,10 +54,13 @@ def evaluate_awards(runtime: Runtime, *, batch_id: str, as_of: datetime) -> Awar
     """
     with runtime.sessions.begin() as session:
         batch_keys = store.batch_record_keys(session, batch_id)
-        learners, completions, facts = _learners_and_facts(
-            session,
-            store.learner_emails_for(session, batch_keys),
-            load_facts(runtime.settings.facts),
+        batch_learners = store.learner_emails_for(session, batch_keys)
+        facts = load_facts(runtime.settings.facts)
+        learners, completions, facts = facts.scope(
+            batch_learners,
+            store.load_completions(
+                session, learner_emails=sorted(set(batch_learners) | facts.learners)
+            ),
         )
         existing = store.load_awards(session, learner_emails=learners)
         evaluation = evaluate(
@@ -101,16 +101,3 @@ def evaluate_awards(runtime: Runtime, *, batch_id: str, as_of: datetime) -> Awar
         pathway_tiers=tiers,
         status_changes=len(changed),
     )
-
-
-def _learners_and_facts(
-    session: Session, batch_learners: list[str], facts: Facts
-) -> tuple[list[str], pd.DataFrame, Facts]:
-    # A learner named in a fact file is evaluated every batch (a new sign-off may be all that
-    # changed), as long as the store knows them: a badge needs a learner with completions.
-    completions = store.load_completions(
-        session, learner_emails=sorted(set(batch_learners) | facts.learners)
-    )
-    known = set(completions[LEARNER_EMAIL]) if len(completions) else set()
-    learners = sorted(set(batch_learners) | (facts.learners & known))
-    return learners, completions, facts.for_learners(learners)

@@ -173,14 +173,10 @@ def preview_run(
             session, learner_emails=sorted(set(learners) | facts.learners)
         )
         session.rollback()
-    completions = _merge(known_rows, new_rows)
-    # As the award stage does: fact-file learners the store knows are evaluated too.
-    learners = sorted(set(learners) | (facts.learners & set(completions[LEARNER_EMAIL])))
-    completions = completions[completions[LEARNER_EMAIL].isin(learners)]
+    learners, completions, facts = facts.scope(learners, _merge(known_rows, new_rows))
     with runtime.sessions() as session:
         existing = store.load_awards(session, learner_emails=learners)
         session.rollback()
-    facts = facts.for_learners(learners)
     evaluation = evaluate(
         completions,
         runtime.catalog,
