@@ -42,7 +42,9 @@ class AwardLinks:
 
     Attributes:
         credential_page: the credential's verification page.
-        accept: where the learner accepts / stores the badge (the page's accept section).
+        accept: the learner's own accept page (`layout.accept_page`) when the credential has
+            an accept token, else the credential page's accept section.
+        share: the credential's share page.
         download_json: the signed credential JSON.
         download_png: the baked badge image.
         linkedin: LinkedIn's "add certification to profile" URL.
@@ -50,6 +52,7 @@ class AwardLinks:
 
     credential_page: str
     accept: str
+    share: str
     download_json: str
     download_png: str
     linkedin: str
@@ -102,6 +105,7 @@ def award_links(
     issuer: IssuerInfo,
     issued: date,
     expires: date | None,
+    accept_token: str | None = None,
 ) -> AwardLinks:
     """Build the links of an award email from the verification site's layout.
 
@@ -112,6 +116,7 @@ def award_links(
         issuer: the issuer.
         issued: award date.
         expires: expiry date, or None.
+        accept_token: the credential's accept-link secret, or None for the page's section.
 
     Returns:
         Links to the pages and files `badgeflow.site.build.build_site` publishes.
@@ -119,7 +124,12 @@ def award_links(
     page = layout.join_url(base_url, layout.credential_page(credential_id))
     return AwardLinks(
         credential_page=page,
-        accept=f"{page}#accept",
+        accept=(
+            layout.join_url(base_url, layout.accept_page(accept_token))
+            if accept_token
+            else f"{page}#accept"
+        ),
+        share=layout.join_url(base_url, layout.share_page(credential_id)),
         download_json=layout.join_url(base_url, layout.credential_json(credential_id)),
         download_png=layout.join_url(base_url, layout.credential_png(credential_id)),
         linkedin=linkedin_add_to_profile_url(

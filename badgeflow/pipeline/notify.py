@@ -9,23 +9,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from pathlib import Path
-from urllib.parse import urlsplit
 
 from badgeflow import store
 from badgeflow.errors import DeliveryError
-from badgeflow.notify.render import (
-    award_links,
-    render_award_email,
-    render_reissued_email,
-    render_revoked_email,
-)
+from badgeflow.pipeline.email_render import render_outbox_email
 from badgeflow.pipeline.runtime import Runtime
-from badgeflow.site import layout
-from badgeflow.store import OutboxItem
-from badgeflow.store.outbox import REVOKED_KIND
-from badgeflow.store.reissue import REISSUE_KIND
 
 __all__ = ["SendResult", "enqueue_emails", "pending_email_ids", "send_emails"]
 
@@ -70,10 +58,7 @@ def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> Se
     with runtime.sessions() as session:
         items = store.emails_to_send(session, outbox_ids)
     for item in items:
-        if item.kind == REVOKED_KIND:
-            message = _render_revoked(runtime, item)
-        else:
-            message = _render_award(runtime, item, reissued=item.kind == REISSUE_KIND)
+        message = render_outbox_email(runtime, item)
         try:
             message_id = runtime.mailer.send(message)
         except DeliveryError as exc:
@@ -89,58 +74,3 @@ def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> Se
             store.mark_sent(session, item.outbox_id, message_id=message_id, sent_at=now)
     logger.info("emails: %d sent, %d failed (chunk of %d)", sent, failed, len(outbox_ids))
     return SendResult(sent=sent, failed=failed)
-
-
-def _render_award(runtime: Runtime, item: OutboxItem, *, reissued: bool) -> EmailMessage:
-    base = runtime.settings.site.base_url
-    achievement = runtime.catalog.achievement_info(item.achievement_id, site_base_url=base)
-    links = award_links(
-        base,
-        item.credential_id,
-        achievement=achievement,
-        issuer=runtime.issuer,
-        issued=item.awarded_at.date(),
-        expires=item.valid_until.date() if item.valid_until else None,
-    )
-    baked_png = Path(item.baked_path).read_bytes() if item.baked_path else None
-    domain = urlsplit(base).hostname or "localhost"
-    if reissued:
-        return render_reissued_email(
-            to_address=item.to_address,
-            learner_name=item.learner_name,
-            achievement=achievement,
-            issuer=runtime.issuer,
-            links=links,
-            awarded=item.awarded_at.date(),
-            from_address=runtime.settings.mail.from_address,
-            baked_png=baked_png,
-            message_id_domain=domain,
-        )
-    return render_award_email(
-        to_address=item.to_address,
-        learner_name=item.learner_name,
-        achievement=achievement,
-        issuer=runtime.issuer,
-        links=links,
-        from_address=runtime.settings.mail.from_address,
-        baked_png=baked_png,
-        message_id_domain=domain,
-    )
-
-
-def _render_revoked(runtime: Runtime, item: OutboxItem) -> EmailMessage:
-    base = runtime.settings.site.base_url
-    with runtime.sessions() as session:
-        events = store.status_events(session, item.credential_id)
-    reasons = [event.reason for event in events if event.action == "revoke"]
-    return render_revoked_email(
-        to_address=item.to_address,
-        learner_name=item.learner_name,
-        achievement=runtime.catalog.achievement_info(item.achievement_id, site_base_url=base),
-        issuer=runtime.issuer,
-        credential_page=layout.join_url(base, layout.credential_page(item.credential_id)),
-        awarded=item.awarded_at.date(),
-        reason=reasons[-1] if reasons else "not given",
-        from_address=runtime.settings.mail.from_address,
-        message_id_domain=urlsplit(base).hostname or "localhost",
-    )

@@ -73,6 +73,7 @@ def publish_site(
                 else None
             ),
             jwt=r.jwt,
+            accept_token=r.accept_token,
         )
         for r in records
     ]

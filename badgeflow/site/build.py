@@ -82,6 +82,8 @@ class SiteCredential:
         baked_svg: the baked SVG badge image, or a function returning it (called only while
             its page is written), or None.
         jwt: the VC-JWT of the same credential, published as ``credentials/<id>.jwt``, or None.
+        accept_token: the secret of the learner's accept page (`layout.accept_page`), or None
+            for no accept page.
     """
 
     credential_id: str
@@ -94,6 +96,7 @@ class SiteCredential:
     status: CredentialStatus = "active"
     baked_svg: str | Callable[[], str] | None = None
     jwt: str | None = None
+    accept_token: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import re
 from badgeflow.errors import CatalogError, CredentialError
 
 __all__ = [
+    "accept_page",
     "achievement_image",
     "achievement_json",
     "achievement_page",
@@ -23,6 +24,8 @@ __all__ = [
     "credential_png",
     "credential_svg",
     "join_url",
+    "share_page",
+    "share_redirect",
 ]
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -97,6 +100,37 @@ def credential_svg(credential_id: str) -> str:
 def credential_jwt(credential_id: str) -> str:
     """Site-relative path of the credential's VC-JWT (compact JWS, served as text/plain)."""
     return f"credentials/{check_credential_id(credential_id)}.jwt"
+
+
+def accept_page(accept_token: str) -> str:
+    """Site-relative path of a learner's accept page (a folder URL).
+
+    The token is the credential's ``accept_token``: a secret only the award email carries, so
+    a request for this page (in the web server's access log) means the learner opened it.
+    The page is never linked from anywhere else on the site and is not indexed.
+    """
+    return f"accept/{check_credential_id(accept_token)}/"
+
+
+def share_page(credential_id: str) -> str:
+    """Site-relative path of a credential's share page (a folder URL)."""
+    return f"credentials/{check_credential_id(credential_id)}/share/"
+
+
+def share_redirect(credential_id: str, channel: str) -> str:
+    """Site-relative path of the redirect page for sharing a credential on one channel.
+
+    Each share link goes through its own static page, which forwards to the network, so the
+    access log attributes every share click to a credential and a channel (issue 7's metrics
+    read ``credentials/<id>/share/<channel>/``).
+
+    Args:
+        credential_id: the credential's uuid.
+        channel: a safe slug naming the network, e.g. ``linkedin``.
+    """
+    if not _SAFE_NAME.match(channel):
+        raise CredentialError(f"share channel {channel!r} is not a safe file name")
+    return f"{share_page(credential_id)}{channel}/"
 
 
 def achievement_page(slug: str) -> str:

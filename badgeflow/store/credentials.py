@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,11 +20,17 @@ __all__ = [
     "credentials_to_bake",
     "get_credential",
     "list_credentials",
+    "new_accept_token",
     "save_credentials",
     "set_baked_path",
 ]
 
 URN_PREFIX = "urn:uuid:"
+
+
+def new_accept_token() -> str:
+    """Return a fresh accept-link secret: 128 random bits as 32 lowercase hex digits."""
+    return secrets.token_hex(16)
 
 
 def bare_credential_id(credential_id: str) -> str:
@@ -78,6 +85,8 @@ class CredentialRecord:
         baked_path: the baked PNG, None until baked.
         status: the award's status: ``active``, ``revoked`` or ``suspended``.
         jwt: the VC-JWT of the same credential, if one was issued.
+        accept_token: the secret of the learner's accept link (`layout.accept_page`); only
+            the award email carries it.
     """
 
     credential_id: str
@@ -91,6 +100,7 @@ class CredentialRecord:
     baked_path: str | None
     status: AwardStatus
     jwt: str | None = None
+    accept_token: str | None = None
 
     @property
     def urn(self) -> str:
@@ -135,6 +145,7 @@ def save_credentials(session: Session, rows: Sequence[NewCredential]) -> int:
                 batch_id=row.batch_id,
                 supersedes=row.supersedes,
                 jwt=row.jwt,
+                accept_token=new_accept_token(),
             )
         )
         taken_awards.add(row.award_id)
@@ -179,6 +190,7 @@ def _record(credential: Credential, award: Award, name: str | None) -> Credentia
         baked_path=credential.baked_path,
         status=_award_status(award.status),
         jwt=credential.jwt,
+        accept_token=credential.accept_token,
     )
 
 

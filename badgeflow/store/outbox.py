@@ -46,6 +46,7 @@ class OutboxItem:
     document: str
     baked_path: str | None
     attempts: int
+    accept_token: str | None = None
 
 
 def enqueue_award_emails(session: Session, *, batch_limit: int | None = None) -> int:
@@ -157,6 +158,7 @@ def _outbox_item(
         document=credential.document,
         baked_path=credential.baked_path,
         attempts=item.attempts,
+        accept_token=credential.accept_token,
     )
 
 

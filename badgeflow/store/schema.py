@@ -204,6 +204,8 @@ class Credential(Base):
     supersedes: Mapped[str | None] = mapped_column(String(36), index=True, unique=True)
     created_at: Mapped[datetime] = _created_at()
     jwt: Mapped[str | None] = mapped_column(Text)  # VC-JWT of the same credential, if issued
+    # The secret part of the learner's accept link (`layout.accept_page`): only their email has it.
+    accept_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class EmailOutbox(Base):
