@@ -7,10 +7,12 @@ point at files the site actually publishes.
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from badgeflow.errors import CatalogError, CredentialError
 
 __all__ = [
+    "SHARE_CHANNELS",
     "accept_page",
     "achievement_image",
     "achievement_json",
@@ -29,6 +31,10 @@ __all__ = [
 ]
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+# The networks a credential can be shared on, each through its own redirect page
+# (`share_redirect`): adding LinkedIn's certification, a LinkedIn post, X, Facebook, email.
+SHARE_CHANNELS: Final = ("linkedin-profile", "linkedin-post", "x", "facebook", "email")
 
 
 def check_slug(slug: str) -> str:
