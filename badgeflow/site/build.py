@@ -33,6 +33,7 @@ from badgeflow.site._documents import (
     read_credential,
 )
 from badgeflow.site._markdown import render_markdown
+from badgeflow.site.verifier_assets import VERIFY_PAGE, verifier_assets
 
 __all__ = ["CredentialStatus", "SiteAchievement", "SiteCredential", "SiteReport", "build_site"]
 
@@ -190,6 +191,7 @@ def build_site(
         )
         logo = f"logo{issuer_logo.suffix.lower()}" if issuer_logo is not None else None
         writer.page("issuer/index.html", "site/issuer.html", common, logo=logo)
+        writer.page(f"{VERIFY_PAGE}index.html", "site/verify.html", common)
         for item in achievements:
             _write_achievement(writer, item, issuer, common)
         published = _write_credentials(
@@ -251,6 +253,8 @@ def _write_static(
     if urlsplit(base_url).path.strip("/"):
         writer.json("did.json", did_document)
     writer.json("issuer/profile.json", profile_document(issuer))
+    for relative, data in verifier_assets(base_url=base_url, did_document=did_document).items():
+        writer.bytes(relative, data)
     if issuer_logo is not None:
         suffix = issuer_logo.suffix.lower()
         if suffix not in (".png", ".svg"):

@@ -61,13 +61,20 @@ def test_writes_every_expected_file(tmp_path):
     site = tmp_path / "site"
     assert report == SiteReport(
         output_dir=site,
-        pages_written=7,
+        pages_written=8,
         credentials_published=3,
         files_written=report.files_written,
     )
     expected = {
         "index.html",
         "static/site.css",
+        "static/verifier.js",
+        "static/verifier-config.json",
+        "contexts/index.json",
+        "contexts/purl.imsglobal.org-spec-ob-v3p0-context-3.0.3.json",
+        "contexts/www.w3.org-ns-credentials-v2.json",
+        "contexts/www.w3.org-ns-did-v1.json",
+        "verify/index.html",
         ".well-known/did.json",
         "issuer/index.html",
         "issuer/profile.json",
@@ -291,7 +298,7 @@ def test_every_relative_link_resolves_and_nothing_loads_from_elsewhere(tmp_path)
     build(tmp_path)
     site = tmp_path / "site"
     pages = [p for p in all_files(site) if p.suffix == ".html"]
-    assert len(pages) == 7
+    assert len(pages) == 8
     checked = 0
     for page in pages:
         for tag, attribute, value in parse(page).links:
@@ -348,9 +355,10 @@ def test_credential_page_content(tmp_path):
     assert "<strong>Valid.</strong>" in active
     assert "<strong>Revoked.</strong>" in revoked
     assert "<strong>Suspended.</strong>" in suspended
-    # learner names are escaped; the only script is the hash checker
+    # learner names are escaped; the only scripts are the hash checker and the site's verifier
     assert "Ada &lt;script&gt;alert(1)&lt;/script&gt;" in active
-    assert active.count("<script") == 1
+    assert active.count("<script") == 2
+    assert active.count('<script src="../../static/verifier.js"') == 1
     assert "15 January 2026" in active and "15 January 2028" in active
     assert "Does not expire" in revoked
     # the hash checker carries the document's hash and salt
