@@ -49,6 +49,7 @@ async function check(panel, loadDocument) {
 
 function wireCredentialPanel(panel) {
   const source = new URL(panel.dataset.credential, location.href);
+  site().catch(() => null);  // start loading the site's configuration while the file comes
   check(panel, () => fetchJson(source));
 }
 
