@@ -56,3 +56,8 @@ lock: install  ## Re-pin requirements/lock.txt from the current .venv
 
 clean:  ## Remove local state (database, keys, site, outbox) under ./var
 	rm -rf var
+
+.PHONY: site-js
+site-js:  ## Rebuild the committed in-browser verifier bundle from site-js/ (needs Node 20+, npm)
+	cd site-js && npm ci --no-audit --no-fund
+	node site-js/build.mjs

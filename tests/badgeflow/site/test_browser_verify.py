@@ -50,7 +50,8 @@ def result_of(page):
     box = page.locator(RESULT)
     box.wait_for(timeout=20_000)
     checks = page.eval_on_selector_all(
-        ".verify-check", "els => Object.fromEntries(els.map(e => [e.dataset.check, e.dataset.passed]))"
+        ".verify-check",
+        "els => Object.fromEntries(els.map(e => [e.dataset.check, e.dataset.passed]))",
     )
     return box.get_attribute("data-verify-state"), box.inner_text(), checks
 
