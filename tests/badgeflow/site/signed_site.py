@@ -41,6 +41,7 @@ STATES = {
     "revoked": (2, VALID_FROM, VALID_UNTIL),
     "suspended": (3, VALID_FROM, VALID_UNTIL),
     "expired": (4, datetime(2020, 1, 1, tzinfo=UTC), datetime(2021, 1, 1, tzinfo=UTC)),
+    "future": (5, datetime(2098, 1, 1, tzinfo=UTC), VALID_UNTIL),
 }
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><title>badge</title></svg>'
 

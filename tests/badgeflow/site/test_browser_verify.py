@@ -16,6 +16,7 @@ from badgeflow.site.serve import serve
 from tests.badgeflow.credentials.conftest import reference_path
 from tests.badgeflow.credentials.test_proof import W3C_EXAMPLES_CONTEXT
 from tests.badgeflow.site.signed_site import build_signed_site, cid
+from tests.site_js import ensure_site_js
 
 pytestmark = pytest.mark.slow
 
@@ -128,6 +129,16 @@ def test_the_verify_page_rejects_pasted_tampered_json(page, site, signed):
     page.click(".verify-form button[type=submit]")
     state, text, _ = result_of(page)
     assert state == "tampered", text
+    page.fill("#verify-json", json.dumps(signed.documents["future"]))
+    page.click(".verify-form button[type=submit]")
+    box = page.locator('.verify-result[data-verify-state="not-yet-valid"]')
+    box.wait_for(timeout=20_000)
+    assert "Not yet valid" in box.inner_text() and "2098-01-01" in box.inner_text()
+    page.fill("#verify-json", "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln")
+    page.click(".verify-form button[type=submit]")
+    box = page.locator('.verify-result[data-verify-state="error"]')
+    box.wait_for(timeout=20_000)
+    assert "VC-JWT" in box.inner_text()
 
 
 def test_an_undefined_term_is_refused_not_silently_dropped(page, site, signed):
@@ -179,3 +190,38 @@ def test_the_w3c_vector_verifies_and_hashes_byte_for_byte(page, site):
     assert checks["signature"]["passed"] is True, checks
     # The vector's issuer (https://vc.example/issuers/5678) does not control its did:key.
     assert checks["issuer"]["passed"] is False
+
+
+def inject_axe(page):
+    page.add_script_tag(path=str(ensure_site_js() / "node_modules" / "axe-core" / "axe.min.js"))
+
+
+def axe_violations(page, selector=None):
+    return page.evaluate(
+        """async selector => (await axe.run(selector ? document.querySelector(selector) : document,
+                                          {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']}))
+            .violations.map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)""",
+        selector,
+    )
+
+
+def test_results_are_accessible_in_light_and_dark(page, site, signed):
+    assert open_credential(page, site, "valid")[0] == "verified"
+    inject_axe(page)
+    assert axe_violations(page) == []
+    page.goto(f"{site.url}verify/index.html")
+    inject_axe(page)
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        for name, state in (
+            ("valid", "verified"),
+            ("revoked", "revoked"),
+            ("expired", "expired"),
+            ("tampered", "tampered"),
+        ):
+            page.fill("#verify-json", json.dumps(signed.documents[name]))
+            page.keyboard.press("Tab")  # the button is next in the keyboard order
+            page.keyboard.press("Enter")
+            page.wait_for_selector(f'.verify-result[data-verify-state="{state}"]', timeout=20_000)
+            assert axe_violations(page, "[data-verify-output]") == [], (scheme, name)
+        assert axe_violations(page) == [], scheme
