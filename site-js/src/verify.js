@@ -155,12 +155,12 @@ function checkDates(document, now, checks) {
   return null;
 }
 
-async function verifyList(list, site) {
+async function verifyList(list, site, now) {
   const outcome = await checkProof(list, site);
   if(outcome.state !== 'verified') {
     return outcome.reason;
   }
-  if(list.validUntil !== undefined && Date.parse(list.validUntil) <= Date.now()) {
+  if(list.validUntil !== undefined && !(Date.parse(list.validUntil) > now.getTime())) {
     return `the list expired at ${list.validUntil}`;
   }
   return null;
@@ -183,6 +183,9 @@ export async function verifyCredential(document, {site, now = new Date()}) {
     !Array.isArray(document.type) || !document.type.includes('VerifiableCredential')) {
     return finish('error', 'this is not a verifiable credential (JSON with a proof)');
   }
+  if(typeof issuerId(document) !== 'string') {
+    return finish('error', 'the credential names no issuer');
+  }
   const proof = await checkProof(document, site);
   if(proof.state !== 'verified') {
     checks.set('signature', proof.signatureValid ? true : proof.state === 'tampered' ? false : null,
@@ -195,7 +198,7 @@ export async function verifyCredential(document, {site, now = new Date()}) {
   checks.set('signature', true, `${CRYPTOSUITE} signature by ${proof.method} is valid`);
   checks.set('issuer', true, `the signing key belongs to the issuer ${proof.issuer}`);
   const dateState = checkDates(document, now, checks);
-  const status = await checkStatus(document, site, list => verifyList(list, site));
+  const status = await checkStatus(document, site, list => verifyList(list, site, now));
   let statusState = null;
   if(status.revoked) {
     checks.set('status', false, 'revoked by the issuer');

@@ -8,7 +8,7 @@ bits of the revoked and the suspended one.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,7 +42,9 @@ STATES = {
     "suspended": (3, VALID_FROM, VALID_UNTIL),
     "expired": (4, datetime(2020, 1, 1, tzinfo=UTC), datetime(2021, 1, 1, tzinfo=UTC)),
     "future": (5, datetime(2098, 1, 1, tzinfo=UTC), VALID_UNTIL),
+    "hostile": (6, VALID_FROM, VALID_UNTIL),
 }
+HOSTILE_NAME = "<img src=x onerror=alert(1)> \"Q\" 'q' \u202eרשת\u202c \b\f\x01 & done"
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><title>badge</title></svg>'
 
 
@@ -65,10 +67,11 @@ def build_signed_site(root: Path) -> SignedSite:
     lists = {p: status_list_url(BASE_URL, p, 1) for p in ("revocation", "suspension")}
     documents, pngs, svgs, credentials = {}, {}, {}, []
     for name, (index, valid_from, valid_until) in STATES.items():
+        info = replace(achievement.info, name=HOSTILE_NAME) if name == "hostile" else None
         unsigned = build_credential(
             credential_id=f"urn:uuid:{cid(name)}",
             issuer=issuer,
-            achievement=achievement.info,
+            achievement=info or achievement.info,
             recipient_email=f"{name}@example.com",
             salt=f"salt-{name}",
             valid_from=valid_from,

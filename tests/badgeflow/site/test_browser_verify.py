@@ -15,7 +15,7 @@ import pytest
 from badgeflow.site.serve import serve
 from tests.badgeflow.credentials.conftest import reference_path
 from tests.badgeflow.credentials.test_proof import W3C_EXAMPLES_CONTEXT
-from tests.badgeflow.site.signed_site import build_signed_site, cid
+from tests.badgeflow.site.signed_site import HOSTILE_NAME, build_signed_site, cid
 from tests.site_js import ensure_site_js
 
 pytestmark = pytest.mark.slow
@@ -139,6 +139,21 @@ def test_the_verify_page_rejects_pasted_tampered_json(page, site, signed):
     box = page.locator('.verify-result[data-verify-state="error"]')
     box.wait_for(timeout=20_000)
     assert "VC-JWT" in box.inner_text()
+
+
+def test_hostile_titles_verify_and_are_shown_as_text(page, site, signed):
+    # HTML, quotes, right-to-left text and control characters (which RDFC-1.0 escapes as
+    # \b, \f and \u0001: the Python signer and jsonld.js must agree byte for byte).
+    page.goto(f"{site.url}verify/index.html")
+    page.fill("#verify-json", json.dumps(signed.documents["hostile"]))
+    page.click(".verify-form button[type=submit]")
+    state, text, _ = result_of(page)
+    assert state == "verified", text
+    shown = page.eval_on_selector(
+        ".verify-summary dd", "dd => [dd.textContent, dd.children.length]"
+    )
+    assert shown == [HOSTILE_NAME, 0]
+    assert page.locator("img[src=x]").count() == 0
 
 
 def test_an_undefined_term_is_refused_not_silently_dropped(page, site, signed):
