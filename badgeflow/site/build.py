@@ -138,7 +138,8 @@ def build_site(
     ``issuer/profile.json``, ``issuer/logo.<ext>``; ``achievements/<slug>/index.html``,
     ``achievements/<slug>.{json,png,svg}``; ``credentials/<id>/index.html``,
     ``credentials/<id>.{json,png,svg,jwt}``; ``.well-known/did.json`` (plus ``did.json`` at the root
-    when ``base_url`` has a path, where did:web resolves such DIDs); ``static/site.css``.
+    when ``base_url`` has a path, where did:web resolves such DIDs); ``static/site.css``;
+    ``verify/index.html`` and the in-browser verifier's files (`verifier_assets`).
 
     Args:
         output_dir: folder to publish to; replaced as a whole.
