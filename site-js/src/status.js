@@ -83,26 +83,25 @@ export async function checkStatus(document, site, verifyList) {
   const value = document.credentialStatus;
   const entries = value === undefined ? [] : Array.isArray(value) ? value : [value];
   const result = {revoked: false, suspended: false, errors: [], notes: []};
-  for(const entry of entries) {
-    if(entry?.type !== 'BitstringStatusListEntry') {
+  // Read every entry's list at once (fetch and proof check), then report them in order.
+  const bits = await Promise.all(entries.map(entry => entry?.type === 'BitstringStatusListEntry' ?
+    readBit(document, entry, site, verifyList).catch(error => error) : null));
+  entries.forEach((entry, i) => {
+    const set = bits[i];
+    if(set === null) {
       result.notes.push(`a status entry of type ${JSON.stringify(entry?.type)} was not checked`);
-      continue;
+    } else if(set instanceof Error) {
+      result.errors.push(set.message);
+    } else if(set && entry.statusPurpose === 'revocation') {
+      result.revoked = true;
+    } else if(set && entry.statusPurpose === 'suspension') {
+      result.suspended = true;
+    } else if(set) {
+      result.notes.push(`the ${entry.statusPurpose} bit is set`);
+    } else {
+      result.notes.push(`not in the ${entry.statusPurpose} list`);
     }
-    try {
-      const set = await readBit(document, entry, site, verifyList);
-      if(set && entry.statusPurpose === 'revocation') {
-        result.revoked = true;
-      } else if(set && entry.statusPurpose === 'suspension') {
-        result.suspended = true;
-      } else if(set) {
-        result.notes.push(`the ${entry.statusPurpose} bit is set`);
-      } else {
-        result.notes.push(`not in the ${entry.statusPurpose} list`);
-      }
-    } catch(error) {
-      result.errors.push(error.message);
-    }
-  }
+  });
   return result;
 }
 

@@ -26,6 +26,10 @@ function element(tag, className, text) {
   return node;
 }
 
+function sentence(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 /**
  * Render a result into a panel holding `.verify-result` and `.verify-checks`.
  *
@@ -40,7 +44,7 @@ export function renderResult(panel, result) {
   box.replaceChildren(
     element('span', 'verify-icon', ICONS[state] ?? '?'),
     element('strong', 'verify-title', result.title ?? TITLES[state]),
-    element('span', 'verify-reason', result.reason ?? ''));
+    element('span', 'verify-reason', sentence(result.reason ?? '')));
   box.firstChild.setAttribute('aria-hidden', 'true');
   const list = panel.querySelector('.verify-checks');
   list.replaceChildren(...(result.checks ?? []).map(check => {
