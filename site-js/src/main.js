@@ -39,7 +39,10 @@ async function check(panel, loadDocument) {
     result.about = about(document);
   } catch(error) {
     const reason = error instanceof NoCredential ? error.message :
-      `could not check this credential: ${error.message}`;
+      location.protocol === 'file:' ? 'open this page through a web server (for example ' +
+        '"badgeflow site serve") to check the credential here: browsers do not let a page ' +
+        'opened from disk read files' :
+        `could not check this credential: ${error.message}`;
     result = {state: 'error', reason};
   }
   panel.dataset.verifyMs = String(Math.round(performance.now() - started));
