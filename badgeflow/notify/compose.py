@@ -184,4 +184,19 @@ def assemble(
     if attachment is not None:
         filename, data = attachment
         message.add_attachment(data, maintype="image", subtype="png", filename=filename)
+    _fix_boundaries(message)
     return message
+
+
+def _fix_boundaries(message: EmailMessage) -> None:
+    # Python picks random MIME boundaries; derive them from the content instead, so the same
+    # email renders to the same bytes. A boundary must not occur in the content: it embeds a
+    # hash of all of it, which no part can contain (leaves are text, base64 or QP).
+    digest = hashlib.sha256()
+    for part in message.walk():
+        if not part.is_multipart():
+            digest.update(part.as_bytes())
+    token = digest.hexdigest()[:32]
+    multiparts = [part for part in message.walk() if part.is_multipart()]
+    for depth, part in enumerate(multiparts):
+        part.set_boundary(f"==bf{depth}_{token}==")
