@@ -70,7 +70,7 @@ def write_preview(
         The folder and the number of emails written.
 
     Raises:
-        ConfigurationError: the batch id is malformed, or there is no batch with emails.
+        ConfigurationError: the batch id is malformed or unknown, or no batch has emails.
     """
     with runtime.sessions() as session:
         if batch_id is None:
@@ -86,6 +86,8 @@ def write_preview(
                 raise ConfigurationError("no batch has queued any email yet")
         if not _SAFE_ID.match(batch_id):
             raise ConfigurationError(f"malformed batch id {batch_id!r}")
+        if session.get(Batch, batch_id) is None:
+            raise ConfigurationError(f"no batch {batch_id!r} (see `badgeflow batches`)")
         query = (
             select(EmailOutbox, Credential, Award, Learner)
             .join(Credential, EmailOutbox.credential_id == Credential.id)
