@@ -3,8 +3,9 @@
 `check_catalog` is what ``badgeflow catalog check`` prints and what `load_catalog` raises
 from: files that are missing or malformed, malformed rules (`badgeflow.criteria.parse`),
 unknown courses and achievements, cycles among ``holds``, pathway tiers that do not hold the
-tier before them, written narratives that disagree with their rule, missing images and
-endorsements that do not load.
+tier before them, written narratives that disagree with their rule, missing images,
+endorsements that do not load, email branding (``branding.yaml``) and email template
+overrides that do not render.
 """
 
 from __future__ import annotations
