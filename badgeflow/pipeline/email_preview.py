@@ -133,8 +133,10 @@ def _write_one(
         f"<style>{_PAGE_STYLE}</style></head><body><header><table>{rows}</table>"
         f'<p><a href="index.html">All emails</a> &middot; <a href="{stem}.txt">Plain text</a>'
         "</p></header>"
-        # No scripts, same-origin or navigation for the email body: it is shown, not trusted.
-        f'<iframe title="HTML body" sandbox srcdoc="{escape(html)}"></iframe></body></html>\n'
+        # Sandboxed: no scripts, forms or navigation in the email body (it is shown, not trusted);
+        # same-origin only so its images load from the files beside the page.
+        '<iframe title="HTML body" sandbox="allow-same-origin" '
+        f'srcdoc="{escape(html)}"></iframe></body></html>\n'
     )
     (folder / f"{stem}.html").write_text(page, encoding="utf-8")
     return stem, item.kind, status, str(message["Subject"])
