@@ -194,8 +194,9 @@ def _fix_boundaries(message: EmailMessage) -> None:
     # hash of all of it, which no part can contain (leaves are text, base64 or QP).
     digest = hashlib.sha256()
     for part in message.walk():
-        if not part.is_multipart():
-            digest.update(part.as_bytes())
+        if not part.is_multipart():  # headers and encoded payload: cheaper than as_bytes()
+            digest.update(repr([(k, str(v)) for k, v in part.items()]).encode())
+            digest.update(str(part.get_payload()).encode())
     token = digest.hexdigest()[:32]
     multiparts = [part for part in message.walk() if part.is_multipart()]
     for depth, part in enumerate(multiparts):

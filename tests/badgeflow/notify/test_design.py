@@ -253,3 +253,8 @@ def test_revoked_email_has_no_share_linkedin_or_download_links():
     assert make_links().credential_page in html
     assert list(message.iter_attachments()) == []
     assert "Example Academy, 1 Example Street." in html
+
+
+def test_message_without_the_baked_attachment_stays_small():
+    # Inline badge + logo + both parts: well under the ~100 KB where Gmail clips a message.
+    assert len(branded(baked_png=None).as_bytes()) < 100_000
