@@ -31,7 +31,15 @@ from jinja2 import Environment
 from badgeflow.catalog_branding import Branding, png_size
 from badgeflow.models import AchievementInfo, IssuerInfo
 
-__all__ = ["EmailDesign", "InlineImage", "clean_line", "inline_image", "sender_address"]
+__all__ = [
+    "EmailDesign",
+    "InlineImage",
+    "assemble",
+    "clean_line",
+    "inline_image",
+    "safe_parties",
+    "sender_address",
+]
 
 BADGE_SIZE = 120
 LOGO_HEIGHT = 40

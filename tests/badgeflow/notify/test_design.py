@@ -158,6 +158,8 @@ def test_award_links_accept_download_verify_linkedin_and_share():
     assert params["issueYear"] == ["2025"] and params["issueMonth"] == ["12"]
     assert params["expirationYear"] == ["2027"] and params["expirationMonth"] == ["12"]
     assert params["certUrl"] == [links.credential_page] and params["certId"] == [CREDENTIAL_ID]
+    assert params["name"] == ["Data Foundations"]
+    assert params["organizationName"] == ["Example Academy & Co"]
 
 
 def test_what_it_is_for_message_criteria_and_dates():

@@ -2,22 +2,45 @@
 
 from __future__ import annotations
 
+import socket
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
+
+import pytest
+from aiosmtpd.controller import Controller
 
 from badgeflow.notify.mailer import SmtpMailer
 from tests.badgeflow.notify.test_design import BADGE, LOGO, branded
 from tests.badgeflow.notify.test_hostile import ARABIC, QUOTES
-from tests.badgeflow.notify.test_mailer import RecordingHandler, smtp_server  # noqa: F401
 from tests.badgeflow.notify.test_render import PNG
 
 
-def test_the_server_receives_exactly_what_was_rendered(smtp_server):  # noqa: F811
-    handler = RecordingHandler()
-    server = smtp_server(handler)
+class Recorder:
+    """aiosmtpd handler keeping (MAIL FROM, RCPT TO, DATA) of every message it accepts."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def server():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    controller = Controller(Recorder(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller
+    controller.stop()
+
+
+def test_the_server_receives_exactly_what_was_rendered(server):
     message = branded(learner_name=f"{ARABIC} {QUOTES}")
     SmtpMailer(server.hostname, server.port, timeout=5).send(message)
-    ((mail_from, rcpt_tos, content),) = handler.received
+    ((mail_from, rcpt_tos, content),) = server.handler.received
     assert (mail_from, rcpt_tos) == ("badges@academy.example.org", ["ada@example.com"])
     # SMTP carries CRLF line ends and the mailer stamps Date: once those are accounted for,
     # the bytes are the rendered message's, byte for byte.
