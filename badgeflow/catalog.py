@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from badgeflow.catalog_branding import Branding
 from badgeflow.catalog_courses import Course
 from badgeflow.catalog_ob3 import (
     CatalogAlignment,
@@ -81,6 +82,13 @@ class Achievement(BaseModel):
     human_code: str | None = Field(None, alias="humanCode")
     field_of_study: str | None = Field(None, alias="fieldOfStudy")
     credits_available: float | None = Field(None, ge=0, alias="creditsAvailable")
+    email_message: str | None = Field(
+        None,
+        min_length=1,
+        max_length=2000,
+        description="Shown in the award email (markdown-lite: paragraphs, lists, **bold**, "
+        "*italic*, [links](https://...)); escaped, never HTML.",
+    )
 
     @property
     def dependencies(self) -> tuple[str, ...]:
@@ -114,6 +122,9 @@ class Catalog(BaseModel):
     )
     endorsement_documents: Mapping[str, tuple[tuple[str, JSONDict], ...]] = Field(
         default_factory=dict, description="slug -> (file, signed endorsement) pairs"
+    )
+    branding: Branding = Field(
+        default_factory=Branding, description="How emails look (branding.yaml)."
     )
 
     @property
@@ -162,6 +173,12 @@ class Catalog(BaseModel):
         if self.issuer.image is None:
             return None
         return _with_suffix(self.root / self.issuer.image, suffix)
+
+    def logo_path(self) -> Path | None:
+        """The PNG logo emails embed: branding's ``logo``, else the issuer image's PNG."""
+        if self.branding.logo is not None:
+            return self.root / self.branding.logo
+        return self.issuer_image_path(".png")
 
     def achievement_info(self, slug: str, *, site_base_url: str) -> AchievementInfo:
         """Describe an achievement as credentials and the site show it.

@@ -3,8 +3,9 @@
 `check_catalog` is what ``badgeflow catalog check`` prints and what `load_catalog` raises
 from: files that are missing or malformed, malformed rules (`badgeflow.criteria.parse`),
 unknown courses and achievements, cycles among ``holds``, pathway tiers that do not hold the
-tier before them, written narratives that disagree with their rule, missing images and
-endorsements that do not load.
+tier before them, written narratives that disagree with their rule, missing images,
+endorsements that do not load, email branding (``branding.yaml``) and email template
+overrides that do not render.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from badgeflow.catalog import Achievement, Catalog, Course, IssuerProfile, Pathway
+from badgeflow.catalog_branding import branding_problems
 from badgeflow.catalog_courses import COURSES_FILE, load_courses
 from badgeflow.catalog_ob3 import load_endorsement, to_alignment, to_evidence
 from badgeflow.catalog_pathways import tier_problems
@@ -31,6 +33,7 @@ from badgeflow.criteria.narrative import lint_narrative
 from badgeflow.criteria.parse import parse_rule
 from badgeflow.criteria.problems import Problem, compose_file, construct, line_of
 from badgeflow.errors import CatalogError
+from badgeflow.notify.templates import template_problems
 
 __all__ = ["CatalogCheck", "check_catalog"]
 
@@ -92,6 +95,9 @@ def check_catalog(path: Path) -> CatalogCheck:
     pathway_files = sorted((path / "pathways").glob("*.yaml"))
     pathways = {f.stem: p for f in pathway_files if (p := _pathway(f, loaded, slugs, problems))}
     endorsements = _endorsements(path, loaded, problems)
+    branding, found = branding_problems(path)
+    problems.extend(found)
+    problems.extend(template_problems(path, branding))
     catalog = None
     if not problems and issuer is not None:
         catalog = Catalog(
@@ -101,6 +107,7 @@ def check_catalog(path: Path) -> CatalogCheck:
             pathways=pathways,
             courses=courses,
             endorsement_documents=endorsements,
+            **({"branding": branding} if branding is not None else {}),
         )
     return CatalogCheck(catalog, tuple(problems), len(files), len(pathway_files), len(courses))
 

@@ -19,6 +19,7 @@ from badgeflow.cli import status as status_commands
 from badgeflow.cli._common import load_settings
 from badgeflow.cli.batches import batches, quarantine
 from badgeflow.cli.catalog import catalog_app
+from badgeflow.cli.email_preview import preview, write_batch_preview
 from badgeflow.cli.endorse import endorse
 from badgeflow.cli.explain import explain_command, pathways
 from badgeflow.cli.intake import intake_app
@@ -49,6 +50,7 @@ app.command()(report)
 app.add_typer(keys_app, name="keys")
 app.add_typer(intake_app, name="intake")
 app.add_typer(catalog_app, name="catalog")
+app.command()(preview)
 
 _settings = load_settings
 
@@ -174,6 +176,8 @@ def demo() -> None:
         _init(settings)
         summary = _run_flow(settings, as_of=None, sources=[], full_resync=False, batch_id=None)
     _print_summary(summary)
+    if summary.get("emails_queued"):  # the rendered emails, for people to look at
+        write_batch_preview(settings, batch_id=str(summary["batch_id"]), limit=None)
     typer.echo(
         "\nNext:\n"
         "  make demo                        # again: issues and emails nothing new\n"

@@ -1,0 +1,211 @@
+"""Assemble learner emails: safe headers, branded context, inline ``cid:`` images, MIME tree.
+
+The MIME tree is the one Python's email docs, Thunderbird and Apple Mail build::
+
+    multipart/mixed                      (only when the baked PNG is attached)
+    ├── multipart/alternative
+    │   ├── text/plain
+    │   └── multipart/related            (only when there are inline images)
+    │       ├── text/html                (refers to the images as cid:...)
+    │       ├── image/png  badge         (Content-ID, inline)
+    │       └── image/png  logo
+    └── image/png  <slug>.png            (the baked badge, attachment)
+
+The images belong to the HTML alternative only, so a text-only client lists no stray
+attachments, and without inline images the message keeps its simpler shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import parseaddr
+from typing import Any
+
+from jinja2 import Environment
+
+from badgeflow.catalog_branding import Branding, png_size
+from badgeflow.models import AchievementInfo, IssuerInfo
+
+__all__ = [
+    "EmailDesign",
+    "InlineImage",
+    "assemble",
+    "clean_line",
+    "inline_image",
+    "safe_parties",
+    "sender_address",
+]
+
+BADGE_SIZE = 120
+LOGO_HEIGHT = 40
+# Bidi embeddings, overrides and isolates: legitimate right-to-left names never need them,
+# and an unbalanced override (U+202E) would reverse the text after it in a subject line.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_SPACES = re.compile(r"\s+")
+
+
+def clean_line(text: str) -> str:
+    """Make a one-line display value safe for headers and bodies.
+
+    Line breaks (CR, LF and the Unicode separators), other control characters and bidi
+    override controls become spaces or vanish, so a learner name or a title can neither
+    inject a header nor reorder the text around it.
+
+    Args:
+        text: a name or title as received.
+
+    Returns:
+        The text on one line, runs of whitespace collapsed, stripped.
+    """
+    text = _BIDI_CONTROLS.sub("", text)
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
+    return _SPACES.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class EmailDesign:
+    """What the catalog decides about every email: branding, logo, templates.
+
+    Attributes:
+        branding: colours, sender name, footer and contacts (``branding.yaml``).
+        logo_png: the logo embedded in every email, or None for a text header.
+        templates: the jinja2 environment (with the catalog's overrides), or None for the
+            packaged templates.
+    """
+
+    branding: Branding = field(default_factory=Branding)
+    logo_png: bytes | None = None
+    templates: Environment | None = None
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    """An image carried in the message and shown by the HTML part as ``cid:<cid>``."""
+
+    cid: str
+    data: bytes
+    filename: str
+    width: int
+    height: int
+    alt: str
+
+    @property
+    def src(self) -> str:
+        """The ``src`` attribute value."""
+        return f"cid:{self.cid}"
+
+
+def inline_image(
+    role: str, data: bytes, *, domain: str, alt: str, height: int, filename: str
+) -> InlineImage:
+    """Describe a PNG to embed, with a Content-ID derived from its bytes.
+
+    The id depends only on the image, so rendering the same email twice gives the same
+    bytes (a resend is recognisable, and the preview is reproducible).
+
+    Args:
+        role: ``badge`` or ``logo`` (part of the Content-ID).
+        data: the PNG.
+        domain: right-hand side of the Content-ID.
+        alt: the ``alt`` text.
+        height: display height in CSS pixels; the width keeps the aspect ratio.
+        filename: the part's file name.
+
+    Returns:
+        The image, its display size computed from the PNG header.
+    """
+    width, real_height = png_size(data) or (height, height)
+    shown_width = max(1, round(width * height / max(real_height, 1)))
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    return InlineImage(f"{role}.{digest}@{domain}", data, filename, shown_width, height, alt)
+
+
+def sender_address(from_address: str, branding: Branding) -> Address:
+    """The ``From:`` mailbox: the setting's address with the branding's display name.
+
+    The address always comes from ``mail.from_address``: it is what the mail server is
+    authorised to send as (SPF, DKIM, DMARC alignment), an operations decision; the catalog
+    only names the sender.
+
+    Args:
+        from_address: ``mail.from_address``, e.g. ``Academy <badges@example.org>``.
+        branding: the catalog's branding.
+
+    Returns:
+        The mailbox, its display name on one line.
+    """
+    name, addr = parseaddr(from_address)
+    return Address(display_name=clean_line(branding.sender_name or name), addr_spec=addr)
+
+
+def safe_parties(
+    achievement: AchievementInfo, issuer: IssuerInfo
+) -> tuple[AchievementInfo, IssuerInfo]:
+    """The achievement and issuer with their names on one line (see `clean_line`)."""
+    return (
+        replace(achievement, name=clean_line(achievement.name)),
+        replace(issuer, name=clean_line(issuer.name)),
+    )
+
+
+def assemble(
+    *,
+    headers: dict[str, Any],
+    text: str,
+    html: str,
+    images: list[InlineImage],
+    attachment: tuple[str, bytes] | None,
+) -> EmailMessage:
+    """Build the MIME tree drawn in this module's docstring.
+
+    Args:
+        headers: header name to value (str or `Address`), in order.
+        text: the plain-text part.
+        html: the HTML part, referring to ``images`` by ``cid:``.
+        images: the inline images.
+        attachment: (file name, PNG) of the baked badge, or None.
+
+    Returns:
+        The message.
+    """
+    message = EmailMessage()
+    for name, value in headers.items():
+        if value is not None:
+            message[name] = value
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    html_part = next(part for part in message.iter_parts() if part.get_content_subtype() == "html")
+    for image in images:
+        html_part.add_related(
+            image.data,
+            maintype="image",
+            subtype="png",
+            cid=f"<{image.cid}>",
+            filename=image.filename,
+            disposition="inline",
+        )
+    if attachment is not None:
+        filename, data = attachment
+        message.add_attachment(data, maintype="image", subtype="png", filename=filename)
+    _fix_boundaries(message)
+    return message
+
+
+def _fix_boundaries(message: EmailMessage) -> None:
+    # Python picks random MIME boundaries; derive them from the content instead, so the same
+    # email renders to the same bytes. A boundary must not occur in the content: it embeds a
+    # hash of all of it, which no part can contain (leaves are text, base64 or QP).
+    digest = hashlib.sha256()
+    for part in message.walk():
+        if not part.is_multipart():  # headers and encoded payload: cheaper than as_bytes()
+            digest.update(repr([(k, str(v)) for k, v in part.items()]).encode())
+            digest.update(str(part.get_payload()).encode())
+    token = digest.hexdigest()[:32]
+    multiparts = [part for part in message.walk() if part.is_multipart()]
+    for depth, part in enumerate(multiparts):
+        part.set_boundary(f"==bf{depth}_{token}==")
