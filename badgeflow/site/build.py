@@ -25,7 +25,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from badgeflow.credentials.jws import decode_compact
 from badgeflow.errors import CatalogError, CredentialError
 from badgeflow.models import AchievementInfo, IssuerInfo, JSONDict
-from badgeflow.site import layout
+from badgeflow.site import _learner_pages, layout
 from badgeflow.site._documents import (
     achievement_document,
     check_public,
@@ -33,6 +33,7 @@ from badgeflow.site._documents import (
     read_credential,
 )
 from badgeflow.site._markdown import render_markdown
+from badgeflow.site.share import ShareSubject
 
 __all__ = ["CredentialStatus", "SiteAchievement", "SiteCredential", "SiteReport", "build_site"]
 
@@ -48,6 +49,7 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.filters["long_date"] = lambda d: f"{d.day} {d:%B %Y}" if isinstance(d, date) else str(d)
+_learner_pages.register_template_helpers(_env)
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ def build_site(
     progress_every: int = 100,
     extra_json: Mapping[str, JSONDict] | None = None,
     extra_files: Mapping[str, bytes | Callable[[], bytes]] | None = None,
+    index_credentials: bool = False,
 ) -> SiteReport:
     """Build the whole verification site and publish it atomically in ``output_dir``.
 
@@ -156,6 +159,8 @@ def build_site(
             status lists, ``status/revocation/1``: no extension, as their URL is their id).
         extra_files: more files (their bytes, or a function returning them, called only
             while the file is written), keyed by site-relative path (e.g. OB 2.0 baked images).
+        index_credentials: let search engines index credential pages (they are ``noindex``
+            and left out of ``sitemap.xml`` otherwise); accept and share pages never are.
 
     Returns:
         What was published.
@@ -177,8 +182,21 @@ def build_site(
             "issuer": issuer,
             "generated_at": generated_at,
             "did_document_url": _did_document_url(base_url),
+            "base_url": base_url.rstrip("/"),
+            "index_credentials": index_credentials,
         }
         _write_static(writer, issuer, did_document, base_url, issuer_logo)
+        writer.text("robots.txt", _learner_pages.robots_txt(base_url))
+        writer.text(
+            "sitemap.xml",
+            _learner_pages.sitemap_xml(
+                base_url,
+                ["", "issuer/"]
+                + [layout.achievement_page(a.info.slug) for a in achievements]
+                + ([layout.credential_page(c.credential_id) for c in credentials]
+                   if index_credentials else []),
+            ),
+        )
         for relative, document in (extra_json or {}).items():
             check_public(document, relative)
             writer.json(layout.check_relative_path(relative), document)
@@ -329,6 +347,29 @@ def _write_credentials(
             has_svg=has_svg,
             withheld=withheld,
             has_jwt=credential.jwt is not None,
+            **_learner_pages.credential_context(
+                cid,
+                achievement=item.info,
+                document_evidence=parsed.evidence,
+                base_url=common["base_url"],
+                index_credentials=common["index_credentials"],
+            ),
+        )
+        _learner_pages.write_learner_pages(
+            writer,
+            common,
+            subject=ShareSubject(
+                credential_id=cid,
+                page_url=layout.join_url(common["base_url"], layout.credential_page(cid)),
+                achievement_name=item.info.name,
+                issuer_name=common["issuer"].name,
+                issued=credential.awarded_at.date(),
+                expires=credential.valid_until.date() if credential.valid_until else None,
+            ),
+            achievement=item.info,
+            learner_name=credential.learner_name,
+            accept_token=credential.accept_token,
+            files={"json": not withheld, "png": has_png, "svg": has_svg},
         )
         if on_progress is not None and (done % progress_every == 0 or done == total):
             on_progress(done, total)
