@@ -16,9 +16,10 @@ the token from leaving the site in a ``Referer`` header.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 from xml.sax.saxutils import escape
 
 from jinja2 import Environment
@@ -35,11 +36,33 @@ __all__ = [
     "PageWriter",
     "credential_context",
     "evidence_views",
+    "public_name",
     "register_template_helpers",
     "robots_txt",
     "sitemap_xml",
     "write_learner_pages",
 ]
+
+
+# Anything with an @ between two non-space runs: an LMS may hold an email where a name belongs.
+_EMAIL_LIKE: Final = re.compile(r"\S@\S")
+
+
+def public_name(learner_name: str | None) -> str | None:
+    """The learner's name as the site may show it: None when absent, blank or email-like.
+
+    Args:
+        learner_name: the name from the LMS, if any.
+
+    Returns:
+        The name, stripped, or None when it is missing or looks like an email address (the
+        site never publishes a learner's email, not even where a name should be).
+    """
+    if learner_name is None or not learner_name.strip():
+        return None
+    if _EMAIL_LIKE.search(learner_name):
+        return None
+    return learner_name.strip()
 
 
 class PageWriter(Protocol):
@@ -103,7 +126,9 @@ def evidence_views(document_evidence: Any, catalog: Sequence[Evidence]) -> list[
             EvidenceView(
                 name=fields["name"],
                 description=fields["description"],
-                narrative_html=render_markdown(fields["narrative"]) if fields["narrative"] else None,
+                narrative_html=render_markdown(fields["narrative"])
+                if fields["narrative"]
+                else None,
                 genre=fields["genre"],
                 audience=fields["audience"],
                 url=link if link and link.lower().startswith(("https://", "http://")) else None,
@@ -115,6 +140,7 @@ def evidence_views(document_evidence: Any, catalog: Sequence[Evidence]) -> list[
 def credential_context(
     credential_id: str,
     *,
+    learner_name: str | None,
     achievement: AchievementInfo,
     document_evidence: Any,
     base_url: str,
@@ -124,6 +150,7 @@ def credential_context(
 
     Args:
         credential_id: the credential's uuid.
+        learner_name: the learner's name from the LMS, if any (see `public_name`).
         achievement: its achievement.
         document_evidence: the signed document's ``evidence`` value, if any.
         base_url: the site's public base URL.
@@ -133,6 +160,7 @@ def credential_context(
         Variables for ``site/credential.html``.
     """
     return {
+        "display_name": public_name(learner_name),
         "evidence": evidence_views(document_evidence, achievement.evidence),
         "page_url": layout.join_url(base_url, layout.credential_page(credential_id)),
         "noindex": not index_credentials,
@@ -174,7 +202,7 @@ def write_learner_pages(
         )
     if accept_token is None:
         return
-    personal = {**shared, "learner_name": learner_name, "files": files}
+    personal = {**shared, "learner_name": public_name(learner_name), "files": files}
     writer.page(
         f"{layout.accept_page(accept_token)}index.html", "site/accept.html", common, **personal
     )

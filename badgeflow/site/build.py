@@ -193,8 +193,11 @@ def build_site(
                 base_url,
                 ["", "issuer/"]
                 + [layout.achievement_page(a.info.slug) for a in achievements]
-                + ([layout.credential_page(c.credential_id) for c in credentials]
-                   if index_credentials else []),
+                + (
+                    [layout.credential_page(c.credential_id) for c in credentials]
+                    if index_credentials
+                    else []
+                ),
             ),
         )
         for relative, document in (extra_json or {}).items():
@@ -349,6 +352,7 @@ def _write_credentials(
             has_jwt=credential.jwt is not None,
             **_learner_pages.credential_context(
                 cid,
+                learner_name=credential.learner_name,
                 achievement=item.info,
                 document_evidence=parsed.evidence,
                 base_url=common["base_url"],
