@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 from xml.sax.saxutils import escape
 
 from jinja2 import Environment
@@ -31,6 +31,9 @@ from badgeflow.site import layout
 from badgeflow.site._markdown import render_markdown
 from badgeflow.site.share import CHANNEL_LABELS, ShareSubject, share_target
 
+if TYPE_CHECKING:
+    from badgeflow.site.build import SiteAchievement, SiteCredential
+
 __all__ = [
     "EvidenceView",
     "PageWriter",
@@ -40,6 +43,7 @@ __all__ = [
     "register_template_helpers",
     "robots_txt",
     "sitemap_xml",
+    "write_crawler_files",
     "write_learner_pages",
 ]
 
@@ -170,25 +174,29 @@ def credential_context(
 def write_learner_pages(
     writer: PageWriter,
     common: dict[str, Any],
-    *,
-    subject: ShareSubject,
+    credential: SiteCredential,
     achievement: AchievementInfo,
-    learner_name: str | None,
-    accept_token: str | None,
     files: Mapping[str, bool],
 ) -> None:
     """Write a credential's share page, one redirect page per channel and its accept pages.
 
     Args:
         writer: the site builder's writer.
-        common: the variables every page gets.
-        subject: the credential as shared.
+        common: the variables every page gets (``issuer`` and ``base_url`` among them).
+        credential: the credential (accept pages only when it has an ``accept_token``).
         achievement: its achievement.
-        learner_name: the learner's name, or None.
-        accept_token: the award email's accept-link secret, or None for no accept pages.
         files: which of the credential's files are published (``json``, ``png``, ``svg``).
     """
-    cid = subject.credential_id
+    cid = layout.check_credential_id(credential.credential_id)
+    expires = credential.valid_until
+    subject = ShareSubject(
+        credential_id=cid,
+        page_url=layout.join_url(common["base_url"], layout.credential_page(cid)),
+        achievement_name=achievement.name,
+        issuer_name=common["issuer"].name,
+        issued=credential.awarded_at.date(),
+        expires=expires.date() if expires is not None else None,
+    )
     shared = {"subject": subject, "achievement": achievement, "cid": cid}
     writer.page(f"{layout.share_page(cid)}index.html", "site/share.html", common, **shared)
     for channel in layout.SHARE_CHANNELS:
@@ -200,15 +208,36 @@ def write_learner_pages(
             channel=channel,
             target=share_target(channel, subject),
         )
-    if accept_token is None:
+    token = credential.accept_token
+    if token is None:
         return
-    personal = {**shared, "learner_name": public_name(learner_name), "files": files}
+    personal = {**shared, "learner_name": public_name(credential.learner_name), "files": files}
+    writer.page(f"{layout.accept_page(token)}index.html", "site/accept.html", common, **personal)
     writer.page(
-        f"{layout.accept_page(accept_token)}index.html", "site/accept.html", common, **personal
+        f"{layout.accepted_page(token)}index.html", "site/accepted.html", common, **personal
     )
-    writer.page(
-        f"{layout.accepted_page(accept_token)}index.html", "site/accepted.html", common, **personal
-    )
+
+
+def write_crawler_files(
+    writer: PageWriter,
+    common: dict[str, Any],
+    achievements: Sequence[SiteAchievement],
+    credentials: Sequence[SiteCredential],
+) -> None:
+    """Write ``robots.txt`` and ``sitemap.xml`` (credential pages listed only when indexable).
+
+    Args:
+        writer: the site builder's writer.
+        common: the variables every page gets (``base_url``, ``index_credentials``).
+        achievements: every achievement published.
+        credentials: every credential published.
+    """
+    base_url = common["base_url"]
+    paths = ["", "issuer/", *(layout.achievement_page(a.info.slug) for a in achievements)]
+    if common["index_credentials"]:
+        paths += [layout.credential_page(c.credential_id) for c in credentials]
+    writer.text("robots.txt", robots_txt(base_url))
+    writer.text("sitemap.xml", sitemap_xml(base_url, paths))
 
 
 def robots_txt(base_url: str) -> str:

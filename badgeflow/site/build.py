@@ -33,7 +33,6 @@ from badgeflow.site._documents import (
     read_credential,
 )
 from badgeflow.site._markdown import render_markdown
-from badgeflow.site.share import ShareSubject
 
 __all__ = ["CredentialStatus", "SiteAchievement", "SiteCredential", "SiteReport", "build_site"]
 
@@ -186,20 +185,7 @@ def build_site(
             "index_credentials": index_credentials,
         }
         _write_static(writer, issuer, did_document, base_url, issuer_logo)
-        writer.text("robots.txt", _learner_pages.robots_txt(base_url))
-        writer.text(
-            "sitemap.xml",
-            _learner_pages.sitemap_xml(
-                base_url,
-                ["", "issuer/"]
-                + [layout.achievement_page(a.info.slug) for a in achievements]
-                + (
-                    [layout.credential_page(c.credential_id) for c in credentials]
-                    if index_credentials
-                    else []
-                ),
-            ),
-        )
+        _learner_pages.write_crawler_files(writer, common, achievements, credentials)
         for relative, document in (extra_json or {}).items():
             check_public(document, relative)
             writer.json(layout.check_relative_path(relative), document)
@@ -362,18 +348,9 @@ def _write_credentials(
         _learner_pages.write_learner_pages(
             writer,
             common,
-            subject=ShareSubject(
-                credential_id=cid,
-                page_url=layout.join_url(common["base_url"], layout.credential_page(cid)),
-                achievement_name=item.info.name,
-                issuer_name=common["issuer"].name,
-                issued=credential.awarded_at.date(),
-                expires=credential.valid_until.date() if credential.valid_until else None,
-            ),
-            achievement=item.info,
-            learner_name=credential.learner_name,
-            accept_token=credential.accept_token,
-            files={"json": not withheld, "png": has_png, "svg": has_svg},
+            credential,
+            item.info,
+            {"json": not withheld, "png": has_png, "svg": has_svg},
         )
         if on_progress is not None and (done % progress_every == 0 or done == total):
             on_progress(done, total)

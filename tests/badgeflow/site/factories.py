@@ -183,6 +183,8 @@ HOSTILE_TEXT = (
     '<a href="javascript:alert(4)">x</a> javascript:alert(5) \u202eevil\u202c שלום'
 )
 RTL_MARK = "שלום"
+NAME_RTL = "קורס"  # only in the hostile achievement's name
+LEARNER_RTL = "مرحبا"  # only in the hostile learner's name
 
 
 def accept_token(credential_id: str) -> str:
@@ -205,7 +207,7 @@ def make_hostile_inputs(tmp_path: Path) -> tuple[list[SiteAchievement], list[Sit
     item = make_achievements(tmp_path)[0]
     info = replace(
         item.info,
-        name=f"Data {HOSTILE_TEXT}",
+        name=f"Data {HOSTILE_TEXT} {NAME_RTL}",
         description=f"Desc {HOSTILE_TEXT}",
         criteria_narrative=f"Narrative {HOSTILE_TEXT}\n\n- **bold** {HOSTILE_TEXT}",
         tags=(HOSTILE_TEXT,),
