@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Protocol
 from xml.sax.saxutils import escape
 
@@ -211,11 +212,24 @@ def write_learner_pages(
     token = credential.accept_token
     if token is None:
         return
-    personal = {**shared, "learner_name": public_name(credential.learner_name), "files": files}
+    personal = {
+        **shared,
+        "learner_name": public_name(credential.learner_name),
+        "files": files,
+        "state": _state(credential, common["generated_at"]),
+    }
     writer.page(f"{layout.accept_page(token)}index.html", "site/accept.html", common, **personal)
     writer.page(
         f"{layout.accepted_page(token)}index.html", "site/accepted.html", common, **personal
     )
+
+
+def _state(credential: SiteCredential, now: datetime) -> str:
+    if credential.status != "active":
+        return credential.status
+    if credential.valid_until is not None and credential.valid_until <= now:
+        return "expired"
+    return "valid"
 
 
 def write_crawler_files(

@@ -256,3 +256,38 @@ def test_evidence_views_never_link_a_script_or_data_url():
 )
 def test_public_name_never_shows_an_email(name, shown):
     assert public_name(name) == shown
+
+
+def test_accept_page_says_when_the_badge_is_no_longer_valid(site):
+    for cid, word in (
+        (CID0, None),
+        (CID1, "Revoked."),
+        ("00000000-0000-4000-8000-000000000002", "Suspended."),
+    ):
+        text = (site / "accept" / accept_token(cid) / "index.html").read_text("utf-8")
+        if word is None:
+            assert 'class="status' not in text
+        else:
+            assert f"<strong>{word}</strong>" in text
+
+
+def test_award_email_accept_and_share_links_point_at_published_pages(site):
+    from datetime import date
+    from urllib.parse import urlsplit
+
+    from badgeflow.notify.render import award_links
+    from tests.badgeflow.site.factories import make_achievements, make_issuer
+
+    links = award_links(
+        BASE_URL,
+        CID0,
+        achievement=make_achievements(site.parent)[0].info,
+        issuer=make_issuer(),
+        issued=date(2026, 1, 15),
+        expires=None,
+        accept_token=TOKEN0,
+    )
+    for url in (links.accept, links.share):
+        path = urlsplit(url).path.lstrip("/")
+        assert (site / path / "index.html").is_file(), url
+    assert links.accept == f"{BASE_URL}/accept/{TOKEN0}/"
