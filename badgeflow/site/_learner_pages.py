@@ -94,7 +94,11 @@ class EvidenceView:
 
 
 def register_template_helpers(env: Environment) -> None:
-    """Give the site's templates the URL layout, the Markdown filter and the share channels."""
+    """Give the site's templates the URL layout, the Markdown filter and the share channels.
+
+    Args:
+        env: the site's jinja2 environment.
+    """
     env.globals["layout"] = layout
     env.globals["share_channels"] = CHANNEL_LABELS
     env.filters["markdown"] = render_markdown
