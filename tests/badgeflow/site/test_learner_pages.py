@@ -291,3 +291,14 @@ def test_award_email_accept_and_share_links_point_at_published_pages(site):
         path = urlsplit(url).path.lstrip("/")
         assert (site / path / "index.html").is_file(), url
     assert links.accept == f"{BASE_URL}/accept/{TOKEN0}/"
+
+
+def test_home_page_without_an_issuer_logo_previews_with_a_badge(tmp_path):
+    from dataclasses import replace
+
+    from tests.badgeflow.site.factories import make_issuer
+
+    build(tmp_path, issuer=replace(make_issuer(), image_url=None), credentials=[])
+    meta = read(tmp_path / "site" / "index.html").meta
+    assert meta["og:image"] == f"{BASE_URL}/achievements/data-foundations.png"
+    assert meta["og:image:alt"] == "Data Foundations badge"
