@@ -302,3 +302,10 @@ def test_home_page_without_an_issuer_logo_previews_with_a_badge(tmp_path):
     meta = read(tmp_path / "site" / "index.html").meta
     assert meta["og:image"] == f"{BASE_URL}/achievements/data-foundations.png"
     assert meta["og:image:alt"] == "Data Foundations badge"
+
+
+def test_a_revoked_or_suspended_badge_offers_no_share_actions(site):
+    for cid in (CID1, "00000000-0000-4000-8000-000000000002"):
+        text = (site / "credentials" / cid / "index.html").read_text("utf-8")
+        assert "Add to LinkedIn" not in text and f"{cid}/share/" not in text
+    assert "Add to LinkedIn" in (site / "credentials" / CID0 / "index.html").read_text("utf-8")
