@@ -118,6 +118,11 @@ class SiteSettings(BaseModel):
         "derived from it; use https in production.",
     )
     output_dir: Path = Field(Path("var/site"), description="Folder the site is written to.")
+    index_credentials: bool = Field(
+        False,
+        description="Let search engines index credential pages (noindex and out of the "
+        "sitemap otherwise). Accept, share and redirect pages are never indexed.",
+    )
 
     @field_validator("base_url")
     @classmethod

@@ -90,6 +90,7 @@ def publish_site(
         on_progress=on_progress,
         extra_json={**status_lists, **ob2.documents},
         extra_files=ob2.files,
+        index_credentials=runtime.settings.site.index_credentials,
     )
     logger.info("site: %d credentials published to %s", len(credentials), report.output_dir)
     return report

@@ -55,6 +55,8 @@ class ParsedCredential:
     verification_method: str | None
     plaintext_email: bool = False
     """The recipient is a plain email (``hashed: false``): publish the page, never the file."""
+    evidence: Any = None
+    """The document's ``evidence`` value as parsed (an object, a list, or None)."""
 
 
 def profile_document(issuer: IssuerInfo) -> JSONDict:
@@ -175,6 +177,7 @@ def read_credential(text: str, credential_id: str) -> ParsedCredential:
         recipient=recipient,
         verification_method=method if isinstance(method, str) else None,
         plaintext_email=plaintext,
+        evidence=document.get("evidence"),
     )
 
 

@@ -25,7 +25,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from badgeflow.credentials.jws import decode_compact
 from badgeflow.errors import CatalogError, CredentialError
 from badgeflow.models import AchievementInfo, IssuerInfo, JSONDict
-from badgeflow.site import layout
+from badgeflow.site import _learner_pages, layout
 from badgeflow.site._documents import (
     achievement_document,
     check_public,
@@ -49,6 +49,7 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.filters["long_date"] = lambda d: f"{d.day} {d:%B %Y}" if isinstance(d, date) else str(d)
+_learner_pages.register_template_helpers(_env)
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ def build_site(
     progress_every: int = 100,
     extra_json: Mapping[str, JSONDict] | None = None,
     extra_files: Mapping[str, bytes | Callable[[], bytes]] | None = None,
+    index_credentials: bool = False,
 ) -> SiteReport:
     """Build the whole verification site and publish it atomically in ``output_dir``.
 
@@ -158,6 +160,8 @@ def build_site(
             status lists, ``status/revocation/1``: no extension, as their URL is their id).
         extra_files: more files (their bytes, or a function returning them, called only
             while the file is written), keyed by site-relative path (e.g. OB 2.0 baked images).
+        index_credentials: let search engines index credential pages (they are ``noindex``
+            and left out of ``sitemap.xml`` otherwise); accept and share pages never are.
 
     Returns:
         What was published.
@@ -179,8 +183,11 @@ def build_site(
             "issuer": issuer,
             "generated_at": generated_at,
             "did_document_url": _did_document_url(base_url),
+            "base_url": base_url.rstrip("/"),
+            "index_credentials": index_credentials,
         }
         _write_static(writer, issuer, did_document, base_url, issuer_logo)
+        _learner_pages.write_crawler_files(writer, common, achievements, credentials)
         for relative, document in (extra_json or {}).items():
             check_public(document, relative)
             writer.json(layout.check_relative_path(relative), document)
@@ -334,6 +341,21 @@ def _write_credentials(
             has_svg=has_svg,
             withheld=withheld,
             has_jwt=credential.jwt is not None,
+            **_learner_pages.credential_context(
+                cid,
+                learner_name=credential.learner_name,
+                achievement=item.info,
+                document_evidence=parsed.evidence,
+                base_url=common["base_url"],
+                index_credentials=common["index_credentials"],
+            ),
+        )
+        _learner_pages.write_learner_pages(
+            writer,
+            common,
+            credential,
+            item.info,
+            {"json": not withheld, "png": has_png, "svg": has_svg},
         )
         if on_progress is not None and (done % progress_every == 0 or done == total):
             on_progress(done, total)

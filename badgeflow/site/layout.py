@@ -14,6 +14,7 @@ from badgeflow.errors import CatalogError, CredentialError
 __all__ = [
     "SHARE_CHANNELS",
     "accept_page",
+    "accepted_page",
     "achievement_image",
     "achievement_json",
     "achievement_page",
@@ -116,6 +117,15 @@ def accept_page(accept_token: str) -> str:
     The page is never linked from anywhere else on the site and is not indexed.
     """
     return f"accept/{check_credential_id(accept_token)}/"
+
+
+def accepted_page(accept_token: str) -> str:
+    """Site-relative path of the page confirming the learner accepted the badge (a folder URL).
+
+    The accept page's "Accept badge" action is a plain link here, so a request for it in the
+    access log records the learner's explicit acceptance, as the accept page records the open.
+    """
+    return f"{accept_page(accept_token)}accepted/"
 
 
 def share_page(credential_id: str) -> str:

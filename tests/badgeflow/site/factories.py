@@ -170,3 +170,68 @@ def build(tmp_path: Path, output: Path | None = None, **overrides):
     )
     kwargs.update(overrides)
     return build_site(output or tmp_path / "site", **kwargs)
+
+
+# Issue 6: learner pages (accept tokens), hostile input, evidence.
+
+HOSTILE_LEARNER = (
+    'Zoë "Zed" O\'Brien <script>alert(1)</script></title><img src=x onerror=alert(2)> '
+    "\u202eevil\u202c שלום مرحبا"
+)
+HOSTILE_TEXT = (
+    "<b>Bold</b> \"double\" 'single' </title><script>alert(3)</script> "
+    '<a href="javascript:alert(4)">x</a> javascript:alert(5) \u202eevil\u202c שלום'
+)
+RTL_MARK = "שלום"
+NAME_RTL = "קורס"  # only in the hostile achievement's name
+LEARNER_RTL = "مرحبا"  # only in the hostile learner's name
+
+
+def accept_token(credential_id: str) -> str:
+    return hashlib.sha256(credential_id.encode()).hexdigest()[:32]
+
+
+def with_accept_tokens(credentials: list[SiteCredential]) -> list[SiteCredential]:
+    return [
+        SiteCredential(**{**c.__dict__, "accept_token": accept_token(c.credential_id)})
+        for c in credentials
+    ]
+
+
+def make_hostile_inputs(tmp_path: Path) -> tuple[list[SiteAchievement], list[SiteCredential]]:
+    """One achievement and one credential (with an accept token) whose texts try to break out."""
+    from dataclasses import replace
+
+    from badgeflow.credentials.ob3.credential import Evidence
+
+    item = make_achievements(tmp_path)[0]
+    info = replace(
+        item.info,
+        name=f"Data {HOSTILE_TEXT} {NAME_RTL}",
+        description=f"Desc {HOSTILE_TEXT}",
+        criteria_narrative=f"Narrative {HOSTILE_TEXT}\n\n- **bold** {HOSTILE_TEXT}",
+        tags=(HOSTILE_TEXT,),
+        evidence=(Evidence(name=f"Catalog evidence {HOSTILE_TEXT}", narrative=HOSTILE_TEXT),),
+    )
+    cid = "00000000-0000-4000-8000-00000000beef"
+    document = json.loads(credential_document(cid, LEARNER_EMAILS[0], "salt", info.slug))
+    document["evidence"] = [
+        {
+            "id": "javascript:alert(6)",
+            "type": ["Evidence"],
+            "name": f"Doc evidence {HOSTILE_TEXT}",
+            "description": HOSTILE_TEXT,
+        }
+    ]
+    credential = SiteCredential(
+        credential_id=cid,
+        document=json.dumps(document, ensure_ascii=False),
+        achievement_slug=info.slug,
+        awarded_at=datetime(2026, 1, 15, 9, 0, tzinfo=UTC),
+        valid_until=datetime(2028, 1, 15, 9, 0, tzinfo=UTC),
+        learner_name=HOSTILE_LEARNER,
+        baked_png=tiny_png(),
+        baked_svg="<svg/>",
+        accept_token=accept_token(cid),
+    )
+    return [SiteAchievement(info, item.image_png, item.image_svg)], [credential]

@@ -13,6 +13,7 @@ import pytest
 
 from badgeflow.errors import CatalogError, CredentialError
 from badgeflow.site.build import SiteCredential, SiteReport
+from badgeflow.site.layout import SHARE_CHANNELS
 from tests.badgeflow.site.factories import (
     BASE_URL,
     LEARNER_EMAILS,
@@ -61,7 +62,7 @@ def test_writes_every_expected_file(tmp_path):
     site = tmp_path / "site"
     assert report == SiteReport(
         output_dir=site,
-        pages_written=8,
+        pages_written=8 + 3 * (1 + len(SHARE_CHANNELS)),  # + share and redirect pages
         credentials_published=3,
         files_written=report.files_written,
     )
@@ -96,7 +97,12 @@ def test_writes_every_expected_file(tmp_path):
         f"credentials/{CID1}.svg",
         f"credentials/{CID2}/index.html",
         f"credentials/{CID2}.json",
+        "robots.txt",
+        "sitemap.xml",
     }
+    for cid in (CID0, CID1, CID2):
+        expected.add(f"credentials/{cid}/share/index.html")
+        expected.update(f"credentials/{cid}/share/{c}/index.html" for c in SHARE_CHANNELS)
     assert rel(site) == expected
     assert report.files_written == len(expected)
 
@@ -298,7 +304,7 @@ def test_every_relative_link_resolves_and_nothing_loads_from_elsewhere(tmp_path)
     build(tmp_path)
     site = tmp_path / "site"
     pages = [p for p in all_files(site) if p.suffix == ".html"]
-    assert len(pages) == 8
+    assert len(pages) == 8 + 3 * (1 + len(SHARE_CHANNELS))
     checked = 0
     for page in pages:
         for tag, attribute, value in parse(page).links:

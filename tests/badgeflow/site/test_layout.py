@@ -25,3 +25,11 @@ def test_unsafe_names_are_refused(bad):
         layout.credential_json(bad)
     with pytest.raises(CatalogError):
         layout.achievement_page(bad)
+
+
+def test_accepted_page_sits_under_the_accept_page():
+    token = "0123456789abcdef0123456789abcdef"
+    assert layout.accepted_page(token) == f"accept/{token}/accepted/"
+    assert layout.accepted_page(token).startswith(layout.accept_page(token))
+    with pytest.raises(CredentialError):
+        layout.accepted_page("../x")
