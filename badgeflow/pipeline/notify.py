@@ -36,6 +36,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _MAX_BACKOFF = timedelta(days=1)
+_RESENT = "resent after an interrupted send: the recipient may hold two copies with this Message-ID"
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> Se
                     message_id=message_id,
                     sent_at=now,
                     subject=str(message["Subject"] or "") or None,
+                    note=_RESENT if claim.resend else None,
                 )
     logger.info(
         "emails: %d sent, %d failed (%d for good), %d held (chunk of %d)",

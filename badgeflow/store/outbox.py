@@ -261,6 +261,7 @@ def mark_sent(
     message_id: str,
     sent_at: datetime,
     subject: str | None = None,
+    note: str | None = None,
 ) -> None:
     """Record a successful delivery.
 
@@ -270,6 +271,7 @@ def mark_sent(
         message_id: the ``Message-ID`` header of what was sent.
         sent_at: when it was handed to the mail server (aware).
         subject: the subject line that was sent, kept for audit.
+        note: kept in ``last_error`` (e.g. that this was a resend after an interruption).
 
     Raises:
         KeyError: no such outbox row.
@@ -279,7 +281,7 @@ def mark_sent(
     row.attempts += 1
     row.message_id = message_id
     row.sent_at = sent_at
-    row.last_error = None
+    row.last_error = note
     row.next_attempt_at = None
     if subject is not None:
         row.subject = subject
