@@ -89,8 +89,10 @@ def pilot_allows(mail: MailSettings, item: OutboxItem) -> bool:
     Returns:
         True to send it now, False to hold it.
     """
-    if mail.pilot_recipients and item.to_address.strip().lower() not in mail.pilot_recipients:
-        return False
+    if mail.pilot_recipients:
+        allowed = {address.strip().lower() for address in mail.pilot_recipients}
+        if item.to_address.strip().lower() not in allowed:
+            return False
     return not mail.pilot_achievements or item.achievement_id in mail.pilot_achievements
 
 
