@@ -51,9 +51,7 @@ def queue(base):
 
 
 def runtime_with(base: Runtime, mailer, **mail) -> Runtime:
-    settings = base.settings.model_copy(
-        update={"mail": base.settings.mail.model_copy(update=mail)}
-    )
+    settings = base.settings.model_copy(update={"mail": base.settings.mail.model_copy(update=mail)})
     runtime = Runtime(settings)
     runtime.__dict__.update(
         engine=base.engine, sessions=base.sessions, catalog=base.catalog, mailer=mailer
