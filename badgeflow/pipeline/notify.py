@@ -129,7 +129,8 @@ def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> Se
 
     Raises:
         DeliveryError: the transport cannot be used at all (TLS or login refused, unwritable
-            outbox); nothing of the chunk was attempted.
+            outbox); nothing of the chunk was attempted. An unreachable server is not
+            raised: the chunk is counted ``deferred`` and stays queued.
     """
     mail = runtime.settings.mail
     with runtime.sessions() as session:
@@ -147,7 +148,12 @@ def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> Se
                 continue
             message = render_outbox_email(runtime, item)
             if not opened:
-                channel.open()
+                try:
+                    channel.open()
+                except MailServerUnreachable as exc:
+                    counts["deferred"] = len(items) - index
+                    logger.warning("%s; %d emails left queued", exc, counts["deferred"])
+                    break
                 opened = True
             with runtime.sessions.begin() as session:
                 claim = store.claim_email(

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import delete, select
 
 from badgeflow import store
-from badgeflow.errors import MailServerUnreachable
 from badgeflow.notify.smtp import SmtpMailer
 from badgeflow.pipeline import (
     Runtime,
@@ -140,6 +139,16 @@ def test_a_drop_mid_data_is_retried_and_the_duplicate_is_recognisable(base, serv
     assert send_emails(runtime, queue, now=AS_OF + 2 * HOUR).sent == 0
 
 
+def test_a_refused_login_raises_before_anything_is_claimed(base, servers, queue, tmp_path):
+    from badgeflow.errors import DeliveryError
+
+    server = servers.start(Handler())  # no STARTTLS offered: a configuration error
+    mailer = SmtpMailer(server.hostname, server.port, security="starttls", timeout=5)
+    with pytest.raises(DeliveryError):
+        send_emails(runtime_with(base, mailer), queue, now=AS_OF)
+    assert {(r.status, r.attempts) for r in rows(base)} == {("pending", 0)}
+
+
 def test_a_dead_server_stops_the_chunk_and_leaves_the_rest_queued(base, servers, queue):
     handler = Handler(drop_data={1, 2})
     runtime = runtime_with(base, smtp(servers, handler))
@@ -150,8 +159,8 @@ def test_a_dead_server_stops_the_chunk_and_leaves_the_rest_queued(base, servers,
 
 def test_an_unreachable_server_touches_nothing(base, queue):
     runtime = runtime_with(base, SmtpMailer("127.0.0.1", free_port(), timeout=5))
-    with pytest.raises(MailServerUnreachable):
-        send_emails(runtime, queue, now=AS_OF)
+    result = send_emails(runtime, queue, now=AS_OF)
+    assert (result.sent, result.failed, result.deferred) == (0, 0, 4)
     assert [(r.status, r.attempts, r.message_id) for r in rows(runtime)] == [
         ("pending", 0, None)
     ] * 4
