@@ -83,7 +83,7 @@ class BatchSummary:
             out.append(f"  tiers suspended or reinstated {self.status_changes:>7}")
         out += [
             f"  emails written       {self.emails_sent:>7}"
-            + (f"  ({self.emails_failed} failed, will retry)" if self.emails_failed else ""),
+            + (f"  ({self.emails_failed} failed: badgeflow outbox)" if self.emails_failed else ""),
             f"  site                 {self.site_dir} ({self.site_credentials} credentials)",
         ]
         if self.emails_held:
