@@ -24,6 +24,10 @@ def outbox(
             help="Reset this failed or bounced email to pending (e.g. after fixing the address).",
         ),
     ] = None,
+    state: Annotated[
+        list[str] | None,
+        typer.Option(help="List rows in this state instead (repeatable), e.g. held."),
+    ] = None,
 ) -> None:
     """Count emails by state and list failed, bounced and interrupted ones (no addresses)."""
     settings = load_settings()
@@ -38,7 +42,9 @@ def outbox(
         return
     with sessions() as session:
         counts = store.outbox_counts(session)
-        problems = store.outbox_problems(session, limit=limit)
+        problems = store.outbox_problems(
+            session, limit=limit, states=state or ("failed", "bounced", "sending")
+        )
     typer.echo("  ".join(f"{state} {n}" for state, n in counts.items()))
     if settings.mail.pilot:
         typer.echo("pilot mode is on: emails outside mail.pilot_* stay held")
@@ -48,10 +54,10 @@ def outbox(
         f"\n{'id':>6}  {'state':8}  {'tries':>5}  {'code':6}  {'kind':8}  credential / error"
     )
     for p in problems:
-        state = "failed!" if p.status == "failed" and p.permanent else p.status
+        shown = "failed!" if p.status == "failed" and p.permanent else p.status
         retry_at = f" (retry after {p.next_attempt_at:%Y-%m-%d %H:%M})" if p.next_attempt_at else ""
         typer.echo(
-            f"{p.outbox_id:>6}  {state:8}  {p.attempts:>5}  {p.code or '-':6}  {p.kind:8}  "
+            f"{p.outbox_id:>6}  {shown:8}  {p.attempts:>5}  {p.code or '-':6}  {p.kind:8}  "
             f"{p.credential_id}{retry_at if p.status == 'failed' else ''}"
         )
         if p.error:

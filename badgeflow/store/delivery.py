@@ -16,6 +16,7 @@ duplicate, and the row's ``last_error`` keeps the evidence.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -202,19 +203,25 @@ def outbox_counts(session: Session) -> dict[str, int]:
     return {state: int(found.get(state, 0)) for state in OUTBOX_STATUSES}
 
 
-def outbox_problems(session: Session, *, limit: int = 50) -> list[OutboxProblem]:
-    """List failed, bounced and interrupted rows, newest problems first by id.
+def outbox_problems(
+    session: Session,
+    *,
+    limit: int = 50,
+    states: Collection[str] = ("failed", "bounced", "sending"),
+) -> list[OutboxProblem]:
+    """List rows in the given states (by default failed, bounced, interrupted), newest first.
 
     Args:
         session: any session.
         limit: at most this many.
+        states: the states to list (``held`` lists what pilot mode holds back).
 
     Returns:
         The rows, without addresses.
     """
     rows = session.scalars(
         select(EmailOutbox)
-        .where(EmailOutbox.status.in_(("failed", "bounced", "sending")))
+        .where(EmailOutbox.status.in_(tuple(states)))
         .order_by(EmailOutbox.id.desc())
         .limit(limit)
     )

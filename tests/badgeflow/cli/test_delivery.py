@@ -56,6 +56,9 @@ def test_outbox_counts_states_and_lists_problems_without_addresses(outbox_ids):
     assert lines[0] == "pending 0  held 0  sending 0  sent 1  failed 1  bounced 0"
     assert any("failed!" in line and "550" in line for line in lines)
     assert "@example.org" not in result.output
+    sent_only = runner.invoke(app, ["outbox", "--state", "sent"]).output
+    assert "11111111-1111-4111-8111-111111111111" in sent_only
+    assert "22222222-2222-4222-8222-222222222222" not in sent_only
 
 
 def test_bounces_then_retry(outbox_ids):
