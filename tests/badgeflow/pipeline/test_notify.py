@@ -139,7 +139,7 @@ def test_a_drop_mid_data_is_retried_and_the_duplicate_is_recognisable(base, serv
     assert send_emails(runtime, queue, now=AS_OF + 2 * HOUR).sent == 0
 
 
-def test_a_refused_login_raises_before_anything_is_claimed(base, servers, queue, tmp_path):
+def test_a_configuration_error_raises_before_anything_is_claimed(base, servers, queue):
     from badgeflow.errors import DeliveryError
 
     server = servers.start(Handler())  # no STARTTLS offered: a configuration error
