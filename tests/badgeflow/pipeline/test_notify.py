@@ -29,7 +29,8 @@ HOUR = timedelta(hours=1)
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
     root = tmp_path_factory.mktemp("delivery")
-    with issued_runtime(root, f"sqlite:///{root / 'badgeflow.db'}", count=4) as runtime:
+    url = f"sqlite:///{root / 'badgeflow.db'}"
+    with issued_runtime(root, url, count=4, publish=False) as runtime:
         yield runtime
 
 
