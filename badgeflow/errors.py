@@ -14,8 +14,9 @@ BadgeflowError
 ├── CredentialError              # cannot build, sign or parse a credential
 │   ├── ContextNotPinned         # a JSON-LD context the strict loader does not hold
 │   └── UndefinedTermError       # a term no loaded context defines (pyld would drop it)
-└── DeliveryError                # a mail could not be delivered
+└── DeliveryError                # a mail could not be delivered (5xx: permanent)
     └── DeliveryUnavailable      # SMTP 4xx / connection refused: Transient
+        └── MailServerUnreachable  # no connection at all (or lost twice): stop sending
 ```
 
 Problems in the *data* (a row failing a contract, a learner not yet eligible, a credential
@@ -35,6 +36,7 @@ __all__ = [
     "CredentialError",
     "DeliveryError",
     "DeliveryUnavailable",
+    "MailServerUnreachable",
     "SourceAuthError",
     "SourceConfigError",
     "SourceError",
@@ -125,11 +127,27 @@ class UndefinedTermError(CredentialError):
 
 
 class DeliveryError(BadgeflowError):
-    """An email could not be delivered."""
+    """An email could not be delivered.
+
+    Attributes:
+        code: the SMTP reply code that refused the message, when there was one.
+    """
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class DeliveryUnavailable(DeliveryError, Transient):
     """The mail server is unreachable or answered with a temporary (4xx) failure."""
+
+
+class MailServerUnreachable(DeliveryUnavailable):
+    """No connection to the mail server (refused, or dropped again right after reconnecting).
+
+    Sending the rest of a chunk would fail the same way, so the sender stops and leaves the
+    remaining emails queued for the next run.
+    """
 
 
 def is_transient(exc: BaseException) -> bool:

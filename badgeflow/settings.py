@@ -8,6 +8,7 @@ run everything locally under ``./var/``.
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -61,6 +62,8 @@ __all__ = [
     "LitmosSourceSettings",
     "TalentLMSSourceSettings",
 ]
+
+logger = logging.getLogger(__name__)
 
 CONFIG_ENV = "BADGEFLOW_CONFIG"
 DEFAULT_CONFIG_FILE = Path("badgeflow.toml")
@@ -154,8 +157,86 @@ class MailSettings(BaseModel):
     smtp_port: int = Field(25, ge=1, le=65535, description="SMTP server port.")
     smtp_username: str | None = Field(None, description="SMTP login, if the server needs one.")
     smtp_password: SecretStr | None = Field(None, description="SMTP password.")
-    smtp_starttls: bool = Field(False, description="Upgrade the connection with STARTTLS.")
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        "none",
+        description=(
+            "none (plain, loopback relays only), starttls (upgrade after connecting, usually "
+            "port 587) or tls (implicit TLS, usually port 465). Replaces smtp_starttls, which "
+            "is still read: true means starttls."
+        ),
+    )
+    smtp_ca_file: Path | None = Field(
+        None, description="PEM file of CA certificates to trust for SMTP TLS (default: system)."
+    )
     smtp_timeout_seconds: float = Field(30.0, gt=0, le=600, description="SMTP socket timeout.")
+    smtp_max_per_minute: float | None = Field(
+        None,
+        gt=0,
+        le=100_000,
+        description="Send at most this many messages a minute (unset: no limit).",
+    )
+    max_attempts: int = Field(
+        5, ge=1, le=50, description="Attempts per email before a transient failure is final."
+    )
+    retry_backoff_minutes: float = Field(
+        15.0,
+        gt=0,
+        le=1440,
+        description="Wait before the first retry; doubles after each failure, at most a day.",
+    )
+    send_lease_minutes: float = Field(
+        30.0,
+        gt=0,
+        le=1440,
+        description=(
+            "An email recorded as sending for longer than this is presumed interrupted by a "
+            "crash and resent (same Message-ID) by the next run."
+        ),
+    )
+    pilot_recipients: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Pilot mode: only emails to these addresses are sent; the others are held (not "
+            "sent, not failed) until the list is cleared."
+        ),
+    )
+    pilot_achievements: list[str] = Field(
+        default_factory=list,
+        description="Pilot mode: only emails about these achievement ids are sent; others held.",
+    )
+    bounce_mailbox: Path | None = Field(
+        None,
+        description=(
+            "Folder of bounce reports (a Maildir, or a folder of .eml files) read at the start "
+            "of the notify stage and by `badgeflow bounces`."
+        ),
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_starttls(cls, data: object) -> object:
+        if not isinstance(data, dict) or "smtp_starttls" not in data:
+            return data
+        data = dict(data)
+        legacy = data.pop("smtp_starttls")
+        wanted = "starttls" if str(legacy).strip().lower() in {"1", "true", "yes", "on"} else None
+        current = data.get("smtp_security")
+        if wanted and current not in (None, "starttls"):
+            raise ValueError(f"mail.smtp_starttls = true contradicts smtp_security = {current!r}")
+        if wanted and current is None:
+            data["smtp_security"] = wanted
+        logger.warning("mail.smtp_starttls is deprecated: use mail.smtp_security")
+        return data
+
+    @field_validator("pilot_recipients")
+    @classmethod
+    def _lower_pilot(cls, value: list[str]) -> list[str]:
+        return [address.strip().lower() for address in value if address.strip()]
+
+    @property
+    def pilot(self) -> bool:
+        """True when pilot mode holds back some emails."""
+        return bool(self.pilot_recipients or self.pilot_achievements)
 
 
 class _SourceBase(BaseModel):

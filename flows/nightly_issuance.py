@@ -103,14 +103,26 @@ def nightly_issuance(
         summary.site_credentials = report.credentials_published
         _stage(batch_id, "publish", started, credentials=report.credentials_published)
         started = datetime.now(UTC)
-        queued = notify.queue_emails()
+        if settings.mail.bounce_mailbox is not None:
+            summary.emails_bounced = notify.read_bounces(started).hard
+        queued = notify.queue_emails(started)
         summary.emails_queued = len(queued)
         for done, ids in _chunks(queued, chunk):
             sent = notify.send_chunk(ids, datetime.now(UTC), first_id=ids[0], count=len(ids))
             summary.emails_sent += sent.sent
             summary.emails_failed += sent.failed
+            summary.emails_held += sent.held
+            summary.emails_deferred += sent.deferred
             logger.info("sent %d/%d emails", done, len(queued))
-        _stage(batch_id, "notify", started, sent=summary.emails_sent, failed=summary.emails_failed)
+        _stage(
+            batch_id,
+            "notify",
+            started,
+            sent=summary.emails_sent,
+            failed=summary.emails_failed,
+            held=summary.emails_held,
+            bounced=summary.emails_bounced,
+        )
         # Only now: a batch that failed anywhere above re-reads its sources' rows next time.
         lms.commit_source_watermarks(ingested)
 

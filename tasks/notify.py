@@ -7,19 +7,32 @@ from datetime import datetime
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from badgeflow.pipeline import SendResult, enqueue_emails, pending_email_ids, send_emails
+from badgeflow.pipeline import (
+    BounceReport,
+    SendResult,
+    apply_bounces,
+    enqueue_emails,
+    pending_email_ids,
+    send_emails,
+)
 from tasks._settings import get_runtime
 
 
 @task(name="queue-emails", cache_policy=NO_CACHE)
-def queue_emails() -> list[int]:
-    """Queue an email per new credential; return every queued id still to send."""
+def queue_emails(now: datetime | None = None) -> list[int]:
+    """Queue an email per new credential; return every queued id due to send at `now`."""
     runtime = get_runtime()
     enqueue_emails(runtime)
-    return pending_email_ids(runtime)
+    return pending_email_ids(runtime, now=now)
 
 
 @task(name="send-emails", task_run_name="send-{first_id}+{count}", cache_policy=NO_CACHE)
 def send_chunk(outbox_ids: list[int], now: datetime, first_id: int, count: int) -> SendResult:
     """Render and send one chunk of queued emails."""
     return send_emails(get_runtime(), outbox_ids, now=now)
+
+
+@task(name="read-bounces", cache_policy=NO_CACHE)
+def read_bounces(now: datetime) -> BounceReport:
+    """Mark the emails the bounce mailbox (``mail.bounce_mailbox``) reports as bounced."""
+    return apply_bounces(get_runtime(), now=now)

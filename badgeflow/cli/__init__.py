@@ -19,6 +19,7 @@ from badgeflow.cli import status as status_commands
 from badgeflow.cli._common import load_settings
 from badgeflow.cli.batches import batches, quarantine
 from badgeflow.cli.catalog import catalog_app
+from badgeflow.cli.delivery import bounces, outbox
 from badgeflow.cli.email_preview import preview, write_batch_preview
 from badgeflow.cli.endorse import endorse
 from badgeflow.cli.explain import explain_command, pathways
@@ -267,6 +268,8 @@ def site_serve(
 status_commands.register(app, site_app)  # revoke, suspend, reinstate, site publish
 app.command("explain")(explain_command)
 app.command()(pathways)
+app.command()(outbox)
+app.command()(bounces)
 
 
 def main() -> None:

@@ -127,8 +127,12 @@ def _apply_with(
     typer.echo(f"{changed} changed, {problems} not changed")
     outbox = [r.outbox_id for r in results if r.outbox_id is not None]
     if outbox:
-        sent = send_emails(runtime, outbox, now=now)
-        typer.echo(f"emails: {sent.sent} sent, {sent.failed} failed (failed ones stay queued)")
+        try:
+            sent = send_emails(runtime, outbox, now=now)
+        except BadgeflowError as exc:  # mail settings unusable (TLS, login): the change stands
+            typer.secho(f"emails not sent ({exc}); they stay queued", fg="yellow", err=True)
+        else:
+            typer.echo(f"emails: {sent.sent} sent, {sent.failed} failed (failed ones stay queued)")
     if changed and publish:
         try:
             report = publish_site(runtime, generated_at=now)

@@ -1,29 +1,54 @@
-"""Mail transports behind one `Mailer` protocol: `.eml` files for local runs, SMTP for real."""
+"""Mail transports behind one `Mailer` protocol: `.eml` files for local runs, SMTP for real.
+
+Both transports also open a *session* (`Mailer.session`) for sending many messages in a
+row: for SMTP one connection, for files nothing more than the folder. `SmtpMailer` lives in
+`badgeflow.notify.smtp` and is re-exported here.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import re
-import smtplib
-import ssl
 import tempfile
+from contextlib import AbstractContextManager
 from email.message import EmailMessage
-from email.utils import formatdate
 from pathlib import Path
+from types import TracebackType
 from typing import Protocol
 
-from badgeflow.errors import DeliveryError, DeliveryUnavailable
+from badgeflow.errors import DeliveryError
+from badgeflow.notify.smtp import SmtpMailer, message_id_of
 
-__all__ = ["FileMailer", "Mailer", "SmtpMailer"]
+__all__ = ["FileMailer", "FileSession", "MailSession", "Mailer", "SmtpMailer"]
 
 logger = logging.getLogger(__name__)
 
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._@-]")
 
 
+class MailSession(Protocol):
+    """An open channel for sending several messages (one SMTP connection, say)."""
+
+    def open(self) -> None:
+        """Get ready to send now, so a configuration problem shows before any message.
+
+        Raises:
+            DeliveryError: the transport cannot be used at all.
+        """
+        ...
+
+    def send(self, message: EmailMessage) -> str:
+        """Deliver one message; raises as `Mailer.send` does."""
+        ...
+
+
 class Mailer(Protocol):
     """Something that delivers an email."""
+
+    def session(self) -> AbstractContextManager[MailSession]:
+        """Return a context manager of a session for sending many messages in a row."""
+        ...
 
     def send(self, message: EmailMessage) -> str:
         """Deliver one message.
@@ -41,13 +66,6 @@ class Mailer(Protocol):
         ...
 
 
-def _message_id(message: EmailMessage) -> str:
-    message_id = message["Message-ID"]
-    if not message_id:
-        raise DeliveryError("message has no Message-ID header; cannot deliver it idempotently")
-    return str(message_id)
-
-
 class FileMailer:
     """Write each message to ``<outbox_dir>/<Message-ID>.eml`` (the offline transport).
 
@@ -60,6 +78,10 @@ class FileMailer:
 
     def __repr__(self) -> str:
         return f"FileMailer({str(self.outbox_dir)!r})"
+
+    def session(self) -> FileSession:
+        """Return a session writing to this outbox (a context manager)."""
+        return FileSession(self)
 
     def path_for(self, message_id: str) -> Path:
         """Tell where a message with this Message-ID is written.
@@ -85,7 +107,7 @@ class FileMailer:
         Raises:
             DeliveryError: the message has no Message-ID, or the outbox cannot be written.
         """
-        message_id = _message_id(message)
+        message_id = message_id_of(message)
         target = self.path_for(message_id)
         try:
             self.outbox_dir.mkdir(parents=True, exist_ok=True)
@@ -105,104 +127,34 @@ class FileMailer:
         return message_id
 
 
-class SmtpMailer:
-    """Send messages through an SMTP server with `smtplib`, one connection per message.
+class FileSession:
+    """A `FileMailer` session: nothing to hold open, each message is one file."""
 
-    Connection problems and 4xx answers raise `DeliveryUnavailable` (retry later); 5xx answers
-    raise `DeliveryError`. Neither logs nor error messages carry the password or the
-    recipient's address: server replies are scrubbed of the recipient before being quoted.
-    """
+    def __init__(self, mailer: FileMailer) -> None:
+        self.mailer = mailer
 
-    def __init__(
+    def __enter__(self) -> FileSession:
+        return self
+
+    def __exit__(
         self,
-        host: str,
-        port: int,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        starttls: bool = False,
-        timeout: float = 30.0,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
-        self.host = host
-        self.port = port
-        self.username = username
-        self._password = password
-        self.starttls = starttls
-        self.timeout = timeout
+        return None
 
-    def __repr__(self) -> str:
-        return (
-            f"SmtpMailer({self.host!r}, {self.port}, username={self.username!r}, "
-            f"password={'***' if self._password else None}, starttls={self.starttls})"
-        )
-
-    def send(self, message: EmailMessage) -> str:
-        """Send the message, adding a ``Date`` header if it has none.
-
-        Args:
-            message: a complete message with ``Message-ID``, ``From`` and ``To`` headers.
-
-        Returns:
-            The message's ``Message-ID``.
+    def open(self) -> None:
+        """Create the outbox folder.
 
         Raises:
-            DeliveryUnavailable: the server is unreachable, disconnected, or answered 4xx.
-            DeliveryError: the server answered 5xx (or the exchange failed otherwise).
+            DeliveryError: it cannot be created.
         """
-        message_id = _message_id(message)
-        if "Date" not in message:
-            message["Date"] = formatdate(usegmt=True)
-        recipients = [str(a.addr_spec) for a in getattr(message["To"], "addresses", ())]
-        where = f"{self.host}:{self.port}"
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if self.username is not None:
-                    smtp.login(self.username, self._password or "")
-                refused = smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = sorted({code for code, _ in exc.recipients.values()})
-            raise _error_for(
-                min(codes, default=550), f"{where} refused the recipient of {message_id}"
-            ) from None
-        except smtplib.SMTPResponseException as exc:
-            reply = _scrub(_decode(exc.smtp_error), recipients)
-            raise _error_for(
-                exc.smtp_code, f"{where} rejected {message_id}: {exc.smtp_code} {reply}"
-            ) from None
-        except smtplib.SMTPServerDisconnected as exc:
-            raise DeliveryUnavailable(f"SMTP server {where} disconnected: {exc}") from exc
-        except smtplib.SMTPException as exc:
-            # Before OSError: SMTPException subclasses it, but e.g. a server without
-            # STARTTLS support is a configuration problem, not a transient one.
-            raise DeliveryError(
-                f"SMTP exchange with {where} failed for {message_id}: {type(exc).__name__}"
-            ) from None
+            self.mailer.outbox_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise DeliveryUnavailable(
-                f"cannot reach SMTP server {where}: {type(exc).__name__}: {exc}"
-            ) from exc
-        if refused:
-            # Only some recipients were refused (we send to one, so this is unusual).
-            codes = sorted({code for code, _ in refused.values()})
-            raise _error_for(codes[0], f"{where} refused a recipient of {message_id}")
-        logger.info("sent message %s via %s", message_id, where)
-        return message_id
+            raise DeliveryError(f"cannot create the outbox: {exc}") from exc
 
-
-def _error_for(code: int, text: str) -> DeliveryError:
-    if 400 <= code < 500:
-        return DeliveryUnavailable(text)
-    return DeliveryError(text)
-
-
-def _decode(reply: bytes | str) -> str:
-    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
-
-
-def _scrub(text: str, addresses: list[str]) -> str:
-    for address in addresses:
-        if address:
-            text = re.sub(re.escape(address), "<recipient>", text, flags=re.IGNORECASE)
-    return text
+    def send(self, message: EmailMessage) -> str:
+        """Write one message (see `FileMailer.send`)."""
+        return self.mailer.send(message)

@@ -11,6 +11,7 @@ suspends and reinstates credentials outside the nightly run.
 from __future__ import annotations
 
 from badgeflow.pipeline.award import AwardStageResult, evaluate_awards
+from badgeflow.pipeline.bounces import BounceReport, apply_bounces
 from badgeflow.pipeline.ingest import IngestResult, commit_watermarks, ingest_source
 from badgeflow.pipeline.issue import issue_credentials, pending_award_ids
 from badgeflow.pipeline.notify import SendResult, enqueue_emails, pending_email_ids, send_emails
@@ -27,11 +28,13 @@ from badgeflow.pipeline.summary import BatchSummary
 __all__ = [
     "AwardStageResult",
     "BatchSummary",
+    "BounceReport",
     "IngestResult",
     "Runtime",
     "SendResult",
     "StatusRequest",
     "StatusResult",
+    "apply_bounces",
     "change_statuses",
     "commit_watermarks",
     "enqueue_emails",

@@ -23,6 +23,7 @@ from badgeflow.credentials.keyring import Keyring, LegacyKey, read_manifest
 from badgeflow.errors import ConfigurationError
 from badgeflow.models import IssuerInfo, JSONDict
 from badgeflow.notify.mailer import FileMailer, Mailer, SmtpMailer
+from badgeflow.notify.ratelimit import RateLimiter
 from badgeflow.secrets import require_resolved, secrets_fingerprint
 from badgeflow.settings import Settings, SourceSettings
 
@@ -124,13 +125,16 @@ class Runtime:
         if mail.transport == "file":
             return FileMailer(mail.outbox_dir)
         password = mail.smtp_password.get_secret_value() if mail.smtp_password else None
+        limiter = RateLimiter(mail.smtp_max_per_minute) if mail.smtp_max_per_minute else None
         return SmtpMailer(
             mail.smtp_host,
             mail.smtp_port,
             username=mail.smtp_username,
             password=password,
-            starttls=mail.smtp_starttls,
+            security=mail.smtp_security,
+            ca_file=mail.smtp_ca_file,
             timeout=mail.smtp_timeout_seconds,
+            rate_limiter=limiter,
         )
 
     @property

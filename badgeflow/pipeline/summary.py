@@ -39,6 +39,12 @@ class BatchSummary:
     """Pathway → tier → learners holding it (the whole store, at the batch clock)."""
     status_changes: int = 0
     """Pathway tiers suspended or reinstated because a badge they require expired or returned."""
+    emails_held: int = 0
+    """Held back by pilot mode (``mail.pilot_*``); sent once the pilot lists are cleared."""
+    emails_bounced: int = 0
+    """Emails newly marked bounced by this run's read of the bounce mailbox."""
+    emails_deferred: int = 0
+    """Left queued because the mail server could not be reached."""
 
     def add_quarantine_reasons(self, reasons: dict[str, int]) -> None:
         """Merge one source's quarantine reason counts."""
@@ -77,9 +83,17 @@ class BatchSummary:
             out.append(f"  tiers suspended or reinstated {self.status_changes:>7}")
         out += [
             f"  emails written       {self.emails_sent:>7}"
-            + (f"  ({self.emails_failed} failed, will retry)" if self.emails_failed else ""),
+            + (f"  ({self.emails_failed} failed: badgeflow outbox)" if self.emails_failed else ""),
             f"  site                 {self.site_dir} ({self.site_credentials} credentials)",
         ]
+        if self.emails_held:
+            out.append(f"  emails held (pilot)  {self.emails_held:>7}")
+        if self.emails_bounced:
+            out.append(f"  emails bounced       {self.emails_bounced:>7}")
+        if self.emails_deferred:
+            out.append(
+                f"  emails deferred      {self.emails_deferred:>7}  (mail server unreachable)"
+            )
         if self.reports_dir:
             out.append(f"  contract reports     {self.reports_dir}")
         if self.halted:
@@ -103,6 +117,9 @@ class BatchSummary:
             ("Emails sent", self.emails_sent),
             ("Emails failed", self.emails_failed),
             ("Credentials on the site", self.site_credentials),
+            ("Emails held (pilot)", self.emails_held),
+            ("Emails bounced", self.emails_bounced),
+            ("Emails deferred (server unreachable)", self.emails_deferred),
         ]
         table = "\n".join(f"| {name} | {value} |" for name, value in rows)
         reasons = "\n".join(f"- {r}: {n}" for r, n in self.quarantine_reasons.items()) or "- none"

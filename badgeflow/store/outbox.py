@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select, true
 from sqlalchemy.orm import Session
 
 from badgeflow.store.schema import Award, Credential, EmailOutbox, Learner
@@ -22,6 +22,7 @@ __all__ = [
     "mark_failed",
     "mark_sent",
     "pending_emails",
+    "sendable",
 ]
 
 DEFAULT_MAX_ATTEMPTS: Final = 5
@@ -123,17 +124,46 @@ def enqueue_revoked_email(session: Session, credential_id: str) -> int | None:
     return item.id
 
 
-def _sendable(max_attempts: int) -> Select[EmailOutbox, Credential, Award, Learner]:
+def sendable(max_attempts: int, now: datetime | None = None) -> ColumnElement[bool]:
+    """The condition an outbox row meets when a sender may take it now.
+
+    Pending and held rows (the pilot filter decides again at send time); failed rows that are
+    not permanent, have attempts left and whose ``next_attempt_at`` has come; and ``sending``
+    rows whose lease has run out (a sender crashed between recording the Message-ID and
+    recording the outcome). With ``now`` None the times are not checked.
+
+    Args:
+        max_attempts: a failed email is retried while it has fewer attempts than this.
+        now: the sender's clock, or None to list every candidate.
+
+    Returns:
+        A SQL boolean expression over `EmailOutbox`.
+    """
+    due = (
+        true()
+        if now is None
+        else or_(EmailOutbox.next_attempt_at.is_(None), EmailOutbox.next_attempt_at <= now)
+    )
+    return or_(
+        EmailOutbox.status.in_(("pending", "held")),
+        (EmailOutbox.status == "failed")
+        & EmailOutbox.permanent.is_(False)
+        & (EmailOutbox.attempts < max_attempts)
+        & due,
+        (EmailOutbox.status == "sending") & due,
+    )
+
+
+def _sendable(
+    max_attempts: int, now: datetime | None = None
+) -> Select[EmailOutbox, Credential, Award, Learner]:
     return (
         select(EmailOutbox, Credential, Award, Learner)
         .join(Credential, EmailOutbox.credential_id == Credential.id)
         .join(Award, Credential.award_id == Award.id)
         .join(Learner, Award.learner_id == Learner.id)
         .where(
-            or_(
-                EmailOutbox.status == "pending",
-                (EmailOutbox.status == "failed") & (EmailOutbox.attempts < max_attempts),
-            ),
+            sendable(max_attempts, now),
             # An award email whose credential was revoked or suspended meanwhile stays unsent.
             or_(EmailOutbox.kind != AWARD_KIND, Award.status == "active"),
         )
@@ -163,9 +193,15 @@ def _outbox_item(
 
 
 def pending_emails(
-    session: Session, *, limit: int | None = None, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    session: Session,
+    *,
+    limit: int | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    now: datetime | None = None,
 ) -> list[OutboxItem]:
-    """Return emails to (re)send: pending ones, and failed ones with attempts left.
+    """Return emails to (re)send: pending and held ones, failed ones with attempts left.
+
+    See `sendable` for the exact rule (``sending`` rows left by a crash are included too).
 
     On PostgreSQL the rows are locked ``FOR UPDATE SKIP LOCKED`` until the caller's
     transaction ends, so concurrent senders in open transactions never pick the same email.
@@ -174,18 +210,23 @@ def pending_emails(
         session: any session.
         limit: at most this many, oldest first; None for all.
         max_attempts: a failed email is retried while it has fewer attempts than this.
+        now: leave out failed emails whose next attempt is later than this; None: keep them.
 
     Returns:
         The emails to send.
     """
-    query = _sendable(max_attempts)
+    query = _sendable(max_attempts, now)
     if limit is not None:
         query = query.limit(limit)
     return [_outbox_item(o, c, a, p) for o, c, a, p in session.execute(query)]
 
 
 def emails_to_send(
-    session: Session, outbox_ids: Collection[int], *, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    session: Session,
+    outbox_ids: Collection[int],
+    *,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    now: datetime | None = None,
 ) -> list[OutboxItem]:
     """Return those of the given emails that are still to send (sent ones drop out).
 
@@ -193,6 +234,7 @@ def emails_to_send(
         session: any session.
         outbox_ids: a chunk of ids from `pending_emails`.
         max_attempts: as in `pending_emails`.
+        now: as in `pending_emails`.
 
     Returns:
         The emails to send, oldest first.
@@ -200,7 +242,7 @@ def emails_to_send(
     ids = sorted(set(outbox_ids))
     found: list[OutboxItem] = []
     for start in range(0, len(ids), _CHUNK):
-        query = _sendable(max_attempts).where(EmailOutbox.id.in_(ids[start : start + _CHUNK]))
+        query = _sendable(max_attempts, now).where(EmailOutbox.id.in_(ids[start : start + _CHUNK]))
         found.extend(_outbox_item(o, c, a, p) for o, c, a, p in session.execute(query))
     return sorted(found, key=lambda item: item.outbox_id)
 
@@ -219,6 +261,7 @@ def mark_sent(
     message_id: str,
     sent_at: datetime,
     subject: str | None = None,
+    note: str | None = None,
 ) -> None:
     """Record a successful delivery.
 
@@ -228,6 +271,7 @@ def mark_sent(
         message_id: the ``Message-ID`` header of what was sent.
         sent_at: when it was handed to the mail server (aware).
         subject: the subject line that was sent, kept for audit.
+        note: kept in ``last_error`` (e.g. that this was a resend after an interruption).
 
     Raises:
         KeyError: no such outbox row.
@@ -237,19 +281,31 @@ def mark_sent(
     row.attempts += 1
     row.message_id = message_id
     row.sent_at = sent_at
-    row.last_error = None
+    row.last_error = note
+    row.next_attempt_at = None
     if subject is not None:
         row.subject = subject
     session.flush()
 
 
-def mark_failed(session: Session, outbox_id: int, *, error: str) -> None:
-    """Record a failed delivery attempt; `pending_emails` retries it while attempts remain.
+def mark_failed(
+    session: Session,
+    outbox_id: int,
+    *,
+    error: str,
+    code: str | None = None,
+    permanent: bool = False,
+    retry_at: datetime | None = None,
+) -> None:
+    """Record a failed delivery attempt; `pending_emails` retries it unless it is permanent.
 
     Args:
         session: the caller's session; the caller commits.
         outbox_id: the outbox row.
         error: what went wrong (truncated to 2000 characters; never include secrets).
+        code: the SMTP reply code, if the server gave one.
+        permanent: never retry (a 5xx refusal, or the last attempt allowed).
+        retry_at: do not retry before this time; None for the next run.
 
     Raises:
         KeyError: no such outbox row.
@@ -258,4 +314,7 @@ def mark_failed(session: Session, outbox_id: int, *, error: str) -> None:
     row.status = "failed"
     row.attempts += 1
     row.last_error = error[:_MAX_ERROR_CHARS]
+    row.last_code = code
+    row.permanent = permanent
+    row.next_attempt_at = None if permanent else retry_at
     session.flush()

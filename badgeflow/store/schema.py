@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -50,7 +51,7 @@ __all__ = [
 BATCH_STATUSES: Final = ("running", "succeeded", "failed")
 AwardStatus = Literal["active", "revoked", "suspended"]
 AWARD_STATUSES: Final[tuple[AwardStatus, ...]] = get_args(AwardStatus)
-OUTBOX_STATUSES: Final = ("pending", "sent", "failed")
+OUTBOX_STATUSES: Final = ("pending", "held", "sending", "sent", "failed", "bounced")
 STATUS_PURPOSES: Final = ("revocation", "suspension")
 STATUS_ACTIONS: Final = ("revoke", "suspend", "reinstate")
 
@@ -229,6 +230,13 @@ class EmailOutbox(Base):
     message_id: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = _created_at()
     sent_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    """``failed``: not retried before this time; ``sending``: presumed crashed after it."""
+    permanent: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """A ``failed`` email that is never retried (5xx refusal, or out of attempts)."""
+    last_code: Mapped[str | None] = mapped_column(String(16))
+    """The last SMTP reply code or DSN status (``451``, ``5.1.1``)."""
+    bounced_at: Mapped[datetime | None]
 
 
 class EngagementEvent(Base):

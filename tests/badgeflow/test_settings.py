@@ -119,3 +119,25 @@ def test_contract_limits_default_and_overrides_must_name_a_source(tmp_path):
         Settings(sources=[source], contracts={"sources": {"typo": {}}})
     with pytest.raises(ValueError):
         ContractSettings(max_bad_row_fraction=1.5)
+
+
+def test_the_old_smtp_starttls_key_still_works_and_says_it_is_deprecated(
+    monkeypatch, tmp_path, caplog
+):
+    monkeypatch.setenv("BADGEFLOW_MAIL__SMTP_STARTTLS", "true")
+    assert Settings().mail.smtp_security == "starttls"
+    assert "smtp_starttls is deprecated" in caplog.text
+    monkeypatch.delenv("BADGEFLOW_MAIL__SMTP_STARTTLS")
+    config = tmp_path / "badgeflow.toml"
+    config.write_text('[mail]\nsmtp_starttls = false\nsmtp_security = "tls"\n')
+    assert Settings().mail.smtp_security == "tls"
+    config.write_text('[mail]\nsmtp_starttls = true\nsmtp_security = "tls"\n')
+    with pytest.raises(ValidationError, match="contradicts"):
+        Settings()
+
+
+def test_pilot_settings(monkeypatch):
+    assert Settings().mail.pilot is False
+    monkeypatch.setenv("BADGEFLOW_MAIL__PILOT_RECIPIENTS", '[" Tester@Example.org ", ""]')
+    mail = Settings().mail
+    assert (mail.pilot, mail.pilot_recipients) == (True, ["tester@example.org"])

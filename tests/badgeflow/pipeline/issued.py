@@ -31,8 +31,13 @@ def issued_runtime(
     base_url: str = "http://localhost:8000",
     purposes: tuple[str, ...] = ("revocation", "suspension"),
     count: int = 4,
+    publish: bool = True,
 ) -> Iterator[Runtime]:
-    """Ingest the demo data, issue ``count`` credentials at `AS_OF`, publish the site."""
+    """Ingest the demo data, issue ``count`` credentials at `AS_OF`, publish the site.
+
+    ``publish=False`` skips the site (most of the time taken) for tests that only need the
+    store, such as the email send loop.
+    """
     with FakeMoodle(MoodleDataset.load(demo_dataset_path()), token="demo-token") as moodle:
         config = write_config(root, moodle.base_url)
         text = config.read_text(encoding="utf-8")
@@ -56,7 +61,8 @@ def issued_runtime(
         issue_credentials(
             runtime, pending_award_ids(runtime)[:count], batch_id="b1", issued_at=AS_OF
         )
-        publish_site(runtime, generated_at=AS_OF)
+        if publish:
+            publish_site(runtime, generated_at=AS_OF)
         try:
             yield runtime
         finally:

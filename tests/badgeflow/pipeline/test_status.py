@@ -194,3 +194,17 @@ def test_the_published_baked_svg_verifies_and_shows_a_revocation(runtime):
     assert runner.invoke(app, ["revoke", cid, "--reason", "test", "--no-publish"]).exit_code == 0
     publish_site(runtime, generated_at=AS_OF)
     assert report() == (1, {**dict.fromkeys(CHECK_NAMES, True), "status": False})
+
+
+def test_revoke_notify_with_an_unusable_transport_keeps_the_change_and_the_email(runtime):
+    cid = _ids(runtime)[0]
+    outbox = runtime.settings.mail.outbox_dir
+    outbox.parent.mkdir(parents=True, exist_ok=True)
+    outbox.write_text("not a folder")  # the file transport cannot open its outbox
+    result = runner.invoke(
+        app, ["revoke", cid, "--reason", "plagiarised final exam", "--notify", "--no-publish"]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{cid}: active -> revoked" in result.output
+    assert "emails not sent" in result.output and "stay queued" in result.output
+    assert len(pending_email_ids(runtime)) == 1

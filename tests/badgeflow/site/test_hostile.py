@@ -26,6 +26,9 @@ ATTRIBUTES = {
     "content", "data-hash", "data-salt", "datetime", "dir", "download", "for", "height", "href",
     "http-equiv", "id", "lang", "name", "property", "readonly", "rel", "required", "role", "src",
     "type", "value", "width",
+    # the in-browser verifier's panel and script tag
+    "aria-hidden", "data-credential", "data-root", "data-verify-panel", "data-verify-state",
+    "defer",
 }  # fmt: skip
 
 
