@@ -39,6 +39,10 @@ class BatchSummary:
     """Pathway → tier → learners holding it (the whole store, at the batch clock)."""
     status_changes: int = 0
     """Pathway tiers suspended or reinstated because a badge they require expired or returned."""
+    site_files_changed: int = 0
+    """Site files written by the publish stage (new or changed; all of them on a full rebuild)."""
+    site_files_unchanged: int = 0
+    site_files_deleted: int = 0
 
     def add_quarantine_reasons(self, reasons: dict[str, int]) -> None:
         """Merge one source's quarantine reason counts."""
@@ -80,6 +84,11 @@ class BatchSummary:
             + (f"  ({self.emails_failed} failed, will retry)" if self.emails_failed else ""),
             f"  site                 {self.site_dir} ({self.site_credentials} credentials)",
         ]
+        if self.site_files_changed or self.site_files_unchanged or self.site_files_deleted:
+            out.append(
+                f"  site files           {self.site_files_changed:>7} written, "
+                f"{self.site_files_unchanged} unchanged, {self.site_files_deleted} deleted"
+            )
         if self.reports_dir:
             out.append(f"  contract reports     {self.reports_dir}")
         if self.halted:
@@ -103,6 +112,9 @@ class BatchSummary:
             ("Emails sent", self.emails_sent),
             ("Emails failed", self.emails_failed),
             ("Credentials on the site", self.site_credentials),
+            ("Site files written", self.site_files_changed),
+            ("Site files unchanged", self.site_files_unchanged),
+            ("Site files deleted", self.site_files_deleted),
         ]
         table = "\n".join(f"| {name} | {value} |" for name, value in rows)
         reasons = "\n".join(f"- {r}: {n}" for r, n in self.quarantine_reasons.items()) or "- none"

@@ -230,7 +230,9 @@ def site_tree(output_dir: Path, *, full: bool) -> Iterator[TreeWriter]:
             with _staged(output_dir) as staging:
                 writer = TreeWriter(staging, {}, {}, atomic=False)
                 yield writer
-                writer.counts = TreeCounts(writer.changed, 0, len(existing.keys() - writer.produced()))
+                writer.counts = TreeCounts(
+                    writer.changed, 0, len(existing.keys() - writer.produced())
+                )
         else:
             writer = TreeWriter(output_dir, existing, _trusted_digests(manifest, existing))
             yield writer

@@ -375,4 +375,3 @@ def _did_document_url(base_url: str) -> str:
     if parts.path.strip("/"):
         return layout.join_url(base_url, "did.json")
     return layout.join_url(base_url, ".well-known/did.json")
-
