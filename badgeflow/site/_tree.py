@@ -34,6 +34,7 @@ _VERSION: Final = 1
 _RACY_NS: Final = 2_000_000_000
 """Files modified this close to the manifest's writing are compared byte for byte."""
 
+_Stat = tuple[int, int, int]  # size, mtime_ns, inode: small, as there may be 300k of them
 _Entry = tuple[str, int, int, int]  # sha256 hex, size, mtime_ns, inode
 
 
@@ -61,7 +62,7 @@ class TreeWriter:
     def __init__(
         self,
         root: Path,
-        existing: dict[str, os.stat_result],
+        existing: dict[str, _Stat],
         trusted: dict[str, str],
         *,
         atomic: bool = True,
@@ -81,7 +82,7 @@ class TreeWriter:
         digest = hashlib.sha256(data).hexdigest()
         old = self._existing.get(relative)
         if old is not None and self._same(relative, old, data, digest):
-            self._entries[relative] = (digest, old.st_size, old.st_mtime_ns, old.st_ino)
+            self._entries[relative] = (digest, *old)
             self.unchanged += 1
             return
         target = self.root / relative
@@ -108,8 +109,8 @@ class TreeWriter:
         self._entries[relative] = (digest, stat.st_size, stat.st_mtime_ns, stat.st_ino)
         self.changed += 1
 
-    def _same(self, relative: str, old: os.stat_result, data: bytes, digest: str) -> bool:
-        if old.st_size != len(data):
+    def _same(self, relative: str, old: _Stat, data: bytes, digest: str) -> bool:
+        if old[0] != len(data):
             return False
         trusted = self._trusted.get(relative)
         if trusted is not None:
@@ -154,8 +155,8 @@ class TreeWriter:
         os.replace(temporary, path)
 
 
-def _walk(root: Path) -> dict[str, os.stat_result]:
-    found: dict[str, os.stat_result] = {}
+def _walk(root: Path) -> dict[str, _Stat]:
+    found: dict[str, _Stat] = {}
     if not root.is_dir():
         return found
     stack = [root]
@@ -167,11 +168,12 @@ def _walk(root: Path) -> dict[str, os.stat_result]:
                     stack.append(Path(entry.path))
                 else:
                     relative = Path(entry.path).relative_to(root).as_posix()
-                    found[relative] = entry.stat(follow_symlinks=False)
+                    stat = entry.stat(follow_symlinks=False)
+                    found[relative] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
     return found
 
 
-def _trusted_digests(path: Path, existing: dict[str, os.stat_result]) -> dict[str, str]:
+def _trusted_digests(path: Path, existing: dict[str, _Stat]) -> dict[str, str]:
     """Digests from the manifest for files that provably have not changed since it was written."""
     try:
         document: Any = json.loads(path.read_text("utf-8"))
@@ -181,12 +183,7 @@ def _trusted_digests(path: Path, existing: dict[str, os.stat_result]) -> dict[st
         files = document["files"]
         trusted: dict[str, str] = {}
         for name, (digest, size, mtime_ns, inode) in files.items():
-            stat = existing.get(name)
-            if (
-                stat is not None
-                and (stat.st_size, stat.st_mtime_ns, stat.st_ino) == (size, mtime_ns, inode)
-                and mtime_ns < cutoff
-            ):
+            if existing.get(name) == (size, mtime_ns, inode) and mtime_ns < cutoff:
                 trusted[name] = str(digest)
         return trusted
     except FileNotFoundError:
