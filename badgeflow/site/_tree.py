@@ -159,15 +159,15 @@ def _walk(root: Path) -> dict[str, _Stat]:
     found: dict[str, _Stat] = {}
     if not root.is_dir():
         return found
-    stack = [root]
+    stack = [""]  # site-relative folder paths, "" for the root: strings, as Path is slow here
     while stack:
         folder = stack.pop()
-        with os.scandir(folder) as entries:
+        with os.scandir(root / folder if folder else root) as entries:
             for entry in entries:
+                relative = f"{folder}/{entry.name}" if folder else entry.name
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append(Path(entry.path))
+                    stack.append(relative)
                 else:
-                    relative = Path(entry.path).relative_to(root).as_posix()
                     stat = entry.stat(follow_symlinks=False)
                     found[relative] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
     return found
