@@ -170,9 +170,8 @@ def test_site_publish_re_signs_a_list_only_when_its_bits_change(runtime):
     site = runtime.settings.site.output_dir
     revocation, suspension = site / "status/revocation/1", site / "status/suspension/1"
     before = {p: p.read_bytes() for p in (revocation, suspension)}
-    result = runner.invoke(app, ["site", "publish"])  # the wall clock: a later validFrom
-    assert result.exit_code == 0, result.output
-    assert "0 written" in result.output and "0 deleted" in result.output
+    report = publish_site(runtime, generated_at=AS_OF + timedelta(days=1))
+    assert (report.files_changed, report.files_deleted) == (0, 0)
     assert {p: p.read_bytes() for p in before} == before
     cid = _ids(runtime)[0]
     assert runner.invoke(app, ["revoke", cid, "--reason", "x", "--no-publish"]).exit_code == 0
@@ -182,6 +181,7 @@ def test_site_publish_re_signs_a_list_only_when_its_bits_change(runtime):
     suspension.write_text(json.dumps(tampered, indent=2) + "\n", encoding="utf-8")
     result = runner.invoke(app, ["site", "publish", "--full"])
     assert result.exit_code == 0, result.output
+    assert f"files: {report.files_written} written, 0 unchanged" in result.output
     assert "(full rebuild)" in result.output
     after = {p: json.loads(p.read_text(encoding="utf-8")) for p in before}
     for path, listing in after.items():
