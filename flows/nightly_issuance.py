@@ -28,6 +28,7 @@ def nightly_issuance(
     full_resync: bool = False,
     batch_id: str | None = None,
     accept_contract_breach: bool = False,
+    full_site_rebuild: bool = False,
 ) -> dict[str, object]:
     """Run every stage for the configured sources and return the batch summary.
 
@@ -39,6 +40,8 @@ def nightly_issuance(
         batch_id: resume a batch by id (default: the flow run id, so a retried run resumes).
         accept_contract_breach: proceed even when a batch-level contract rule trips (for an
             admin who has checked the data; logged loudly and kept in the batch summary).
+        full_site_rebuild: rebuild every site file and swap the folder in, instead of
+            writing only the files that changed.
     """
     logger = get_run_logger()
     settings = get_settings()
@@ -98,9 +101,12 @@ def nightly_issuance(
         # Publish before notifying: the links in the emails (and the keys in did.json) must
         # be live when the learner opens them.
         started = datetime.now(UTC)
-        report = site.publish(as_of)
+        report = site.publish(as_of, full_site_rebuild)
         summary.site_dir = str(report.output_dir)
         summary.site_credentials = report.credentials_published
+        summary.site_files_changed = report.files_changed
+        summary.site_files_unchanged = report.files_unchanged
+        summary.site_files_deleted = report.files_deleted
         _stage(batch_id, "publish", started, credentials=report.credentials_published)
         started = datetime.now(UTC)
         if settings.mail.bounce_mailbox is not None:
@@ -157,6 +163,7 @@ def main(argv: Sequence[str] | None = None, run: Callable[..., object] = nightly
     parser.add_argument("--batch-id")
     parser.add_argument("--summary-json", help="write the summary to this file")
     parser.add_argument("--accept-contract-breach", action="store_true")
+    parser.add_argument("--full-site-rebuild", action="store_true")
     args = parser.parse_args(argv)
     result = run(
         as_of=args.as_of,
@@ -164,6 +171,7 @@ def main(argv: Sequence[str] | None = None, run: Callable[..., object] = nightly
         full_resync=args.full_resync,
         batch_id=args.batch_id,
         accept_contract_breach=args.accept_contract_breach,
+        full_site_rebuild=args.full_site_rebuild,
     )
     if args.summary_json:
         with open(args.summary_json, "w", encoding="utf-8") as fh:

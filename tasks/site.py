@@ -13,11 +13,18 @@ from tasks._settings import get_runtime
 
 
 @task(name="publish-site", cache_policy=NO_CACHE, retries=1)
-def publish(generated_at: datetime) -> SiteReport:
-    """Rebuild the site from the store and swap it in."""
+def publish(generated_at: datetime, full: bool = False) -> SiteReport:
+    """Publish the site from the store: only what changed, or everything with ``full``."""
     logger = get_run_logger()
 
     def progress(done: int, total: int) -> None:
-        logger.info("site: %d/%d credential pages written", done, total)
+        logger.info("site: %d/%d credential pages rendered", done, total)
 
-    return publish_site(get_runtime(), generated_at=generated_at, on_progress=progress)
+    report = publish_site(get_runtime(), generated_at=generated_at, on_progress=progress, full=full)
+    logger.info(
+        "site: %d files changed, %d unchanged, %d deleted",
+        report.files_changed,
+        report.files_unchanged,
+        report.files_deleted,
+    )
+    return report

@@ -211,14 +211,23 @@ def reinstate(
     )
 
 
-def site_publish() -> None:
-    """Rebuild the site from the store and re-sign the status lists (no flow run needed)."""
+def site_publish(
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Rebuild every file and swap the folder in (default: only what changed)."
+        ),
+    ] = False,
+) -> None:
+    """Publish the site from the store, writing only what changed; re-sign changed status lists."""
     from badgeflow.pipeline import publish_site
     from badgeflow.pipeline.runtime import Runtime
 
     runtime = Runtime(_settings())
     try:
-        report = publish_site(runtime, generated_at=datetime.now(UTC).replace(microsecond=0))
+        report = publish_site(
+            runtime, generated_at=datetime.now(UTC).replace(microsecond=0), full=full
+        )
     except BadgeflowError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(1) from exc
@@ -226,6 +235,10 @@ def site_publish() -> None:
         if "engine" in runtime.__dict__:
             runtime.engine.dispose()
     typer.echo(f"published {report.credentials_published} credentials to {report.output_dir}")
+    typer.echo(
+        f"files: {report.files_changed} written, {report.files_unchanged} unchanged, "
+        f"{report.files_deleted} deleted" + (" (full rebuild)" if full else "")
+    )
 
 
 def register(app: typer.Typer, site_app: typer.Typer) -> None:

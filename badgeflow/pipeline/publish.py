@@ -25,20 +25,26 @@ def publish_site(
     *,
     generated_at: datetime,
     on_progress: Callable[[int, int], None] | None = None,
+    full: bool = False,
 ) -> SiteReport:
     """Write the whole site (every credential, achievement page, issuer profile, did.json).
 
-    The status lists (``status/<purpose>/<n>``) are re-signed on every publish, with
-    ``validFrom`` = ``generated_at``. With ``issuance.ob2`` on, the OB 2.0 copies
-    (`badgeflow.site.ob2`) are published too.
+    A status list (``status/<purpose>/<n>``) is re-signed, with ``validFrom`` =
+    ``generated_at``, only when its bits changed or its published copy is missing or no
+    longer valid; otherwise the published copy is kept byte for byte. With ``issuance.ob2``
+    on, the OB 2.0 copies (`badgeflow.site.ob2`) are published too (they are deterministic:
+    RS256 signatures are, so unchanged assertions keep their bytes).
 
-    The site is rebuilt from the store each time and swapped in atomically, so it always
-    matches the database, even after a failed night.
+    Every file is rendered from the store each time, so the site always matches the
+    database, even after a failed night; only new or changed files are written, and files
+    the store no longer produces are deleted (`badgeflow.site.build_site`). ``full``
+    rebuilds the whole site beside the old one and swaps it in.
 
     Args:
         runtime: resources built from settings.
-        generated_at: the batch clock, shown on the pages and signing the status lists.
+        generated_at: the batch clock: marks expired credentials and signs changed lists.
         on_progress: called with (done, total) as credential pages are written.
+        full: rebuild every file and swap the folder in, instead of updating it in place.
 
     Returns:
         What was written and where.
@@ -77,7 +83,9 @@ def publish_site(
         )
         for r in records
     ]
-    status_lists = status_list_credentials(runtime, published_at=generated_at)
+    status_lists = status_list_credentials(
+        runtime, published_at=generated_at, reuse_from=runtime.settings.site.output_dir
+    )
     ob2 = ob2_output(runtime, records, achievements, generated_at=generated_at)
     report = build_site(
         runtime.settings.site.output_dir,
@@ -91,6 +99,7 @@ def publish_site(
         extra_json={**status_lists, **ob2.documents},
         extra_files=ob2.files,
         index_credentials=runtime.settings.site.index_credentials,
+        full=full,
     )
     logger.info("site: %d credentials published to %s", len(credentials), report.output_dir)
     return report

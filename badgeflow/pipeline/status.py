@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import Any, cast
 
 from badgeflow import store
+from badgeflow.credentials.verify import verify_credential
 from badgeflow.models import JSONDict
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.site.layout import join_url
-from badgeflow.status import build_status_list_credential, status_list_path
+from badgeflow.status import build_status_list_credential, encode_bitstring, status_list_path
 from badgeflow.store import StatusAction, StatusChange
 
 __all__ = ["StatusRequest", "StatusResult", "change_statuses", "status_list_credentials"]
@@ -84,12 +88,20 @@ def change_statuses(
     return results
 
 
-def status_list_credentials(runtime: Runtime, *, published_at: datetime) -> dict[str, JSONDict]:
+def status_list_credentials(
+    runtime: Runtime, *, published_at: datetime, reuse_from: Path | None = None
+) -> dict[str, JSONDict]:
     """Sign every status list (each purpose, each list number in use) as of now.
+
+    With ``reuse_from`` (the published site's folder), a list whose published copy already
+    holds exactly these bits, is signed by the current key and verifies is kept as it is,
+    so an unchanged list keeps its bytes (and its ``validFrom``) from one publish to the
+    next; only lists whose bits changed, or without a valid published copy, are re-signed.
 
     Args:
         runtime: resources built from settings.
-        published_at: the lists' ``validFrom`` and proof time.
+        published_at: the ``validFrom`` and proof time of the lists signed now.
+        reuse_from: the site folder whose published lists may be kept; None signs them all.
 
     Returns:
         Site-relative path (``status/<purpose>/<n>``) → signed status list credential.
@@ -98,8 +110,17 @@ def status_list_credentials(runtime: Runtime, *, published_at: datetime) -> dict
         bits = store.status_list_bits(session)
     base = runtime.settings.site.base_url
     lists: dict[str, JSONDict] = {}
+    resigned = 0
     for (purpose, number), indices in bits.items():
         path = status_list_path(purpose, number)
+        if reuse_from is not None:
+            kept = _reusable_list(
+                runtime, reuse_from / path, join_url(base, path), purpose, indices, published_at
+            )
+            if kept is not None:
+                lists[path] = kept
+                continue
+        resigned += 1
         lists[path] = build_status_list_credential(
             list_url=join_url(base, path),
             purpose=purpose,
@@ -108,4 +129,37 @@ def status_list_credentials(runtime: Runtime, *, published_at: datetime) -> dict
             valid_from=published_at,
             signer=runtime.signer,
         )
+    logger.info("status lists: %d re-signed, %d unchanged", resigned, len(lists) - resigned)
     return lists
+
+
+def _reusable_list(
+    runtime: Runtime,
+    published: Path,
+    list_url: str,
+    purpose: str,
+    indices: Iterable[int],
+    now: datetime,
+) -> JSONDict | None:
+    """The published list, when it still says exactly this, in our current key's name."""
+    try:
+        document: Any = json.loads(published.read_text("utf-8"))
+        subject = document["credentialSubject"]
+        proofs = document["proof"]
+        proof = proofs[0] if isinstance(proofs, list) and len(proofs) == 1 else proofs
+        same = (
+            document.get("id") == list_url
+            and document.get("issuer") == runtime.issuer.id
+            and subject.get("statusPurpose") == purpose
+            and subject.get("encodedList") == encode_bitstring(indices)
+            and proof.get("verificationMethod") == runtime.signer.verification_method
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if not same:
+        return None
+    did_documents = {runtime.settings.site.issuer_did: runtime.did_document}
+    if not verify_credential(document, did_documents=did_documents, now=now).verified:
+        logger.warning("published status list %s does not verify: re-signing it", list_url)
+        return None
+    return cast(JSONDict, document)

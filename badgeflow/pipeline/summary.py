@@ -45,6 +45,10 @@ class BatchSummary:
     """Emails newly marked bounced by this run's read of the bounce mailbox."""
     emails_deferred: int = 0
     """Left queued because the mail server could not be reached."""
+    site_files_changed: int = 0
+    """Site files written by the publish stage (new or changed; all of them on a full rebuild)."""
+    site_files_unchanged: int = 0
+    site_files_deleted: int = 0
 
     def add_quarantine_reasons(self, reasons: dict[str, int]) -> None:
         """Merge one source's quarantine reason counts."""
@@ -94,6 +98,11 @@ class BatchSummary:
             out.append(
                 f"  emails deferred      {self.emails_deferred:>7}  (mail server unreachable)"
             )
+        if self.site_files_changed or self.site_files_unchanged or self.site_files_deleted:
+            out.append(
+                f"  site files           {self.site_files_changed:>7} written, "
+                f"{self.site_files_unchanged} unchanged, {self.site_files_deleted} deleted"
+            )
         if self.reports_dir:
             out.append(f"  contract reports     {self.reports_dir}")
         if self.halted:
@@ -120,6 +129,9 @@ class BatchSummary:
             ("Emails held (pilot)", self.emails_held),
             ("Emails bounced", self.emails_bounced),
             ("Emails deferred (server unreachable)", self.emails_deferred),
+            ("Site files written", self.site_files_changed),
+            ("Site files unchanged", self.site_files_unchanged),
+            ("Site files deleted", self.site_files_deleted),
         ]
         table = "\n".join(f"| {name} | {value} |" for name, value in rows)
         reasons = "\n".join(f"- {r}: {n}" for r, n in self.quarantine_reasons.items()) or "- none"

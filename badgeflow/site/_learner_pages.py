@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Protocol
 from xml.sax.saxutils import escape
 
@@ -182,6 +181,7 @@ def write_learner_pages(
     credential: SiteCredential,
     achievement: AchievementInfo,
     files: Mapping[str, bool],
+    state: str,
 ) -> None:
     """Write a credential's share page, one redirect page per channel and its accept pages.
 
@@ -191,6 +191,7 @@ def write_learner_pages(
         credential: the credential (accept pages only when it has an ``accept_token``).
         achievement: its achievement.
         files: which of the credential's files are published (``json``, ``png``, ``svg``).
+        state: ``valid``, ``expired``, ``revoked`` or ``suspended`` at the build clock.
     """
     cid = layout.check_credential_id(credential.credential_id)
     expires = credential.valid_until
@@ -220,20 +221,12 @@ def write_learner_pages(
         **shared,
         "learner_name": public_name(credential.learner_name),
         "files": files,
-        "state": _state(credential, common["generated_at"]),
+        "state": state,
     }
     writer.page(f"{layout.accept_page(token)}index.html", "site/accept.html", common, **personal)
     writer.page(
         f"{layout.accepted_page(token)}index.html", "site/accepted.html", common, **personal
     )
-
-
-def _state(credential: SiteCredential, now: datetime) -> str:
-    if credential.status != "active":
-        return credential.status
-    if credential.valid_until is not None and credential.valid_until <= now:
-        return "expired"
-    return "valid"
 
 
 def write_crawler_files(

@@ -1,17 +1,15 @@
 """Build the static verification site: issuer profile, achievement pages, one page per credential.
 
-The site is built into a temporary folder beside ``output_dir`` and swapped in at the end, so
-readers see either the old site or the new one, never half of one. Pages only use relative
-links, so the folder works from any base URL and straight from disk.
+Every file is rendered each time, but only new or changed files are written, in place and
+each atomically; a full rebuild is built beside ``output_dir`` and swapped in whole (see
+`badgeflow.site._tree`). Pages only use relative links, so the folder works from any base
+URL and straight from disk.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import shutil
-import tempfile
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,6 +31,7 @@ from badgeflow.site._documents import (
     read_credential,
 )
 from badgeflow.site._markdown import render_markdown
+from badgeflow.site._tree import TreeWriter, site_tree
 from badgeflow.site.verifier_assets import VERIFY_PAGE, verifier_assets
 
 __all__ = ["CredentialStatus", "SiteAchievement", "SiteCredential", "SiteReport", "build_site"]
@@ -109,13 +108,20 @@ class SiteReport:
         output_dir: the folder the site now lives in.
         pages_written: number of HTML pages.
         credentials_published: number of credentials with a page.
-        files_written: number of files of any kind.
+        files_written: number of files of any kind the site holds (rendered by this build).
+        files_changed: files written because they were new or their bytes changed (every
+            file, on a full rebuild).
+        files_unchanged: files left as they were (same bytes).
+        files_deleted: files of the previous site the build no longer produces.
     """
 
     output_dir: Path
     pages_written: int
     credentials_published: int
     files_written: int
+    files_changed: int = 0
+    files_unchanged: int = 0
+    files_deleted: int = 0
 
 
 def build_site(
@@ -133,8 +139,17 @@ def build_site(
     extra_json: Mapping[str, JSONDict] | None = None,
     extra_files: Mapping[str, bytes | Callable[[], bytes]] | None = None,
     index_credentials: bool = False,
+    full: bool = False,
 ) -> SiteReport:
-    """Build the whole verification site and publish it atomically in ``output_dir``.
+    """Build the whole verification site in ``output_dir``, writing only what changed.
+
+    Incremental (the default): every file is rendered, compared with the published one
+    (through the manifest beside the folder, `badgeflow.site._tree.manifest_path`) and
+    written only when new or changed, each atomically (temporary file + rename); files the
+    build no longer produces are deleted and the manifest is written last. A crash midway
+    leaves every file old or new, never half, and the next build fixes the rest. Full
+    (``full=True``, and the first build into a missing or empty folder): built beside the
+    folder and swapped in whole, so readers see the old site or the new one.
 
     Layout (relative to ``base_url``): ``index.html``; ``issuer/index.html``,
     ``issuer/profile.json``, ``issuer/logo.<ext>``; ``achievements/<slug>/index.html``,
@@ -150,8 +165,8 @@ def build_site(
         credentials: every credential to publish.
         did_document: the issuer's DID document (public keys only).
         base_url: public base URL of the site.
-        generated_at: the build time (timezone-aware), shown on pages and used to mark
-            expired credentials.
+        generated_at: the build time (timezone-aware), used to mark expired credentials
+            (never printed on a page).
         issuer_logo: a PNG or SVG logo, copied to ``issuer/logo.<ext>``.
         on_progress: called with ``(done, total)`` every ``progress_every`` credentials and
             once at the end.
@@ -162,6 +177,7 @@ def build_site(
             while the file is written), keyed by site-relative path (e.g. OB 2.0 baked images).
         index_credentials: let search engines index credential pages (they are ``noindex``
             and left out of ``sitemap.xml`` otherwise); accept and share pages never are.
+        full: rebuild everything and swap the folder in, instead of updating it in place.
 
     Returns:
         What was published.
@@ -173,15 +189,12 @@ def build_site(
     """
     by_slug = _index_achievements(achievements)
     check_public(did_document, "the DID document")
-    parent = output_dir.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.new-", dir=parent))
-    try:
-        staging.chmod(0o755)
-        writer = _Writer(staging)
+    with site_tree(output_dir, full=full) as tree:
+        writer = _Writer(tree)
+        # No build time here: a page is a function of its data alone, so an unchanged page
+        # keeps its bytes and an incremental publish leaves it alone.
         common = {
             "issuer": issuer,
-            "generated_at": generated_at,
             "did_document_url": _did_document_url(base_url),
             "base_url": base_url.rstrip("/"),
             "index_credentials": index_credentials,
@@ -205,24 +218,35 @@ def build_site(
         published = _write_credentials(
             writer, credentials, by_slug, common, generated_at, on_progress, progress_every
         )
-        _swap_in(staging, output_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    logger.info("published %d credentials, %d pages", published, writer.pages)
-    return SiteReport(output_dir, writer.pages, published, writer.files)
+    counts = tree.counts
+    logger.info(
+        "published %d credentials, %d pages: %d files changed, %d unchanged, %d deleted%s",
+        published,
+        writer.pages,
+        counts.changed,
+        counts.unchanged,
+        counts.deleted,
+        " (full rebuild)" if full else "",
+    )
+    return SiteReport(
+        output_dir,
+        writer.pages,
+        published,
+        writer.files,
+        counts.changed,
+        counts.unchanged,
+        counts.deleted,
+    )
 
 
 class _Writer:
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, tree: TreeWriter) -> None:
+        self.tree = tree
         self.pages = 0
         self.files = 0
 
     def bytes(self, relative: str, data: bytes) -> None:
-        target = self.root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        self.tree.put(relative, data)
         self.files += 1
 
     def text(self, relative: str, text: str) -> None:
@@ -327,13 +351,14 @@ def _write_credentials(
         if credential.jwt is not None:
             check_public(decode_compact(credential.jwt).header, f"the VC-JWT of {cid}")
             writer.text(layout.credential_jwt(cid), credential.jwt)
+        state = _state(credential, generated_at)
         writer.page(
             f"{layout.credential_page(cid)}index.html",
             "site/credential.html",
             common,
             credential=credential,
             achievement=item.info,
-            state=_state(credential, generated_at),
+            state=state,
             recipient=parsed.recipient,
             document_id=parsed.document_id,
             verification_method=parsed.verification_method,
@@ -356,6 +381,7 @@ def _write_credentials(
             credential,
             item.info,
             {"json": not withheld, "png": has_png, "svg": has_svg},
+            state,
         )
         if on_progress is not None and (done % progress_every == 0 or done == total):
             on_progress(done, total)
@@ -378,17 +404,3 @@ def _did_document_url(base_url: str) -> str:
     if parts.path.strip("/"):
         return layout.join_url(base_url, "did.json")
     return layout.join_url(base_url, ".well-known/did.json")
-
-
-def _swap_in(staging: Path, output_dir: Path) -> None:
-    if not output_dir.exists():
-        staging.rename(output_dir)
-        return
-    retired = output_dir.parent / f".{output_dir.name}.old-{uuid.uuid4().hex[:8]}"
-    output_dir.rename(retired)
-    try:
-        staging.rename(output_dir)
-    except BaseException:
-        retired.rename(output_dir)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)

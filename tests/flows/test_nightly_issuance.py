@@ -87,6 +87,10 @@ def test_second_run_issues_and_emails_nothing_new(demo_run):
     assert (second["new_awards"], second["credentials_issued"], second["emails_sent"]) == (0, 0, 0)
     assert sorted(p.name for p in settings.mail.outbox_dir.glob("*.eml")) == emails_after_first
     assert second["site_credentials"] == first["credentials_issued"]
+    # Nothing changed, so the incremental publish rewrote no file (status lists included).
+    assert first["site_files_changed"] > 0 == first["site_files_unchanged"]
+    assert (second["site_files_changed"], second["site_files_deleted"]) == (0, 0)
+    assert second["site_files_unchanged"] == first["site_files_changed"]
 
 
 def _status_lists(site: Path) -> list[Path]:

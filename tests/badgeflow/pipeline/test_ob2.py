@@ -25,6 +25,7 @@ from badgeflow.pipeline import (
     pending_award_ids,
     publish_site,
 )
+from badgeflow.site import layout
 from tests.demo_env import initialise, settings_from, write_config
 
 AS_OF = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -65,6 +66,15 @@ def _ids(runtime):
         return [r.credential_id for r in store.list_credentials(session)]
 
 
+def _files(root):
+    """Each file's inode and mtime: a rewritten file has a new inode."""
+    return {
+        p.relative_to(root).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in root.rglob("*")
+        if p.is_file()
+    }
+
+
 def _verify(path):
     result = runner.invoke(app, ["verify", str(path), "--at", CHECK_AT, "--json"])
     report = json.loads(result.output)
@@ -94,7 +104,22 @@ def test_every_published_form_verifies_then_shows_the_revocation(runtime):
         assert (code, checks) == (0, expected), (form.name, report)
     result = runner.invoke(app, ["revoke", cid, "--reason", "plagiarised exam", "--no-publish"])
     assert result.exit_code == 0, result.output
+    before = _files(runtime.settings.site.output_dir)
     publish_site(runtime, generated_at=AS_OF)
+    # Everything is deterministic (RS256 signatures too): only what the revocation changes
+    # is written again.
+    after = _files(runtime.settings.site.output_dir)
+    with runtime.sessions() as session:
+        token = store.get_credential(session, cid).accept_token
+    assert {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)} == {
+        f"credentials/{cid}/index.html",
+        # the learner's accept pages say the badge was revoked
+        f"{layout.accept_page(token)}index.html",
+        f"{layout.accepted_page(token)}index.html",
+        "status/revocation/1",
+        f"ob2/assertions/{cid}.json",
+        *(["ob2/revocations.json"] if signed else []),
+    }
     hosted = json.loads((site / "assertions" / f"{cid}.json").read_text(encoding="utf-8"))
     assert hosted["revoked"] is True and hosted["revocationReason"] == "plagiarised exam"
     if signed:

@@ -166,14 +166,46 @@ def test_revoke_needs_an_id_or_a_csv(runtime):
     assert runner.invoke(app, ["revoke", "--reason", "x"]).exit_code == 2
 
 
-def test_site_publish_re_signs_the_lists(runtime):
-    listing = runtime.settings.site.output_dir / "status" / "revocation" / "1"
-    before = json.loads(listing.read_text(encoding="utf-8"))
-    result = runner.invoke(app, ["site", "publish"])
+def test_site_publish_re_signs_a_list_only_when_its_bits_change(runtime):
+    site = runtime.settings.site.output_dir
+    revocation, suspension = site / "status/revocation/1", site / "status/suspension/1"
+    before = {p: p.read_bytes() for p in (revocation, suspension)}
+    report = publish_site(runtime, generated_at=AS_OF + timedelta(days=1))
+    assert (report.files_changed, report.files_deleted) == (0, 0)
+    assert {p: p.read_bytes() for p in before} == before
+    cid = _ids(runtime)[0]
+    assert runner.invoke(app, ["revoke", cid, "--reason", "x", "--no-publish"]).exit_code == 0
+    # A published list that no longer verifies is re-signed even though its bits are the same.
+    tampered = json.loads(before[suspension])
+    tampered["validFrom"] = "2020-01-01T00:00:00Z"
+    suspension.write_text(json.dumps(tampered, indent=2) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["site", "publish", "--full"])
     assert result.exit_code == 0, result.output
-    after = json.loads(listing.read_text(encoding="utf-8"))
-    assert after["validFrom"] != before["validFrom"]
-    assert after["credentialSubject"] == before["credentialSubject"]
+    assert f"files: {report.files_written} written, 0 unchanged" in result.output
+    assert "(full rebuild)" in result.output
+    after = {p: json.loads(p.read_text(encoding="utf-8")) for p in before}
+    for path, listing in after.items():
+        old = json.loads(before[path])
+        assert listing["validFrom"] > old["validFrom"]
+        assert listing["proof"]["created"] == listing["validFrom"]
+    assert (
+        after[revocation]["credentialSubject"]
+        != json.loads(before[revocation])["credentialSubject"]
+    )
+    assert (
+        after[suspension]["credentialSubject"]
+        == json.loads(before[suspension])["credentialSubject"]
+    )
+    later = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()  # the lists' validFrom: now
+
+    def verify(credential_id: str):
+        return runner.invoke(
+            app, ["verify", str(_credential_file(runtime, credential_id)), "--at", later]
+        )
+
+    verdict = verify(cid)
+    assert verdict.exit_code == 1 and "REVOKED" in verdict.output
+    assert all(verify(other).exit_code == 0 for other in _ids(runtime)[1:])
 
 
 def test_the_published_baked_svg_verifies_and_shows_a_revocation(runtime):

@@ -27,6 +27,7 @@ from tests.badgeflow.site.factories import (
 CID0 = "00000000-0000-4000-8000-000000000000"
 CID1 = "00000000-0000-4000-8000-000000000001"
 CID2 = "00000000-0000-4000-8000-000000000002"
+MANIFEST = ".site.badgeflow-site.json"  # beside the site, never in it
 
 
 class PageParser(HTMLParser):
@@ -65,6 +66,7 @@ def test_writes_every_expected_file(tmp_path):
         pages_written=8 + 3 * (1 + len(SHARE_CHANNELS)),  # + share and redirect pages
         credentials_published=3,
         files_written=report.files_written,
+        files_changed=report.files_written,  # a first build writes everything
     )
     expected = {
         "index.html",
@@ -201,7 +203,7 @@ def test_refuses_a_mailto_subject_and_keeps_the_old_site(tmp_path):
     with pytest.raises(CredentialError, match="plaintext email"):
         build(tmp_path, credentials=[leaky])
     assert rel(tmp_path / "site") == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["images", "logo.svg", "site"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST, "images", "logo.svg", "site"]
 
 
 @pytest.mark.parametrize(
@@ -282,7 +284,7 @@ def test_rebuild_replaces_the_site_and_leaves_no_temporary_folders(tmp_path):
     assert not (site / "stale.txt").exists()
     assert not (site / "credentials" / f"{CID1}.json").exists()
     assert (site / "credentials" / f"{CID0}.json").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["images", "logo.svg", "site"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST, "images", "logo.svg", "site"]
     assert oct(site.stat().st_mode & 0o777) == oct(0o755)
 
 
