@@ -104,7 +104,7 @@ def _document(cid: str, n: int, slug: str) -> str:
 
 
 def credentials(n: int) -> list[SiteCredential]:
-    """N synthetic credentials: document, baked PNG and SVG, a learner name."""
+    """N synthetic credentials: document, baked PNG and SVG, a learner name, an accept link."""
     out = []
     for i in range(n):
         cid = f"00000000-0000-4000-8000-{i:012d}"
@@ -120,6 +120,7 @@ def credentials(n: int) -> list[SiteCredential]:
                 learner_name=f"Learner {i}",
                 baked_png=_png(i) + document.encode(),
                 baked_svg=f"<svg xmlns='http://www.w3.org/2000/svg'><!-- {document} --></svg>",
+                accept_token=f"{i:032x}",
             )
         )
     return out

@@ -6,6 +6,7 @@ benchmark completes and reports the figures its summary line prints.
 
 from __future__ import annotations
 
+from badgeflow.site.layout import SHARE_CHANNELS
 from bench import contracts_bench, site_bench
 from bench.rules_bench import bench_rules_at_scale, report
 
@@ -26,7 +27,12 @@ def test_the_contracts_benchmark_runs():
 def test_the_site_benchmark_runs_and_rewrites_only_what_a_revocation_changes(tmp_path):
     figures = site_bench.run(20, tmp_path)
     assert figures["files"] == figures["full_files_written"] == figures["rebuild_files_written"]
-    assert figures["files"] == 20 * 4 + 15  # page, JSON, PNG, SVG each; 15 for the rest of the site
+    # Each credential: page, JSON, PNG, SVG, share page, a redirect page per channel, and the
+    # accept and accepted pages; plus the files of the rest of the site.
+    per_credential = 4 + 1 + len(SHARE_CHANNELS) + 2
+    rest = site_bench.run(1, tmp_path)["files"] - per_credential
+    assert figures["files"] == 20 * per_credential + rest
     assert figures["noop_files_written"] == 0
-    assert figures["revoke_files_written"] == 2  # the credential's page and the status list
+    # The credential's page, its accept and accepted pages (they say revoked), the status list.
+    assert figures["revoke_files_written"] == 4
     assert "re-publish after 1 revocation" in site_bench.describe(figures)

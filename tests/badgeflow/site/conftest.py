@@ -1,4 +1,8 @@
-"""Browser fixtures for the site's Chromium tests: one Chromium per test session.
+"""Browser fixtures for the site's Chromium tests: one Chromium per test module.
+
+Not per session: while Playwright's sync API is running, the main thread has a running event
+loop, and Prefect's sync-or-async functions (e.g. `Block.save`) called by later test modules
+would then return coroutines instead of running.
 
 `browser` launches Debian's Chromium (or ``$BADGEFLOW_CHROMIUM``) through Playwright, never a
 downloaded browser. `page` is a fresh context whose requests may only reach 127.0.0.1 (the
@@ -31,7 +35,7 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
