@@ -13,6 +13,10 @@ else
 PYTEST_MARKERS ?= -m "not slow and not postgres"
 endif
 
+# Two pytest-xdist workers (the 2-core CI machine); tests sharing the Prefect harness or the
+# PostgreSQL database stay on one worker (tests/conftest.py). PYTEST_WORKERS= runs serially.
+PYTEST_WORKERS ?= -n 2 --dist loadgroup
+
 .PHONY: install demo test test-all check lint coverage bench deploy lock clean
 
 $(INSTALLED): pyproject.toml requirements/lock.txt
@@ -29,7 +33,7 @@ demo: install  ## Run the nightly issuance flow on the bundled demo data (see RE
 	$(BIN)/badgeflow demo
 
 test: install  ## Run the tests (CI=true also runs the slow and PostgreSQL ones)
-	$(BIN)/python -m pytest $(PYTEST_MARKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_WORKERS) $(PYTEST_MARKERS) $(PYTEST_ARGS)
 
 test-all: install  ## Run every test, as CI does
 	$(MAKE) test CI=true

@@ -10,6 +10,7 @@ without it, so CI can never pass by silently leaving them out.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 # Before anything imports prefect or great_expectations.
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -20,14 +21,31 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 import pytest  # noqa: E402
 
 POSTGRES_ENV = "BADGEFLOW_TEST_POSTGRES_URL"
+FLOW_TESTS = Path(__file__).parent / "flows"
 
 
 def _selects_postgres(markexpr: str) -> bool:
     return "postgres" in markexpr.replace("not postgres", "")
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
+    """Group tests for xdist, then deselect the postgres cases when no database is given.
+
+    Tests that share one expensive or exclusive resource stay on one xdist worker.
+    `make test` runs the suite on two workers (``-n 2 --dist loadgroup``). The flow tests share
+    the session's Prefect test harness (about 20 s to start: once, not once per worker), and the
+    PostgreSQL tests share one database whose tables they drop and recreate.
+    """
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.xdist_group("postgres"))
+        elif item.path.is_relative_to(FLOW_TESTS):
+            item.add_marker(pytest.mark.xdist_group("prefect"))
+    _deselect_postgres_without_a_database(config, items)
+
+
+def _deselect_postgres_without_a_database(config, items):
     if (
         os.environ.get(POSTGRES_ENV)
         or os.environ.get("CI") == "true"

@@ -11,6 +11,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from tests.npm_lock import npm_install_lock
+
 __all__ = ["SITE_JS_DIR", "SiteJsError", "ensure_site_js"]
 
 SITE_JS_DIR = Path(__file__).resolve().parents[1] / "site-js"
@@ -46,14 +48,17 @@ def ensure_site_js() -> Path:
             raise SiteJsError(f"`{tool}` is not on PATH; site-js/ needs Node 20+ and npm")
     if _ready():
         return SITE_JS_DIR
-    proc = subprocess.run(
-        ["npm", "ci", "--no-audit", "--no-fund"],
-        cwd=SITE_JS_DIR,
-        capture_output=True,
-        text=True,
-        timeout=_TIMEOUT_S,
-        check=False,
-    )
+    with npm_install_lock(SITE_JS_DIR):
+        if _ready():  # another xdist worker installed it meanwhile
+            return SITE_JS_DIR
+        proc = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"],
+            cwd=SITE_JS_DIR,
+            capture_output=True,
+            text=True,
+            timeout=_TIMEOUT_S,
+            check=False,
+        )
     if proc.returncode != 0 or not _ready():
         raise SiteJsError(f"npm ci failed in {SITE_JS_DIR}:\n{proc.stderr[-4000:]}")
     return SITE_JS_DIR

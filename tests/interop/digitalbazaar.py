@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.npm_lock import npm_install_lock
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INTEROP_DIR = REPO_ROOT / "interop"
 REFERENCE_DIR = REPO_ROOT.parent / "shared" / "reference" / "openbadges"
@@ -72,15 +74,18 @@ def ensure_node_modules() -> float:
     if node_modules_ready():
         return 0.0
     started = time.perf_counter()
-    proc = subprocess.run(
-        # `npm ci` installs exactly what the committed package-lock.json pins.
-        ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(INTEROP_DIR)],
-        cwd=INTEROP_DIR,
-        capture_output=True,
-        text=True,
-        timeout=_TIMEOUT_S,
-        check=False,
-    )
+    with npm_install_lock(INTEROP_DIR):
+        if node_modules_ready():  # another xdist worker installed it meanwhile
+            return 0.0
+        proc = subprocess.run(
+            # `npm ci` installs exactly what the committed package-lock.json pins.
+            ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(INTEROP_DIR)],
+            cwd=INTEROP_DIR,
+            capture_output=True,
+            text=True,
+            timeout=_TIMEOUT_S,
+            check=False,
+        )
     if proc.returncode != 0 or not node_modules_ready():
         raise NodeHarnessError(f"npm ci failed in {INTEROP_DIR}:\n{proc.stderr[-4000:]}")
     return time.perf_counter() - started
