@@ -37,7 +37,8 @@ def write_batch_preview(
         typer.secho(f"cannot preview: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
     typer.echo(
-        f"emails          {result.emails} of batch {result.batch_id} rendered, none sent: "
+        f"email preview   {result.emails} emails of batch {result.batch_id} rendered for review "
+        f"(the preview sends nothing): "
         f"{result.index}"
     )
     return result.index

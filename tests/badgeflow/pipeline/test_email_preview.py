@@ -125,7 +125,9 @@ def test_cli_writes_under_var_preview(runtime, monkeypatch):
     result = runner.invoke(app, ["preview", "--limit", "2"])
     assert result.exit_code == 0, result.output
     index = runtime.settings.var_dir / "preview" / "b1" / "index.html"
-    assert f"2 of batch b1 rendered, none sent: {index}" in result.output
+    assert f"2 emails of batch b1 rendered for review (the preview sends nothing): {index}" in (
+        result.output
+    )
     assert index.is_file()
     result = runner.invoke(app, ["preview", "--batch", "missing"])
     assert result.exit_code == 2
