@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import Any, Final, Protocol
 from xml.sax.saxutils import escape
 
 from jinja2 import Environment
@@ -29,10 +29,8 @@ from badgeflow.credentials.ob3.credential import Evidence
 from badgeflow.models import AchievementInfo
 from badgeflow.site import layout
 from badgeflow.site._markdown import render_markdown
+from badgeflow.site.inputs import SiteAchievement, SiteCredential
 from badgeflow.site.share import CHANNEL_LABELS, ShareSubject, share_target
-
-if TYPE_CHECKING:
-    from badgeflow.site.build import SiteAchievement, SiteCredential
 
 __all__ = [
     "EvidenceView",

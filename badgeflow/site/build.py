@@ -11,34 +11,31 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from badgeflow.credentials.jws import decode_compact
-from badgeflow.errors import CatalogError, CredentialError
-from badgeflow.models import AchievementInfo, IssuerInfo, JSONDict
+from badgeflow.errors import CatalogError
+from badgeflow.models import IssuerInfo, JSONDict
 from badgeflow.site import _learner_pages, layout
+from badgeflow.site._credential_pages import write_credentials
 from badgeflow.site._documents import (
     achievement_document,
     check_public,
     profile_document,
-    read_credential,
 )
 from badgeflow.site._markdown import render_markdown
 from badgeflow.site._tree import TreeWriter, site_tree
+from badgeflow.site.inputs import CredentialStatus, SiteAchievement, SiteCredential, SiteReport
 from badgeflow.site.verifier_assets import VERIFY_PAGE, verifier_assets
 
 __all__ = ["CredentialStatus", "SiteAchievement", "SiteCredential", "SiteReport", "build_site"]
 
 logger = logging.getLogger(__name__)
-
-CredentialStatus = Literal["active", "revoked", "suspended"]
 
 _env = Environment(
     loader=PackageLoader("badgeflow", "templates"),
@@ -49,79 +46,6 @@ _env = Environment(
 )
 _env.filters["long_date"] = lambda d: f"{d.day} {d:%B %Y}" if isinstance(d, date) else str(d)
 _learner_pages.register_template_helpers(_env)
-
-
-@dataclass(frozen=True)
-class SiteAchievement:
-    """An achievement to publish.
-
-    Attributes:
-        info: the achievement.
-        image_png: its badge image (PNG), copied to ``achievements/<slug>.png``.
-        image_svg: its SVG image, if any, copied to ``achievements/<slug>.svg``.
-    """
-
-    info: AchievementInfo
-    image_png: Path
-    image_svg: Path | None = None
-
-
-@dataclass(frozen=True)
-class SiteCredential:
-    """A signed credential to publish.
-
-    Attributes:
-        credential_id: the uuid part of the credential id (names its files).
-        document: the signed credential JSON, written byte-exact.
-        achievement_slug: slug of the awarded achievement.
-        awarded_at: when it was awarded.
-        valid_until: when it expires, or None.
-        learner_name: shown on the page when given (never the email address).
-        baked_png: the baked badge image (its bytes, or the file holding them, which is
-            read only while its page is written), or None.
-        status: ``active``, ``revoked`` or ``suspended``.
-        baked_svg: the baked SVG badge image, or a function returning it (called only while
-            its page is written), or None.
-        jwt: the VC-JWT of the same credential, published as ``credentials/<id>.jwt``, or None.
-        accept_token: the secret of the learner's accept page (`layout.accept_page`), or None
-            for no accept page.
-    """
-
-    credential_id: str
-    document: str
-    achievement_slug: str
-    awarded_at: datetime
-    valid_until: datetime | None = None
-    learner_name: str | None = None
-    baked_png: bytes | Path | None = None
-    status: CredentialStatus = "active"
-    baked_svg: str | Callable[[], str] | None = None
-    jwt: str | None = None
-    accept_token: str | None = None
-
-
-@dataclass(frozen=True)
-class SiteReport:
-    """What `build_site` published.
-
-    Attributes:
-        output_dir: the folder the site now lives in.
-        pages_written: number of HTML pages.
-        credentials_published: number of credentials with a page.
-        files_written: number of files of any kind the site holds (rendered by this build).
-        files_changed: files written because they were new or their bytes changed (every
-            file, on a full rebuild).
-        files_unchanged: files left as they were (same bytes).
-        files_deleted: files of the previous site the build no longer produces.
-    """
-
-    output_dir: Path
-    pages_written: int
-    credentials_published: int
-    files_written: int
-    files_changed: int = 0
-    files_unchanged: int = 0
-    files_deleted: int = 0
 
 
 def build_site(
@@ -215,7 +139,7 @@ def build_site(
         writer.page(f"{VERIFY_PAGE}index.html", "site/verify.html", common)
         for item in achievements:
             _write_achievement(writer, item, issuer, common)
-        published = _write_credentials(
+        published = write_credentials(
             writer, credentials, by_slug, common, generated_at, on_progress, progress_every
         )
     counts = tree.counts
@@ -310,92 +234,6 @@ def _write_achievement(
         criteria_html=render_markdown(info.criteria_narrative),
         has_svg=item.image_svg is not None,
     )
-
-
-def _write_credentials(
-    writer: _Writer,
-    credentials: Sequence[SiteCredential],
-    by_slug: dict[str, SiteAchievement],
-    common: dict[str, Any],
-    generated_at: datetime,
-    on_progress: Callable[[int, int], None] | None,
-    progress_every: int,
-) -> int:
-    total = len(credentials)
-    seen: set[str] = set()
-    for done, credential in enumerate(credentials, start=1):
-        cid = layout.check_credential_id(credential.credential_id)
-        if cid in seen:
-            raise CredentialError(f"credential {cid} is listed twice")
-        seen.add(cid)
-        item = by_slug.get(credential.achievement_slug)
-        if item is None:
-            raise CatalogError(
-                f"credential {cid} is for unknown achievement {credential.achievement_slug!r}"
-            )
-        parsed = read_credential(credential.document, cid)
-        # A plain-email credential gets its page only: its file would publish the address.
-        withheld = parsed.plaintext_email
-        has_png = credential.baked_png is not None and not withheld
-        has_svg = credential.baked_svg is not None and not withheld
-        if not withheld:
-            writer.text(layout.credential_json(cid), credential.document)
-        if has_png and credential.baked_png is not None:
-            baked = credential.baked_png
-            writer.bytes(
-                layout.credential_png(cid), baked.read_bytes() if isinstance(baked, Path) else baked
-            )
-        if has_svg and credential.baked_svg is not None:
-            svg = credential.baked_svg
-            writer.text(layout.credential_svg(cid), svg if isinstance(svg, str) else svg())
-        if credential.jwt is not None:
-            check_public(decode_compact(credential.jwt).header, f"the VC-JWT of {cid}")
-            writer.text(layout.credential_jwt(cid), credential.jwt)
-        state = _state(credential, generated_at)
-        writer.page(
-            f"{layout.credential_page(cid)}index.html",
-            "site/credential.html",
-            common,
-            credential=credential,
-            achievement=item.info,
-            state=state,
-            recipient=parsed.recipient,
-            document_id=parsed.document_id,
-            verification_method=parsed.verification_method,
-            has_png=has_png,
-            has_svg=has_svg,
-            withheld=withheld,
-            has_jwt=credential.jwt is not None,
-            **_learner_pages.credential_context(
-                cid,
-                learner_name=credential.learner_name,
-                achievement=item.info,
-                document_evidence=parsed.evidence,
-                base_url=common["base_url"],
-                index_credentials=common["index_credentials"],
-            ),
-        )
-        _learner_pages.write_learner_pages(
-            writer,
-            common,
-            credential,
-            item.info,
-            {"json": not withheld, "png": has_png, "svg": has_svg},
-            state,
-        )
-        if on_progress is not None and (done % progress_every == 0 or done == total):
-            on_progress(done, total)
-    if on_progress is not None and total == 0:
-        on_progress(0, 0)
-    return total
-
-
-def _state(credential: SiteCredential, now: datetime) -> str:
-    if credential.status != "active":
-        return credential.status
-    if credential.valid_until is not None and credential.valid_until <= now:
-        return "expired"
-    return "valid"
 
 
 def _did_document_url(base_url: str) -> str:
