@@ -13,9 +13,10 @@ else
 PYTEST_MARKERS ?= -m "not slow and not postgres"
 endif
 
-# Two pytest-xdist workers (the 2-core CI machine); tests sharing the Prefect harness or the
-# PostgreSQL database stay on one worker (tests/conftest.py). PYTEST_WORKERS= runs serially.
-PYTEST_WORKERS ?= -n 2 --dist loadgroup
+# Two pytest-xdist workers (the 2-core CI machine), each test file on one worker (its module
+# fixtures are built once); each worker has its own PostgreSQL database (tests/conftest.py).
+# PYTEST_WORKERS= runs serially.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
 
 .PHONY: install demo test test-all check lint coverage bench deploy lock clean
 

@@ -10,7 +10,7 @@ without it, so CI can never pass by silently leaving them out.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from functools import cache
 
 # Before anything imports prefect or great_expectations.
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -21,27 +21,14 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 import pytest  # noqa: E402
 
 POSTGRES_ENV = "BADGEFLOW_TEST_POSTGRES_URL"
-FLOW_TESTS = Path(__file__).parent / "flows"
 
 
 def _selects_postgres(markexpr: str) -> bool:
     return "postgres" in markexpr.replace("not postgres", "")
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """Group tests for xdist, then deselect the postgres cases when no database is given.
-
-    Tests that share one expensive or exclusive resource stay on one xdist worker.
-    `make test` runs the suite on two workers (``-n 2 --dist loadgroup``). The flow tests share
-    the session's Prefect test harness (about 20 s to start: once, not once per worker), and the
-    PostgreSQL tests share one database whose tables they drop and recreate.
-    """
-    for item in items:
-        if item.get_closest_marker("postgres"):
-            item.add_marker(pytest.mark.xdist_group("postgres"))
-        elif item.path.is_relative_to(FLOW_TESTS):
-            item.add_marker(pytest.mark.xdist_group("prefect"))
     _deselect_postgres_without_a_database(config, items)
 
 
@@ -70,4 +57,30 @@ def db_url(request, tmp_path) -> str:
             "postgresql+psycopg://postgres@127.0.0.1:5432/badgeflow_test",
             pytrace=False,
         )
-    return url
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return _worker_database(url, worker) if worker else url
+
+
+@cache
+def _worker_database(url: str, worker: str) -> str:
+    """Give each pytest-xdist worker its own database (`make test` runs two workers).
+
+    The tests drop and recreate badgeflow's tables, so two workers on one database would
+    break each other: worker ``gw1`` uses ``<database>_gw1``, created on first use.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            found = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not found:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
