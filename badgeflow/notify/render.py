@@ -16,7 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from badgeflow.models import AchievementInfo, IssuerInfo
 from badgeflow.notify import _markdown
-from badgeflow.notify.compose import EmailDesign, assemble
+from badgeflow.notify.compose import EmailDesign, InlineImage, assemble
 from badgeflow.notify.context import day, message_headers, prepare_context, share_items
 from badgeflow.notify.links import (
     LINKEDIN_ADD_URL,
@@ -49,11 +49,32 @@ def _message_id(credential_page: str, domain: str, kind: str = "award") -> str:
     return f"<{kind}.{uuid.uuid5(uuid.NAMESPACE_URL, credential_page)}@{domain}>"
 
 
-def _render(kind: str, design: EmailDesign | None, context: dict[str, Any]) -> tuple[str, str]:
+def _compose(
+    kind: str,
+    subject: str,
+    context: dict[str, Any],
+    images: list[InlineImage],
+    *,
+    design: EmailDesign | None,
+    from_address: str,
+    to_address: str,
+    learner_name: str | None,
+    message_id: str,
+    attachment: tuple[str, bytes] | None,
+) -> EmailMessage:
+    # What every kind shares: render its two templates, then the headers and the MIME tree.
     env = (design.templates if design else None) or _env
     text = env.get_template(f"email/{kind}.txt").render(context)
     html = env.get_template(f"email/{kind}.html").render(context)
-    return text, html
+    headers = message_headers(
+        subject,
+        from_address=from_address,
+        design=design,
+        to_address=to_address,
+        learner_name=learner_name,
+        message_id=message_id,
+    )
+    return assemble(headers=headers, text=text, html=html, images=images, attachment=attachment)
 
 
 def render_award_email(
@@ -127,17 +148,19 @@ def render_award_email(
         ),
         "criteria_text": _markdown.to_text(achievement.criteria_narrative),
     }
-    text, html = _render("award", design, context)
-    headers = message_headers(
+    attachment = (attachment_name, baked_png) if baked_png and attachment_name else None
+    return _compose(
+        "award",
         f"You earned the {context['achievement'].name} badge",
-        from_address=from_address,
+        context,
+        images,
         design=design,
+        from_address=from_address,
         to_address=to_address,
         learner_name=learner_name,
         message_id=_message_id(links.credential_page, message_id_domain),
+        attachment=attachment,
     )
-    attachment = (attachment_name, baked_png) if baked_png and attachment_name else None
-    return assemble(headers=headers, text=text, html=html, images=images, attachment=attachment)
 
 
 def render_reissued_email(
@@ -187,17 +210,19 @@ def render_reissued_email(
         "awarded": day(awarded),
         "attachment_name": attachment_name,
     }
-    text, html = _render("reissued", design, context)
-    headers = message_headers(
+    attachment = (attachment_name, baked_png) if baked_png and attachment_name else None
+    return _compose(
+        "reissued",
         f"Your {context['achievement'].name} badge was re-issued",
-        from_address=from_address,
+        context,
+        images,
         design=design,
+        from_address=from_address,
         to_address=to_address,
         learner_name=learner_name,
         message_id=_message_id(links.credential_page, message_id_domain, "reissue"),
+        attachment=attachment,
     )
-    attachment = (attachment_name, baked_png) if baked_png and attachment_name else None
-    return assemble(headers=headers, text=text, html=html, images=images, attachment=attachment)
 
 
 def render_revoked_email(
@@ -241,13 +266,15 @@ def render_revoked_email(
         domain=message_id_domain,
     )
     context |= {"credential_page": credential_page, "awarded": day(awarded), "reason": reason}
-    text, html = _render("revoked", design, context)
-    headers = message_headers(
+    return _compose(
+        "revoked",
         f"Your {context['achievement'].name} badge has been revoked",
-        from_address=from_address,
+        context,
+        images,
         design=design,
+        from_address=from_address,
         to_address=to_address,
         learner_name=learner_name,
         message_id=_message_id(credential_page, message_id_domain, "revoked"),
+        attachment=None,
     )
-    return assemble(headers=headers, text=text, html=html, images=images, attachment=None)
