@@ -12,14 +12,12 @@ produce credentials signed by Digital Bazaar's own issuer.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from tests.npm_lock import npm_install_lock
+from tests.npm_packages import NpmInstallError, ensure_npm_packages, npm_packages_ready
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INTEROP_DIR = REPO_ROOT / "interop"
@@ -45,50 +43,24 @@ class NodeHarnessError(RuntimeError):
     """The Node harness could not run (npm/node missing, install or usage error)."""
 
 
-def _installed_version(package: str) -> str | None:
-    manifest = INTEROP_DIR / "node_modules" / package / "package.json"
-    if not manifest.is_file():
-        return None
-    return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
-
-
 def node_modules_ready() -> bool:
     """True when every dependency of interop/package.json is installed at its pin."""
-    wanted = json.loads((INTEROP_DIR / "package.json").read_text(encoding="utf-8"))
-    pins: dict[str, str] = wanted["dependencies"]
-    return all(_installed_version(name) == version for name, version in pins.items())
+    return npm_packages_ready(INTEROP_DIR)
 
 
 def ensure_node_modules() -> float:
     """Install the harness's npm packages unless already installed.
 
     Returns:
-        Seconds spent in ``npm install`` (0.0 when nothing was installed).
+        Seconds spent in ``npm ci`` (0.0 when nothing was installed).
 
     Raises:
         NodeHarnessError: node or npm is missing, or the install failed.
     """
-    for tool in ("node", "npm"):
-        if shutil.which(tool) is None:
-            raise NodeHarnessError(f"`{tool}` is not on PATH; the interop harness needs Node 20+")
-    if node_modules_ready():
-        return 0.0
-    started = time.perf_counter()
-    with npm_install_lock(INTEROP_DIR):
-        if node_modules_ready():  # another xdist worker installed it meanwhile
-            return 0.0
-        proc = subprocess.run(
-            # `npm ci` installs exactly what the committed package-lock.json pins.
-            ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(INTEROP_DIR)],
-            cwd=INTEROP_DIR,
-            capture_output=True,
-            text=True,
-            timeout=_TIMEOUT_S,
-            check=False,
-        )
-    if proc.returncode != 0 or not node_modules_ready():
-        raise NodeHarnessError(f"npm ci failed in {INTEROP_DIR}:\n{proc.stderr[-4000:]}")
-    return time.perf_counter() - started
+    try:
+        return ensure_npm_packages(INTEROP_DIR)
+    except NpmInstallError as exc:
+        raise NodeHarnessError(str(exc)) from exc
 
 
 def _context_args(extra_contexts: bool) -> list[str]:
