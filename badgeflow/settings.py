@@ -8,6 +8,7 @@ run everything locally under ``./var/``.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 from datetime import timedelta
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
@@ -671,6 +673,119 @@ class IntakeSettings(BaseModel):
     )
 
 
+AccessLogFormat = Literal["combined", "cloudfront"]
+MailEventFormat = Literal["sendgrid"]
+
+
+class AccessLogSettings(BaseModel):
+    """One web server or CDN access log of the verification site."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="Unique name among access logs and mail event sources (its read position "
+        "is saved under it).",
+    )
+    path: str = Field(
+        description="Glob of the log files, rotated and gzipped ones included, e.g. "
+        "/var/log/nginx/badges.access.log*; files are recognised by their first line, so a "
+        "renamed (rotated) file is never read twice."
+    )
+    format: AccessLogFormat = Field(
+        "combined",
+        description="combined: nginx's and Apache's combined format; cloudfront: Amazon "
+        "CloudFront standard logs (tab-separated, #Fields header).",
+    )
+
+
+class MailEventSettings(BaseModel):
+    """A folder of a mail provider's event exports (delivered, open, click, bounce...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="Unique name among access logs and mail event sources (its read position "
+        "is saved under it).",
+    )
+    path: str = Field(description="Glob of the export files (.json, .ndjson, .json.gz).")
+    format: MailEventFormat = Field(
+        "sendgrid", description="sendgrid: SendGrid Event Webhook JSON (an array or one per line)."
+    )
+
+
+class EngagementSettings(BaseModel):
+    """Where engagement comes from and how it is counted (`engagement_metrics` flow)."""
+
+    access_logs: list[AccessLogSettings] = Field(
+        default_factory=list, description="Access logs of the verification site."
+    )
+    mail_events: list[MailEventSettings] = Field(
+        default_factory=list, description="Mail provider event exports."
+    )
+    exclude_networks: list[str] = Field(
+        default_factory=list,
+        description="CIDR ranges of the issuer's own machines (office, monitoring): their "
+        "requests are not counted at all.",
+    )
+    exclude_user_agents: list[str] = Field(
+        default_factory=list,
+        description="User-agent substrings of the issuer's own checks (case-insensitive): "
+        "not counted at all.",
+    )
+    extra_bot_user_agents: list[str] = Field(
+        default_factory=list,
+        description="More user-agent substrings to count as bots, beside the built-in list.",
+    )
+    salt_days: int = Field(
+        2,
+        ge=1,
+        le=31,
+        description="Days each day's visitor-hash salt is kept, then destroyed: logs older "
+        "than this that arrive late still count, but cannot be deduplicated against the hits "
+        "of their day already read.",
+    )
+    dashboard_dir: Path | None = Field(
+        None,
+        description="Folder the metrics dashboard is written to; default <var_dir>/dashboard. "
+        "Not inside the public site unless you choose so.",
+    )
+
+    @field_validator("exclude_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"exclude_networks: {network!r} is not a CIDR range") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> EngagementSettings:
+        names = [s.name for s in self.access_logs] + [s.name for s in self.mail_events]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"engagement source names must be unique; repeated: {duplicated}")
+        return self
+
+
+class ReportingSettings(BaseModel):
+    """The read-only reporting API (GET /api/v1/...), served by `badgeflow intake serve`."""
+
+    token: SecretStr | None = Field(
+        None,
+        description="Bearer token BI tools send; unset: the reporting API answers 404.",
+    )
+    previous_token: SecretStr | None = Field(
+        None, description="Also accepted while a token rotation is under way."
+    )
+    max_rows: int = Field(
+        100_000, ge=1, le=10_000_000, description="Largest page a request may ask for."
+    )
+
+
 class IdentitySettings(BaseModel):
     """How learners of different sources are recognised as one person."""
 
@@ -886,6 +1001,13 @@ class Settings(BaseSettings):
     facts: FactsSettings = Field(
         default_factory=FactsSettings,
         description="Cohort and attestation files that criteria can refer to.",
+    )
+    engagement: EngagementSettings = Field(
+        default_factory=EngagementSettings,
+        description="Engagement sources (access logs, mail events) and how they are counted.",
+    )
+    reporting: ReportingSettings = Field(
+        default_factory=ReportingSettings, description="The read-only reporting API."
     )
 
     @model_validator(mode="after")

@@ -104,13 +104,9 @@ def initialise(settings: Settings) -> None:
 
 def reset_database(url: str) -> None:
     """Drop badgeflow's tables (and Alembic's) from a shared test database."""
-    from sqlalchemy import text
-
     from badgeflow.store import make_engine
-    from badgeflow.store.schema import Base
+    from tests.db_schema import drop_schema
 
     engine = make_engine(url)
-    Base.metadata.drop_all(engine)
-    with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    drop_schema(engine)
     engine.dispose()

@@ -8,7 +8,7 @@ Changing a model means adding an Alembic revision under ``migrations/versions/``
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Final, Literal, get_args
 
 from sqlalchemy import (
@@ -35,9 +35,14 @@ __all__ = [
     "Batch",
     "Completion",
     "Credential",
-    "EngagementEvent",
+    "CredentialEngagement",
+    "EngagementCursor",
+    "EngagementHit",
+    "EngagementSalt",
     "Learner",
-    "Metric",
+    "MailEvent",
+    "MetricRollup",
+    "PathwayFunnelTier",
     "PathwayProgress",
     "EmailOutbox",
     "QuarantinedRow",
@@ -239,33 +244,174 @@ class EmailOutbox(Base):
     bounced_at: Mapped[datetime | None]
 
 
-class EngagementEvent(Base):
-    """Something a recipient did with a credential (viewed, verified, shared...)."""
+HIT_AUDIENCES: Final = ("person", "bot")
 
-    __tablename__ = "engagement_events"
-    __table_args__ = (UniqueConstraint("source", "external_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    credential_id: Mapped[str | None] = mapped_column(ForeignKey("credentials.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(50), index=True)
-    occurred_at: Mapped[datetime] = mapped_column(index=True)
-    source: Mapped[str] = mapped_column(String(100))
-    external_id: Mapped[str] = mapped_column(String(255))
-    raw: Mapped[JSONDict | None]
+class EngagementCursor(Base):
+    """How far one engagement source (an access log, a mail event export) has been read.
+
+    ``state`` is the source reader's own saved position (per-file fingerprints and offsets);
+    ``version`` grows with every save, so two overlapping polls of one source cannot both
+    commit (the second one's compare-and-set finds a newer version and rolls back).
+    """
+
+    __tablename__ = "engagement_cursors"
+
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[JSONDict] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime]
+
+
+class EngagementSalt(Base):
+    """The secret salt visitor hashes of one UTC day are keyed with.
+
+    Deleted ``engagement.salt_days`` after its day: from then on nobody, the operator
+    included, can link a stored visitor hash back to an IP address.
+    """
+
+    __tablename__ = "engagement_salts"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    salt: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = _created_at()
 
 
-class Metric(Base):
-    """One value of a computed metric for a period and dimension."""
+class EngagementHit(Base):
+    """Requests of one visitor for one attributable site page on one UTC day (deduplicated).
 
-    __tablename__ = "metrics"
-    __table_args__ = (UniqueConstraint("name", "dimension", "period_start"),)
+    ``kind`` is one of `badgeflow.engagement.HIT_KINDS`; ``credential_id`` is the credential
+    the page belongs to (accept tokens are resolved to it), ``""`` for pages of no credential
+    (the verify page); ``channel`` is the share channel or download format, else ``""``.
+    ``visitor`` is a keyed hash of IP address and user agent under the day's salt; no IP is
+    stored. ``audience`` is ``person`` or ``bot`` (``agent`` names the bot family).
+    """
+
+    __tablename__ = "engagement_hits"
+    __table_args__ = (
+        UniqueConstraint("kind", "credential_id", "channel", "day", "visitor"),
+        _one_of("audience", HIT_AUDIENCES),
+        Index("ix_engagement_hits_credential_id_kind", "credential_id", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    dimension: Mapped[str] = mapped_column(String(200), default="")
-    period_start: Mapped[datetime] = mapped_column(index=True)
-    value: Mapped[float]
+    kind: Mapped[str] = mapped_column(String(32))
+    credential_id: Mapped[str] = mapped_column(String(36), default="")
+    channel: Mapped[str] = mapped_column(String(32), default="")
+    day: Mapped[date] = mapped_column(index=True)
+    visitor: Mapped[str] = mapped_column(String(32))
+    audience: Mapped[str] = mapped_column(String(8))
+    agent: Mapped[str] = mapped_column(String(64), default="")
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+    hits: Mapped[int] = mapped_column(default=1)
+    source: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = _created_at()
+
+
+class MailEvent(Base):
+    """One event of a mail provider's event export (delivered, open, click, bounce...).
+
+    Matched to the credential through the Message-ID badgeflow gave the email; no address is
+    stored. ``(provider, event_id)`` is unique, so re-reading an export stores nothing twice.
+    """
+
+    __tablename__ = "mail_events"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    provider: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    message_id: Mapped[str | None] = mapped_column(String(500))
+    credential_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class CredentialEngagement(Base):
+    """Per-credential engagement facts, the grain every metric is rolled up from.
+
+    Rebuilt incrementally: a metrics run recomputes only the credentials that are new or had
+    new hits, mail events, status or outbox changes since the last run. Empty dimension values
+    are ``""`` (no course, pathway or cohort). Read it through the ``metrics_credentials`` view.
+    """
+
+    __tablename__ = "credential_engagement"
+
+    credential_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    learner_id: Mapped[int] = mapped_column(index=True)
+    achievement_id: Mapped[str] = mapped_column(String(100), index=True)
+    course_id: Mapped[str] = mapped_column(String(255), default="")
+    pathway: Mapped[str] = mapped_column(String(100), default="")
+    source: Mapped[str] = mapped_column(String(100), default="")
+    cohort: Mapped[str] = mapped_column(String(100), default="")
+    issued_at: Mapped[datetime]
+    issued_week: Mapped[date] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    email_status: Mapped[str] = mapped_column(String(16), default="")
+    bounced: Mapped[bool] = mapped_column(default=False)
+    opened_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    hours_to_accept: Mapped[float | None]
+    linkedin_shares: Mapped[int] = mapped_column(default=0)
+    shares: Mapped[int] = mapped_column(default=0)
+    first_shared_at: Mapped[datetime | None]
+    verification_views: Mapped[int] = mapped_column(default=0)
+    downloads: Mapped[int] = mapped_column(default=0)
+    bot_hits: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime]
+
+
+class MetricRollup(Base):
+    """Metrics of one dimension value, over all time (``week_start`` NULL) or one issue week.
+
+    ``dimension`` is ``overall``, ``achievement``, ``course``, ``pathway``, ``source`` or
+    ``cohort``; ``key`` the value (``""`` for overall). Read through the ``metrics_*`` views.
+    """
+
+    __tablename__ = "metric_rollups"
+    __table_args__ = (Index("ix_metric_rollups_dimension_key", "dimension", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(255))
+    week_start: Mapped[date | None]
+    issued: Mapped[int]
+    accepted: Mapped[int]
+    acceptance_rate: Mapped[float | None]
+    median_hours_to_accept: Mapped[float | None]
+    p90_hours_to_accept: Mapped[float | None]
+    opened: Mapped[int]
+    linkedin_shared: Mapped[int]
+    linkedin_share_rate: Mapped[float | None]
+    shares: Mapped[int]
+    verification_views: Mapped[int]
+    downloads: Mapped[int]
+    bounced: Mapped[int]
+    bounce_rate: Mapped[float | None]
+    revoked: Mapped[int]
+    bot_hits: Mapped[int]
+    computed_at: Mapped[datetime]
+
+
+class PathwayFunnelTier(Base):
+    """One tier of a pathway's funnel: how many learners hold it (active awards)."""
+
+    __tablename__ = "pathway_funnel"
+    __table_args__ = (UniqueConstraint("pathway", "tier"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pathway: Mapped[str] = mapped_column(String(100))
+    pathway_name: Mapped[str] = mapped_column(Text)
+    tier: Mapped[int]
+    achievement_ids: Mapped[list[str]] = mapped_column(default=list)
+    tier_name: Mapped[str] = mapped_column(Text)
+    learners: Mapped[int]
+    share_of_first_tier: Mapped[float | None]
     computed_at: Mapped[datetime]
 
 

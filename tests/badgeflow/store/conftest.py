@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, text
 
 from badgeflow.store import make_engine, migrate, session_factory
-from badgeflow.store.schema import Base
-
-
-def _drop_everything(engine: Engine) -> None:
-    Base.metadata.drop_all(engine)
-    with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+from tests.db_schema import drop_schema
 
 
 @pytest.fixture
@@ -20,7 +13,7 @@ def bare_engine(db_url):
     """An engine on an empty database (no schema)."""
     engine = make_engine(db_url)
     if engine.dialect.name != "sqlite":
-        _drop_everything(engine)
+        drop_schema(engine)
     yield engine
     engine.dispose()
 

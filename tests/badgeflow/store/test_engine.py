@@ -30,7 +30,7 @@ def test_migrate_creates_every_table(bare_engine):
     tables = set(inspect(bare_engine).get_table_names())
     assert EXPECTED_TABLES <= tables
     assert {t.name for t in Base.metadata.sorted_tables} == EXPECTED_TABLES
-    assert current_revision(bare_engine) == head_revision() == "0009"
+    assert current_revision(bare_engine) == head_revision() == "0010"
 
 
 def test_migrate_twice_is_a_no_op(engine):
@@ -39,7 +39,7 @@ def test_migrate_twice_is_a_no_op(engine):
 
 
 def test_check_schema_fails_before_migrate(bare_engine):
-    with pytest.raises(StoreError, match="empty database.*expects 0009"):
+    with pytest.raises(StoreError, match="empty database.*expects 0010"):
         check_schema(bare_engine)
     migrate(bare_engine)
     check_schema(bare_engine)
@@ -142,3 +142,13 @@ def test_the_initial_revision_downgrades_cleanly(engine):
         command.downgrade(config, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     assert current_revision(engine) is None
+
+
+def test_every_documented_metrics_view_exists_with_its_documented_columns(engine):
+    from badgeflow.metrics.views import VIEWS
+
+    inspector = inspect(engine)
+    assert set(inspector.get_view_names()) == {v.name for v in VIEWS}
+    for view in VIEWS:
+        columns = [c["name"] for c in inspector.get_columns(view.name)]
+        assert columns == list(view.columns), view.name
