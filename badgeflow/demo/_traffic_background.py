@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from badgeflow.demo._traffic_agents import Request, Visitor, bot, office, person
 from badgeflow.demo._traffic_site import Browser, SimCredential, Site
 from badgeflow.site import layout
+from badgeflow.site.verifier_assets import BUNDLE_PATH, CONFIG_PATH, CONTEXT_INDEX_PATH
 
 _PROBES = ("/wp-login.php", "/.env", "/xmlrpc.php", "/.git/config", "/admin/", "/phpmyadmin/")
 UPTIME_INTERVAL = timedelta(minutes=5)
@@ -85,7 +86,10 @@ def crawlers_and_strangers(
             if at is not None and rng.random() < chance:
                 visitor = Browser(person(rng), site)
                 hit = ("verify_page", "", "") if page == "verify/" else None
-                visitor.view(at, page, hit=hit)
+                done = visitor.view(at, page, hit=hit)
+                if page == "verify/":  # the page's verifier, waiting for a file
+                    for asset in (BUNDLE_PATH, CONFIG_PATH, CONTEXT_INDEX_PATH):
+                        visitor.get(done, asset, referer=site.url(page))
                 out.extend(visitor.requests)
     for credential in credentials[:2]:  # a mistyped credential address
         at = credential.issued_at + timedelta(days=rng.uniform(1, 20))
