@@ -6,6 +6,7 @@ import json
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -149,3 +150,12 @@ def test_the_engagement_snippet_loads_into_settings(tmp_path):
         ("demo-sendgrid", str(out / "mail-events" / "*.json"), "sendgrid")
     ]
     assert engagement.exclude_networks == ["192.0.2.0/24"]
+
+
+def test_nothing_in_the_pipeline_imports_the_simulator():
+    repo = Path(__file__).resolve().parents[3]
+    folders = ("flows", "tasks", *(f"badgeflow/{p}" for p in ("pipeline", "engagement", "metrics")))
+    for folder in folders:
+        for module in (repo / folder).rglob("*.py"):
+            text = module.read_text(encoding="utf-8")
+            assert "demo.traffic" not in text and "demo._traffic" not in text, module
