@@ -75,6 +75,7 @@ class Site:
 
 def size_of(path: str) -> int:
     """A stable response size for a path (the same file always has the same size)."""
+    path = path.partition("?")[0]
     spread = zlib.crc32(path.encode())
     if path.endswith("robots.txt"):
         return 96
@@ -148,8 +149,8 @@ class Browser:
         at += step
         self.get(at, CONFIG_PATH, referer=own)
         self.get(at, CONTEXT_INDEX_PATH, referer=own)
-        json_hit = ("credential_download", cid, "json")
-        self.get(at, layout.credential_json(cid), referer=own, hit=json_hit)
+        # The page's own check (`?check`, see _verify_panel.html): part of the view, no download.
+        self.get(at, f"{layout.credential_json(cid)}?check", referer=own)
         at += step
         for document in (*credential.contexts, credential.did_document, *credential.status_lists):
             if document:
