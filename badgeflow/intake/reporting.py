@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from badgeflow.intake.app import Receive, Scope, Send
 from badgeflow.metrics._records import csv_text, records
+from badgeflow.metrics.filters import FilterValue, parse_filters
 from badgeflow.metrics.read import count_view, read_view
 from badgeflow.metrics.views import VIEWS, view
 
@@ -137,10 +138,12 @@ class ReportingApi:
         if len(query) != len(pairs):
             raise _Error(400, "each query parameter may be given once")
         columns = list(view(name).columns)
-        filters = {k: v for k, v in query.items() if k not in _RESERVED}
-        unknown = sorted(set(filters) - set(columns))
-        if unknown:
-            raise _Error(400, f"view {name} has no column(s) {', '.join(unknown)}")
+        try:
+            filters = parse_filters(name, {k: v for k, v in query.items() if k not in _RESERVED})
+        except KeyError as exc:
+            raise _Error(400, str(exc.args[0])) from exc
+        except ValueError as exc:
+            raise _Error(400, str(exc)) from exc
         limit = _integer(query, "limit", self.default_limit, 1, self.max_rows)
         offset = _integer(query, "offset", 0, 0, None)
         wanted = query.get("format") or (
@@ -173,7 +176,7 @@ class ReportingApi:
         return _json(payload)
 
     def _read(
-        self, name: str, filters: dict[str, str], limit: int, offset: int
+        self, name: str, filters: dict[str, FilterValue], limit: int, offset: int
     ) -> tuple[pd.DataFrame, int]:
         try:
             with self.engine.connect() as connection:

@@ -21,7 +21,8 @@ from badgeflow.intake import IntakeApp, ReportingApi, intake_source, reporting_a
 from badgeflow.metrics.views import VIEWS, view
 from badgeflow.settings import Settings
 from tests.badgeflow.intake.conftest import NOW, SECRET, SOURCES, stored
-from tests.badgeflow.metrics.rows import HOSTILE_COURSE, fill
+from tests.badgeflow.metrics.rows import HOSTILE_ACHIEVEMENT, HOSTILE_COURSE, fill
+from tests.db_schema import drop_schema
 
 TOKEN = "current-reporting-token"
 OLD = "previous-reporting-token"
@@ -312,3 +313,27 @@ def test_serve_starts_for_the_reporting_api_alone_and_prints_its_url(
     assert "reporting API   GET  http://127.0.0.1:8099/api/v1/views" in started.output
     assert TOKEN not in started.output
     assert len(served) == 1 and isinstance(served[0][0].api, ReportingApi)
+
+
+def test_typed_filters_work_on_every_database(db_url):
+    engine = store.make_engine(db_url)
+    if engine.dialect.name != "sqlite":
+        drop_schema(engine)
+    store.migrate(engine)
+    fill(engine)
+    app = ReportingApi(engine, [TOKEN], max_rows=10)
+    try:
+        tier = get(app, "/api/v1/views/metrics_pathway_funnel?tier=2").json()
+        bounced = get(app, "/api/v1/views/metrics_credentials?bounced=true").json()
+        week = get(app, "/api/v1/views/metrics_overall_weekly?week_start=2026-11-02").json()
+        rate = get(app, "/api/v1/views/metrics_by_achievement?acceptance_rate=0.5").json()
+        wrong = get(app, "/api/v1/views/metrics_pathway_funnel?tier=second")
+    finally:
+        engine.dispose()
+
+    assert [r["tier_name"] for r in tier["rows"]] == ["Applied"]
+    assert [r["credential_id"][-2:] for r in bounced["rows"]] == ["05"]
+    assert bounced["rows"][0]["bounced"] is True and bounced["rows"][0]["hours_to_accept"] is None
+    assert [(r["week_start"], r["issued"]) for r in week["rows"]] == [("2026-11-02", 3)]
+    assert [r["achievement_id"] for r in rate["rows"]] == [HOSTILE_ACHIEVEMENT]
+    assert wrong.status_code == 400 and "bad value for tier" in wrong.json()["error"]

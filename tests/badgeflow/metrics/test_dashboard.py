@@ -25,6 +25,7 @@ from tests.badgeflow.metrics.rows import (
     fill,
     migrated,
 )
+from tests.db_schema import drop_schema
 
 FILES = [
     "acceptance_over_time.csv",
@@ -240,3 +241,17 @@ def test_dashboard_dir_defaults_under_var_dir(tmp_path):
     assert dashboard_dir(Settings(var_dir=tmp_path)) == tmp_path / "dashboard"
     chosen = Settings(var_dir=tmp_path, engagement={"dashboard_dir": str(tmp_path / "d")})
     assert dashboard_dir(chosen) == tmp_path / "d"
+
+
+def test_every_database_gives_the_same_files(db_url, written, tmp_path):
+    engine = store.make_engine(db_url)
+    if engine.dialect.name != "sqlite":
+        drop_schema(engine)
+    store.migrate(engine)
+    fill(engine)
+    try:
+        write(engine, tmp_path / "out")
+    finally:
+        engine.dispose()
+    for name in ["index.html", *(f"data/{f}" for f in FILES)]:
+        assert (tmp_path / "out" / name).read_text() == (written[0] / name).read_text(), name
