@@ -141,7 +141,7 @@ def _charts(
             line=Series("Accepted", tuple(float(v) for v in weekly["accepted"])),
             x_label="Week starting",
             y_label="Credentials",
-            max_tick_labels=8,
+            max_tick_labels=6,
         ),
         column_chart(
             "time-to-accept",
