@@ -17,9 +17,12 @@ Scalar = str | int | float | bool | None
 
 
 def _plain(value: Any) -> Scalar:
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool:
+        return value  # type: ignore[no-any-return]
+    if kind is float:
+        return None if math.isnan(value) else value
+    if value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp):
         return str(value.to_pydatetime().isoformat())
@@ -32,13 +35,16 @@ def _plain(value: Any) -> Scalar:
     return str(value)
 
 
+def _column(series: pd.Series) -> list[Scalar]:
+    values = series.astype(object).where(series.notna(), None).tolist()
+    return [_plain(v) for v in values]
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Scalar]]:
     """The frame's rows as dicts of JSON values (ISO 8601 times, None for missing)."""
-    columns = [str(c) for c in frame.columns]
-    return [
-        {c: _plain(v) for c, v in zip(columns, row, strict=True)}
-        for row in frame.itertuples(index=False, name=None)
-    ]
+    names = [str(c) for c in frame.columns]
+    columns = [_column(frame.iloc[:, i]) for i in range(len(names))]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def _cell(value: Scalar) -> str:
