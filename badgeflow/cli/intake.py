@@ -14,6 +14,7 @@ import uvicorn
 from badgeflow.cli._common import load_settings
 from badgeflow.errors import BadgeflowError
 from badgeflow.intake import DebouncedTrigger, build_intake_app
+from badgeflow.intake.reporting import API_PREFIX
 from badgeflow.settings import Settings, WebhookSourceSettings
 
 __all__ = ["intake_app", "make_trigger"]
@@ -56,11 +57,18 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8080,
 ) -> None:
-    """Receive completion events at POST /hooks/<source name> until Ctrl-C."""
+    """Receive completion events at POST /hooks/<source name>, serve /api/v1/, until Ctrl-C."""
     settings = load_settings()
     names = [s.name for s in settings.sources if isinstance(s, WebhookSourceSettings)]
-    if not names:
-        typer.secho('no webhook sources configured (kind = "webhook")', fg="red", err=True)
+    reporting = settings.reporting.token is not None and bool(
+        settings.reporting.token.get_secret_value()
+    )
+    if not names and not reporting:
+        typer.secho(
+            'nothing to serve: no webhook sources (kind = "webhook") and no reporting.token',
+            fg="red",
+            err=True,
+        )
         raise typer.Exit(2)
     try:
         app = build_intake_app(settings, clock=_now, on_stored=make_trigger(settings))
@@ -69,4 +77,6 @@ def serve(
         raise typer.Exit(2) from exc
     for name in names:
         typer.echo(f"accepting       POST http://{host}:{port}/hooks/{name}")
+    if reporting:
+        typer.echo(f"reporting API   GET  http://{host}:{port}{API_PREFIX}/views  (bearer token)")
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)

@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import Engine
+
 from badgeflow import store
 from badgeflow.intake.app import IntakeApp, IntakeSource
 from badgeflow.intake.auth import Verifier, sign_generic, sign_standard
 from badgeflow.intake.deliveries import GENERIC_REQUIRED, MalformedDelivery, split_delivery
+from badgeflow.intake.reporting import ReportingApi
 from badgeflow.intake.trigger import DebouncedTrigger
 from badgeflow.settings import Settings, WebhookSourceSettings
 
@@ -22,9 +25,11 @@ __all__ = [
     "IntakeApp",
     "IntakeSource",
     "MalformedDelivery",
+    "ReportingApi",
     "Verifier",
     "build_intake_app",
     "intake_source",
+    "reporting_api",
     "sign_generic",
     "sign_standard",
     "split_delivery",
@@ -54,13 +59,31 @@ def intake_source(settings: WebhookSourceSettings) -> IntakeSource:
     )
 
 
+def reporting_api(settings: Settings, engine: Engine) -> ReportingApi | None:
+    """The reporting API the ``reporting`` settings ask for; None when no token is set (off).
+
+    Args:
+        settings: the settings (``reporting`` group).
+        engine: an engine on the database at the current schema.
+
+    Returns:
+        The ASGI app answering under ``/api/v1/``, or None.
+    """
+    token = settings.reporting.token
+    if token is None or not token.get_secret_value():
+        return None
+    tokens = [token, settings.reporting.previous_token]
+    values = [t.get_secret_value() for t in tokens if t is not None and t.get_secret_value()]
+    return ReportingApi(engine, values, max_rows=settings.reporting.max_rows)
+
+
 def build_intake_app(
     settings: Settings,
     *,
     clock: Callable[[], datetime],
     on_stored: Callable[[str], None] | None = None,
 ) -> IntakeApp:
-    """Build the intake for every ``webhook`` source of the settings.
+    """Build the intake for every ``webhook`` source of the settings, with the reporting API.
 
     Args:
         settings: the settings (database, ``intake`` group, sources).
@@ -84,4 +107,5 @@ def build_intake_app(
         clock=clock,
         max_body_bytes=settings.intake.max_body_bytes,
         on_stored=on_stored,
+        api=reporting_api(settings, engine),
     )

@@ -1,5 +1,8 @@
 """The webhook intake: a plain ASGI app answering ``POST /hooks/<source name>``.
 
+It also mounts the read-only reporting API under ``/api/`` when one is given
+(`badgeflow.intake.reporting`); without one, ``/api/...`` answers 404.
+
 Each delivery is checked (size, content type, the source's signature or secret, JSON shape),
 split into its completion events and committed to ``webhook_events`` *before* the answer, so
 a 2xx always means "stored": a crash after it loses nothing, and a failure before it makes
@@ -60,6 +63,7 @@ class IntakeApp:
         max_body_bytes: larger deliveries are refused with 413.
         on_stored: called with the source name after new events were stored and answered
             (e.g. a debounced deployment trigger); its failures are logged, never answered.
+        api: the ASGI app answering every path under ``/api/`` (the reporting API); None: 404.
     """
 
     def __init__(
@@ -70,8 +74,10 @@ class IntakeApp:
         clock: Callable[[], datetime],
         max_body_bytes: int = 1_048_576,
         on_stored: Callable[[str], None] | None = None,
+        api: Callable[[Scope, Receive, Send], Awaitable[None]] | None = None,
     ) -> None:
         self.sources = dict(sources)
+        self.api = api
         self.sessions = sessions
         self.clock = clock
         self.max_body_bytes = max_body_bytes
@@ -83,6 +89,12 @@ class IntakeApp:
             await _lifespan(receive, send)
             return
         if scope["type"] != "http":  # pragma: no cover - websockets are not routed here
+            return
+        if scope["path"] == "/api" or scope["path"].startswith("/api/"):
+            if self.api is None:
+                await _respond(send, 404, {"error": "not found"})
+            else:
+                await self.api(scope, receive, send)
             return
         try:
             status, answer, source = await self._handle(scope, receive)

@@ -13,7 +13,7 @@ __all__ = ["count_view", "read_view"]
 
 
 def _query(
-    name: str, filters: Mapping[str, str] | None
+    name: str, filters: Mapping[str, object] | None
 ) -> tuple[View, TableClause, list[ColumnElement[bool]]]:
     spec = view(name)
     unknown = sorted(set(filters or {}) - set(spec.columns))
@@ -28,7 +28,7 @@ def read_view(
     connection: Connection,
     name: str,
     *,
-    filters: Mapping[str, str] | None = None,
+    filters: Mapping[str, object] | None = None,
     limit: int | None = None,
     offset: int = 0,
 ) -> pd.DataFrame:
@@ -37,7 +37,8 @@ def read_view(
     Args:
         connection: a connection to a database at the current schema.
         name: the view (`badgeflow.metrics.views.VIEWS`).
-        filters: equality filters on the view's columns (values compared as given).
+        filters: equality filters on the view's columns (values compared as given; typed
+            values, see `badgeflow.metrics.filters.parse_filters`, work on every database).
         limit: at most this many rows; None for all.
         offset: rows to skip first (rows are ordered by the view's columns, left to right).
 
@@ -68,7 +69,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def count_view(
-    connection: Connection, name: str, *, filters: Mapping[str, str] | None = None
+    connection: Connection, name: str, *, filters: Mapping[str, object] | None = None
 ) -> int:
     """Count the rows `read_view` would return without a limit."""
     _, source, conditions = _query(name, filters)
