@@ -46,7 +46,7 @@ ISSUED = {
 }
 
 
-def known_settings(tmp_path: Path, db_url: str) -> Settings:
+def known_settings(tmp_path: Path, db_url: str, **overrides) -> Settings:
     cohorts = tmp_path / "cohorts.csv"
     cohorts.write_text(
         "learner_email,cohort,joined_at\n"
@@ -60,6 +60,7 @@ def known_settings(tmp_path: Path, db_url: str) -> Settings:
         catalog_dir=CATALOG,
         facts={"cohorts_file": cohorts},
         var_dir=tmp_path / "var",
+        **overrides,
     )
 
 
@@ -164,7 +165,7 @@ def build_known_store(settings: Settings):
         )
         s.add(
             MailEvent(
-                source="sendgrid",
+                source="older-export",
                 provider="sendgrid",
                 event_id="ev-drop",
                 kind="dropped",

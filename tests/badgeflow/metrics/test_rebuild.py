@@ -13,7 +13,7 @@ from badgeflow.metrics.read import read_view
 from badgeflow.metrics.rebuild import METRICS_CURSOR, rebuild_metrics
 from badgeflow.metrics.rollups import nearest_rank
 from badgeflow.store.schema import Award, Credential, EmailOutbox
-from tests.badgeflow.metrics.known import C, ISSUED, NOW, hit
+from tests.badgeflow.metrics.known import ISSUED, NOW, C, hit
 
 W1, W2 = date(2026, 11, 16), date(2026, 11, 23)
 
