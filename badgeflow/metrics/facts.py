@@ -94,7 +94,8 @@ class Dimensions:
 
 def _read(connection: Connection, query: Select[Any] | Any) -> pd.DataFrame:
     result = connection.execute(query)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    columns = list(result.keys())
+    return pd.DataFrame([tuple(row) for row in result], columns=columns)
 
 
 def _only(frame: pd.DataFrame, ids: Collection[str] | None, column: str) -> pd.DataFrame:
@@ -289,10 +290,13 @@ def write_facts(
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    cleaned = frame.astype(object).where(frame.notna(), None)
-    records: list[dict[str, Any]] = cleaned.to_dict("records")
-    for record in records:
-        for key, value in record.items():
-            if isinstance(value, pd.Timestamp):
-                record[key] = value.to_pydatetime()
-    return records
+    columns = []
+    for name in frame.columns:
+        values = frame[name]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            converted = [None if pd.isna(v) else v.to_pydatetime() for v in values]
+        else:
+            converted = [None if v is None or v != v else v for v in values.tolist()]
+        columns.append(converted)
+    names = list(frame.columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]

@@ -194,3 +194,45 @@ def test_nearest_rank():
     assert nearest_rank(values, 90) == 9.0
     assert nearest_rank(np.array([3.0]), 90) == 3.0
     assert nearest_rank(np.array([]), 90) is None
+
+
+def test_rollup_percentiles_agree_with_nearest_rank_on_random_groups():
+    import numpy as np
+
+    from badgeflow.metrics.rollups import compute_rollups
+
+    rng = np.random.default_rng(7)
+    n = 400
+    hours = rng.exponential(30, n).round(1)
+    accepted = rng.random(n) < 0.7
+    facts = pd.DataFrame(
+        {
+            "credential_id": [f"c{i}" for i in range(n)],
+            "achievement_id": rng.choice(["a", "b", "c"], n),
+            "course_id": "",
+            "pathway": "",
+            "source": "",
+            "cohort": "",
+            "issued_week": rng.choice([W1, W2], n),
+            "status": "active",
+            "bounced": False,
+            "opened_at": pd.NaT,
+            "accepted_at": pd.Series(pd.Timestamp(NOW), index=range(n)).where(accepted),
+            "hours_to_accept": np.where(accepted, hours, np.nan),
+            "linkedin_shares": 0,
+            "shares": 0,
+            "verification_views": 0,
+            "downloads": 0,
+            "bot_hits": 0,
+        }
+    )
+    rows = [r for r in compute_rollups(facts, now=NOW) if r["dimension"] == "achievement"]
+    assert len(rows) == 9
+    for row in rows:
+        group = facts[facts["achievement_id"] == row["key"]]
+        if row["week_start"] is not None:
+            group = group[group["issued_week"] == row["week_start"]]
+        values = group["hours_to_accept"].dropna().to_numpy()
+        assert row["issued"] == len(group) and row["accepted"] == len(values)
+        assert row["p90_hours_to_accept"] == nearest_rank(values, 90)
+        assert row["median_hours_to_accept"] == pytest.approx(float(np.median(values)))
