@@ -152,7 +152,7 @@ def run(n: int = 100_000, folder: Path | None = None) -> dict[str, Any]:
                 insert(EngagementHit),
                 [
                     _hit(str(uuid.UUID(int=i + 1)), "credential_view", NOW, "person")
-                    for i in range(100)
+                    for i in range(min(100, n))
                 ],
             )
         touched, recomputed = timed()

@@ -93,9 +93,11 @@ def rebuild_metrics(
         marks = _marks(connection)
         full = full or position.state.get("dimensions") != dimensions.fingerprint()
         touched = None if full else _touched(connection, position.state)
+        recomputed = 0
         if touched is None or touched:
             facts = compute_facts(connection, dimensions, now=now, credential_ids=touched)
             write_facts(connection, facts, replace=touched)
+            recomputed = len(facts)
         all_facts = read_facts(connection)
         rollups = compute_rollups(all_facts, now=now)
         write_rollups(connection, rollups)
@@ -103,7 +105,7 @@ def rebuild_metrics(
         write_funnel(connection, funnel)
         save_position(session, position, {**marks, "dimensions": dimensions.fingerprint()}, at=now)
     report = MetricsReport(
-        credentials_recomputed=len(all_facts) if touched is None else len(touched),
+        credentials_recomputed=recomputed,
         credentials_total=len(all_facts),
         rollup_rows=len(rollups),
         funnel_rows=len(funnel),
