@@ -8,6 +8,8 @@ one query over all the wanted credentials, never one per credential.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -79,9 +81,6 @@ class Dimensions:
 
     def fingerprint(self) -> str:
         """A short digest: a change means every credential's dimensions are recomputed."""
-        import hashlib
-        import json
-
         text = json.dumps(
             [
                 sorted(self.course_of.items()),

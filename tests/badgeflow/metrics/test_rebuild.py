@@ -98,28 +98,36 @@ def test_overall_and_weekly_figures(known, clock):
     ].tolist() == [3, 2, 15.0, 30.0]
 
 
-@pytest.mark.parametrize(
-    ("view", "key", "expected"),
-    [
-        ("metrics_by_achievement", {"achievement_id": "data-foundations"}, (3, 3, 10.0, 30.0, 2)),
-        ("metrics_by_achievement", {"achievement_id": "data-applied"}, (2, 1, 0.0, 0.0, 0)),
-        ("metrics_by_course", {"course_id": "DS101"}, (3, 3, 10.0, 30.0, 2)),
-        ("metrics_by_course", {"course_id": "DS201"}, (2, 1, 0.0, 0.0, 0)),
-        ("metrics_by_pathway", {"pathway": "data-skills"}, (5, 4, 7.0, 30.0, 2)),
-        ("metrics_by_source", {"source": "moodle-main"}, (2, 2, 2.0, 4.0, 0)),
-        ("metrics_by_source", {"source": "canvas-main"}, (1, 1, 10.0, 10.0, 1)),
-        ("metrics_by_source", {"source": ""}, (2, 1, 30.0, 30.0, 1)),
-        ("metrics_by_cohort", {"cohort": "2026-autumn"}, (2, 2, 2.0, 4.0, 0)),
-        ("metrics_by_cohort", {"cohort": "2026-spring"}, (2, 1, 10.0, 10.0, 1)),
-        ("metrics_by_cohort", {"cohort": ""}, (1, 1, 30.0, 30.0, 1)),
-    ],
-)
-def test_each_dimension(known, clock, view, key, expected):
+DIMENSION_FIGURES = [
+    ("metrics_by_achievement", {"achievement_id": "data-foundations"}, (3, 3, 10.0, 30.0, 2)),
+    ("metrics_by_achievement", {"achievement_id": "data-applied"}, (2, 1, 0.0, 0.0, 0)),
+    ("metrics_by_course", {"course_id": "DS101"}, (3, 3, 10.0, 30.0, 2)),
+    ("metrics_by_course", {"course_id": "DS201"}, (2, 1, 0.0, 0.0, 0)),
+    ("metrics_by_pathway", {"pathway": "data-skills"}, (5, 4, 7.0, 30.0, 2)),
+    ("metrics_by_source", {"source": "moodle-main"}, (2, 2, 2.0, 4.0, 0)),
+    ("metrics_by_source", {"source": "canvas-main"}, (1, 1, 10.0, 10.0, 1)),
+    ("metrics_by_source", {"source": ""}, (2, 1, 30.0, 30.0, 1)),
+    ("metrics_by_cohort", {"cohort": "2026-autumn"}, (2, 2, 2.0, 4.0, 0)),
+    ("metrics_by_cohort", {"cohort": "2026-spring"}, (2, 1, 10.0, 10.0, 1)),
+    ("metrics_by_cohort", {"cohort": ""}, (1, 1, 30.0, 30.0, 1)),
+]
+
+
+def test_each_dimension(known, clock):
     settings, sessions = known
     rebuild_metrics(settings, sessions, clock=clock)
-    row = _one(sessions, view, **key)
     figures = ("issued", "accepted", "median_hours_to_accept", "p90_hours_to_accept", "bounced")
-    assert tuple(row[f] for f in figures) == expected
+    for view, key, expected in DIMENSION_FIGURES:
+        row = _one(sessions, view, **key)
+        assert tuple(row[f] for f in figures) == expected, (view, key)
+    keys = {v: len(_view(sessions, v)) for v, _, _ in DIMENSION_FIGURES}
+    assert keys == {
+        "metrics_by_achievement": 2,
+        "metrics_by_course": 2,
+        "metrics_by_pathway": 1,
+        "metrics_by_source": 3,
+        "metrics_by_cohort": 3,
+    }
 
 
 def test_weekly_dimension_rows(known, clock):
