@@ -244,3 +244,20 @@ def test_rollup_percentiles_agree_with_nearest_rank_on_random_groups():
         assert row["issued"] == len(group) and row["accepted"] == len(values)
         assert row["p90_hours_to_accept"] == nearest_rank(values, 90)
         assert row["median_hours_to_accept"] == pytest.approx(float(np.median(values)))
+
+
+def test_an_empty_store_has_one_overall_row_of_zeros(tmp_path, clock):
+    from badgeflow.store import make_engine, migrate, session_factory
+    from tests.badgeflow.metrics.known import known_settings
+
+    settings = known_settings(tmp_path, f"sqlite:///{tmp_path / 'empty.db'}")
+    engine = make_engine(settings.database.url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    report = rebuild_metrics(settings, sessions, clock=clock)
+    assert (report.credentials_total, report.rollup_rows, report.funnel_rows) == (0, 1, 3)
+    overall = _one(sessions, "metrics_overall")
+    assert overall["issued"] == overall["accepted"] == 0
+    assert pd.isna(overall["acceptance_rate"]) and pd.isna(overall["p90_hours_to_accept"])
+    assert _view(sessions, "metrics_pathway_funnel")["share_of_first_tier"].isna().all()
+    engine.dispose()
