@@ -56,6 +56,8 @@ from badgeflow.models import (  # noqa: E402
 )
 from badgeflow.rules import evaluate  # noqa: E402
 from bench import contracts_bench, site_bench  # noqa: E402
+from bench.metrics_bench import describe as describe_metrics  # noqa: E402
+from bench.metrics_bench import run as run_metrics  # noqa: E402
 from bench.rules_bench import bench_rules_at_scale, report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -252,6 +254,7 @@ def main() -> None:
     }
     results["contracts_1m"] = contracts_bench.run(quick=args.quick)
     results["site"] = site_bench.run(1_000 if args.quick else 10_000)
+    results["metrics"] = run_metrics(2_000 if args.quick else 100_000)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
@@ -282,6 +285,7 @@ def main() -> None:
     print(contracts_bench.describe(results["contracts_1m"]))
     print(report(results["rules_at_scale"]))
     print(site_bench.describe(results["site"]))
+    print(describe_metrics(results["metrics"]))
     print(f"written to {out / 'latest.json'}")
 
 

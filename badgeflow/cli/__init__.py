@@ -25,6 +25,7 @@ from badgeflow.cli.endorse import endorse
 from badgeflow.cli.explain import explain_command, pathways
 from badgeflow.cli.intake import intake_app
 from badgeflow.cli.keys import init_keys, keys_app
+from badgeflow.cli.metrics import metrics_app
 from badgeflow.cli.reissue import reissue
 from badgeflow.cli.report import explain_halt, report
 from badgeflow.cli.verify import verify
@@ -52,6 +53,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(intake_app, name="intake")
 app.add_typer(catalog_app, name="catalog")
 app.command()(preview)
+app.add_typer(metrics_app, name="metrics")
 
 _settings = load_settings
 
