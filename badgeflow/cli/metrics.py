@@ -12,6 +12,7 @@ import pandas as pd
 import typer
 
 from badgeflow.cli._common import load_settings, open_sessions
+from badgeflow.cli.dashboard import dashboard
 from badgeflow.errors import BadgeflowError
 from badgeflow.metrics.export import export_metrics, to_csv_text
 from badgeflow.metrics.read import count_view, read_view
@@ -182,3 +183,6 @@ def refresh(
         f"recomputed{' (full)' if m['full'] else ''}, {m['rollup_rows']} roll-up rows, "
         f"{m['funnel_rows']} funnel tiers"
     )
+
+
+metrics_app.command("dashboard")(dashboard)
