@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +13,7 @@ import typer
 from badgeflow import store
 from badgeflow.cli import status as status_commands
 from badgeflow.cli._common import load_settings
+from badgeflow.cli._flows import run_flow_process
 from badgeflow.cli.batches import batches, quarantine
 from badgeflow.cli.catalog import catalog_app
 from badgeflow.cli.delivery import bounces, outbox
@@ -31,7 +28,6 @@ from badgeflow.cli.report import explain_halt, report
 from badgeflow.cli.verify import verify
 from badgeflow.errors import ConfigurationError
 from badgeflow.models import JSONDict
-from badgeflow.runtime_env import apply_offline_defaults
 from badgeflow.settings import Settings
 
 __all__ = ["app", "main"]
@@ -131,6 +127,7 @@ def run(
 @app.command()
 def demo() -> None:
     """Run the whole pipeline on the bundled demo data and fake Moodle, Canvas and TalentLMS."""
+    from badgeflow.cli.demo_engagement import demo_engagement
     from badgeflow.demo import (
         demo_attestations_path,
         demo_canvas_path,
@@ -139,12 +136,14 @@ def demo() -> None:
         demo_dataset_path,
         demo_talentlms_path,
     )
+    from badgeflow.demo.traffic import demo_engagement_toml
     from badgeflow.fakelms.canvas import CanvasDataset, FakeCanvas
     from badgeflow.fakelms.moodle import FakeMoodle, MoodleDataset
     from badgeflow.fakelms.talentlms import FakeTalentLMS, TalentLMSDataset
 
     var = Path("var")
     var.mkdir(exist_ok=True)
+    traffic_dir = (var / "traffic").resolve()
     canvas_data = CanvasDataset.load(demo_canvas_path())
     talent_data = TalentLMSDataset.load(demo_talentlms_path())
     with (
@@ -168,7 +167,8 @@ def demo() -> None:
             '[[sources]]\nname = "partner-lms-export"\nkind = "csv"\n'
             f'path = "{demo_csv_path()}"\n\n'
             f'[facts]\ncohorts_file = "{demo_cohorts_path()}"\n'
-            f'attestations_file = "{demo_attestations_path()}"\n',
+            f'attestations_file = "{demo_attestations_path()}"\n\n'
+            + demo_engagement_toml(traffic_dir),
             encoding="utf-8",
         )
         os.environ["BADGEFLOW_CONFIG"] = str(config)
@@ -181,6 +181,7 @@ def demo() -> None:
     _print_summary(summary)
     if summary.get("emails_queued"):  # the rendered emails, for people to look at
         write_batch_preview(settings, batch_id=str(summary["batch_id"]), limit=None)
+    demo_engagement(settings, traffic_dir)
     typer.echo(
         "\nNext:\n"
         "  make demo                        # again: issues and emails nothing new\n"
@@ -188,7 +189,8 @@ def demo() -> None:
         "  .venv/bin/badgeflow site serve   # browse the site at http://127.0.0.1:8000\n"
         "  .venv/bin/badgeflow verify var/site/credentials/<id>.json\n"
         "  .venv/bin/badgeflow revoke <id> --reason 'demo'   # then verify again\n"
-        "  .venv/bin/badgeflow batches; .venv/bin/badgeflow quarantine"
+        "  .venv/bin/badgeflow batches; .venv/bin/badgeflow quarantine\n"
+        "  .venv/bin/badgeflow metrics      # engagement metrics; var/dashboard/index.html"
     )
 
 
@@ -201,38 +203,24 @@ def _run_flow(
     batch_id: str | None,
     accept_contract_breach: bool = False,
 ) -> JSONDict:
-    """Run the flow in a child process, so Prefect starts with a clean, offline environment."""
-    env = dict(os.environ)
-    apply_offline_defaults(env, prefect_home=settings.var_dir / "prefect")
-    with tempfile.TemporaryDirectory() as tmp:
-        summary_file = Path(tmp) / "summary.json"
-        cmd = [sys.executable, "-m", "flows.nightly_issuance", "--summary-json", str(summary_file)]
-        if as_of:
-            cmd += ["--as-of", as_of.isoformat()]
-        for name in sources:
-            cmd += ["--source", name]
-        if full_resync:
-            cmd.append("--full-resync")
-        if batch_id:
-            cmd += ["--batch-id", batch_id]
-        if accept_contract_breach:
-            cmd.append("--accept-contract-breach")
-            typer.secho("accepting contract breaches for this run (--accept-contract-breach)")
-        typer.echo(
-            "starting the nightly-issuance flow (Prefect ephemeral API; first start "
-            "takes a while)..."
-        )
-        started = time.monotonic()
-        result = subprocess.run(cmd, env=env, check=False)
-        if result.returncode != 0:
-            typer.secho(
-                f"flow failed (exit {result.returncode}); see the log above", fg="red", err=True
-            )
-            explain_halt(settings, batch_id)
-            raise typer.Exit(1)
-        typer.echo(f"flow finished in {time.monotonic() - started:.1f} s")
-        summary: JSONDict = json.loads(summary_file.read_text(encoding="utf-8"))
-        return summary
+    """Run the nightly flow in a child process, so Prefect starts clean and offline."""
+    args: list[str] = []
+    if as_of:
+        args += ["--as-of", as_of.isoformat()]
+    for name in sources:
+        args += ["--source", name]
+    if full_resync:
+        args.append("--full-resync")
+    if batch_id:
+        args += ["--batch-id", batch_id]
+    if accept_contract_breach:
+        args.append("--accept-contract-breach")
+        typer.secho("accepting contract breaches for this run (--accept-contract-breach)")
+    summary = run_flow_process(settings, "flows.nightly_issuance", args, name="nightly-issuance")
+    if summary is None:
+        explain_halt(settings, batch_id)
+        raise typer.Exit(1)
+    return summary
 
 
 def _print_summary(summary: JSONDict) -> None:
