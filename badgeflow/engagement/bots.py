@@ -26,12 +26,12 @@ KNOWN_BOTS: Final = (
     ("linkedinbot", "LinkedInBot"),
     ("slack-imgproxy", "Slackbot"),
     ("slackbot", "Slackbot"),
+    ("telegrambot", "TelegramBot"),  # "TelegramBot (like TwitterBot)"
     ("twitterbot", "Twitterbot"),
     ("facebookexternalhit", "facebookexternalhit"),
     ("facebookcatalog", "facebookexternalhit"),
     ("meta-externalagent", "facebookexternalhit"),
     ("whatsapp", "WhatsApp"),
-    ("telegrambot", "TelegramBot"),
     ("discordbot", "Discordbot"),
     ("skypeuripreview", "SkypeUriPreview"),
     ("microsoftpreview", "MicrosoftPreview"),
@@ -70,15 +70,14 @@ KNOWN_BOTS: Final = (
 )
 _UNKNOWN: Final = "unknown"
 _CACHE: Final = 65_536
-_CHAR_CLASS: Final = re.compile(r"\[[^\]]*([^\]])\]")
 _REGEX_SYNTAX: Final = re.compile(r"\\.|[\[\](){}^$*+?|]")
 
 
-def _family(pattern: str) -> str:
-    """A readable family name from a crawler-user-agents pattern (``[wW]get`` → Wget)."""
-    name = _CHAR_CLASS.sub(r"\1", pattern)
-    name = _REGEX_SYNTAX.sub(lambda m: m.group(0)[1:] if m.group(0)[0] == "\\" else "", name)
-    return name.strip(" /.-_")[:64] or "crawler"
+def _family(pattern: str, agent: str) -> str:
+    """A readable family name: the text the crawler-user-agents pattern matched (AhrefsBot)."""
+    match = re.search(pattern, agent)
+    name = match.group(0) if match else _REGEX_SYNTAX.sub("", pattern)
+    return name.strip(" /.-_;:()+")[:64] or "crawler"
 
 
 class AgentClassifier:
@@ -103,8 +102,8 @@ class AgentClassifier:
                 return "bot", family
         matches = crawleruseragents.matching_crawlers(agent)
         if matches:
-            pattern = crawleruseragents.CRAWLER_USER_AGENTS_DATA[matches[0]]["pattern"]
-            return "bot", _family(str(pattern))
+            pattern = str(crawleruseragents.CRAWLER_USER_AGENTS_DATA[matches[0]]["pattern"])
+            return "bot", _family(pattern, agent)
         for needle, family in self._extra:
             if needle in lowered:
                 return "bot", family
