@@ -168,24 +168,37 @@ def test_chunked_commits_count_the_same(credentials, tmp_path):
     assert (report.commits, report.lines, report.hits_new) == (2, 25, 9)
 
 
-def test_of_two_overlapping_polls_only_one_counts(credentials, tmp_path):
-    log = tmp_path / "access.log"
-    shutil.copy(FIXTURES / "simple.log", log)
+def _overlapping_polls(sessions, log):
     inner = []
 
     def overlap(_message):
         # The first poll has read its position; a second poll runs to its end meanwhile.
         if not inner:
-            inner.append(_poll(credentials, log))
+            inner.append(_poll(sessions, log))
 
-    outer = _poll(credentials, log, progress=overlap)
-    assert inner[0].conflict is False and inner[0].hits_new == 9
+    outer = _poll(sessions, log, progress=overlap)
+    return outer, inner[0]
+
+
+def test_of_two_overlapping_polls_only_one_counts(credentials, tmp_path):
+    log = tmp_path / "access.log"
+    lines = (FIXTURES / "simple.log").read_text().splitlines(keepends=True)
+    log.write_text("".join(lines[:10]))
+    # The first save of the position (an insert) ...
+    outer, inner = _overlapping_polls(credentials, log)
+    assert (inner.conflict, inner.lines, inner.people + inner.bots) == (False, 10, 9)
     assert outer.conflict is True
     assert (outer.lines, outer.hits_new, outer.commits) == (0, 0, 0)
+    assert sum(row[-1] for row in _rows(credentials)) == 9
+    # ... and a later one (compare-and-set on the version).
+    log.write_text("".join(lines))
+    outer, inner = _overlapping_polls(credentials, log)
+    assert (inner.conflict, inner.lines, inner.people + inner.bots) == (False, 15, 1)
+    assert (outer.conflict, outer.lines, outer.hits_new) == (True, 0, 0)
     assert sum(row[-1] for row in _rows(credentials)) == 10
     with credentials() as session:
         cursor = session.get(EngagementCursor, "web")
-    assert (cursor.kind, cursor.version) == ("access_log", 1)
+    assert (cursor.kind, cursor.version) == ("access_log", 2)
     assert _poll(credentials, log).lines == 0
 
 
