@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -105,18 +105,19 @@ def _save_cursor(
     if version is None:
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        result = session.execute(
+        statement: Any = (
             insert(EngagementCursor)
             .values(source=source, kind=CURSOR_KIND, state=state, version=1, updated_at=now)
             .on_conflict_do_nothing(index_elements=["source"])
         )
     else:
-        result = session.execute(
+        statement = (
             update(EngagementCursor)
             .where(EngagementCursor.source == source, EngagementCursor.version == version)
             .values(state=state, version=version + 1, updated_at=now)
         )
-    if getattr(result, "rowcount", 0) != 1:
+    # RETURNING, not rowcount: drivers disagree on rowcount after ON CONFLICT DO NOTHING.
+    if session.execute(statement.returning(EngagementCursor.version)).first() is None:
         raise _Conflict(source)
     return (version or 0) + 1
 
