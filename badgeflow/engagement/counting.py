@@ -7,9 +7,11 @@ counted request (``ignored``: not an attributable page, not a GET, or a status o
 2xx/304), or a line that cannot be read (``malformed``). HEAD requests are ignored: browsers
 never send them to show a page, link checkers and monitors do.
 
-Speed: a line that does not even contain the path of an attributable page (``<base
-path>/accept/``, ``/credentials/``, ``/verify``) is ignored after three substring tests,
+Speed: a line that is not a GET of an attributable page's path (``<base path>/accept/``,
+``/credentials/``, ``/verify``) is ignored after three substring tests (`LogParser.markers`),
 without parsing; it is ``malformed`` only when it lacks the format's field separator.
+Absolute-form request targets (``GET https://host/...``, sent to proxies only) are therefore
+not counted.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from badgeflow.store.schema import Credential
 __all__ = ["CredentialIndex", "LineCounter", "LineCounts", "load_credential_index"]
 
 _ACCEPT_KINDS: Final = frozenset({"accept_open", "accept_confirm"})
+_VISITOR_CACHE: Final = 200_000
 
 VisitorFn = Callable[[date, str, str], str]
 
@@ -100,26 +103,29 @@ class LineCounter:
         self._visitor = visitor
         self.hits = Hits()
         self.counts = LineCounts()
+        self._visitors: dict[tuple[date, str, str], str] = {}
 
     def take(self) -> tuple[Hits, LineCounts]:
         """Hand over what was counted since the last call and start afresh."""
         taken = self.hits, self.counts
         self.hits, self.counts = Hits(), LineCounts()
+        self._visitors.clear()  # the addresses they were keyed by go too
         return taken
 
     def feed(self, lines: list[str]) -> None:
         """Sort and count a block of lines (without newlines; empty lines are skipped)."""
+        # The hot path: everything it calls is bound to a local, caches are read inline.
         parser = self.parser
-        parse, header, when_of = parser.parse, parser.header, parser.when
+        parse, header, when_of, times = parser.parse, parser.header, parser.when, parser.times
+        marker_a, marker_b, marker_c = parser.markers(self._paths.markers)
+        sane = parser.sane
         classify = self._paths.classify
-        excluded_fn = self._exclusions.excluded
+        excluded_fn = self._exclusions.excluded if self._exclusions.active else None
         agent_of = self._agents.classify
-        visitor_of = self._visitor
-        add = self.hits.add
+        visitor_of, visitors = self._visitor, self._visitors
+        rows = self.hits.rows
         ids, tokens = self._credentials.ids, self._credentials.tokens
         n = people = bots = excluded = unattributed = ignored = malformed = 0
-        marker_a, marker_b, marker_c = self._paths.markers
-        sane = parser.sane
         for line in lines:
             if not line or (line[0] == "#" and header(line)):
                 continue
@@ -136,19 +142,17 @@ class LineCounter:
                 malformed += 1
                 continue
             page = classify(record[3])
-            if page is None:
-                ignored += 1
-                continue
             status = record[4]
-            if record[2] != "GET" or not (status[:1] == "2" or status == "304"):
+            if page is None or record[2] != "GET" or not (status[0] == "2" or status == "304"):
                 ignored += 1
                 continue
-            when = when_of(record[1])
+            raw_time = record[1]
+            when = times[raw_time] if raw_time in times else when_of(raw_time)
             if when is None:
                 malformed += 1
                 continue
             address, agent = record[0], record[5]
-            if excluded_fn(address, agent):
+            if excluded_fn is not None and excluded_fn(address, agent):
                 excluded += 1
                 continue
             kind, ref, channel = page
@@ -163,12 +167,22 @@ class LineCounter:
                 continue
             audience, family = agent_of(agent)
             day = when.date()
-            add(
-                (kind, credential_id, channel, day, visitor_of(day, address, agent)),
-                when,
-                audience,
-                family,
-            )
+            visitor_key = (day, address, agent)
+            visitor = visitors.get(visitor_key)
+            if visitor is None:
+                if len(visitors) >= _VISITOR_CACHE:
+                    visitors.clear()
+                visitor = visitors[visitor_key] = visitor_of(day, address, agent)
+            key = (kind, credential_id, channel, day, visitor)
+            row = rows.get(key)
+            if row is None:
+                rows[key] = [when, when, 1, audience, family]
+            else:
+                if when < row[0]:
+                    row[0] = when
+                elif when > row[1]:
+                    row[1] = when
+                row[2] += 1
             if audience == "person":
                 people += 1
             else:

@@ -43,7 +43,11 @@ _ESCAPE: Final = re.compile(r"\\(.)")
 class LogParser(Protocol):
     """What every access log format offers."""
 
-    sane: str  # every well-formed line contains this (a quote, a tab)
+    sane: str  # every well-formed line contains it (a quote, a tab)
+    times: dict[str, datetime | None]  # `when`'s cache, read directly on the hot path
+
+    def markers(self, paths: tuple[str, ...]) -> tuple[str, ...]:
+        """Substrings that only a GET line of one of these paths contains (a prefilter)."""
 
     def parse(self, line: str) -> Record | None:
         """Split one line (without its newline); ``None`` when it is malformed."""
@@ -57,21 +61,21 @@ class LogParser(Protocol):
 
 class _TimeCache:
     def __init__(self) -> None:
-        self._times: dict[str, datetime | None] = {}
+        self.times: dict[str, datetime | None] = {}
         self._days: dict[str, datetime] = {}
 
     def when(self, raw: str) -> datetime | None:
         try:
-            return self._times[raw]
+            return self.times[raw]
         except KeyError:
             pass
-        if len(self._times) >= _CACHE_LIMIT:
-            self._times.clear()
+        if len(self.times) >= _CACHE_LIMIT:
+            self.times.clear()
         try:
             value: datetime | None = self._convert(raw)
         except (ValueError, KeyError, IndexError):
             value = None
-        self._times[raw] = value
+        self.times[raw] = value
         return value
 
     def _convert(self, raw: str) -> datetime:  # pragma: no cover - overridden
@@ -85,6 +89,10 @@ class CombinedParser(_TimeCache):
     """
 
     sane = '"'
+
+    def markers(self, paths: tuple[str, ...]) -> tuple[str, ...]:
+        """``"GET <path>``: the request line, never the referer (which often names a page)."""
+        return tuple(f'"GET {path}' for path in paths)
 
     def parse(self, line: str) -> Record | None:
         """Split one combined line; ``None`` when it is malformed."""
@@ -138,8 +146,6 @@ class CloudFrontParser(_TimeCache):
     The user agent is URL-encoded (as CloudFront writes it); times are UTC.
     """
 
-    sane = "\t"
-
     def __init__(self) -> None:
         super().__init__()
         self._agents: dict[str, str] = {}
@@ -161,6 +167,12 @@ class CloudFrontParser(_TimeCache):
         if line.startswith("#Fields:"):
             return self._columns(line[len("#Fields:") :].split())
         return line.startswith("#Version")
+
+    sane = "\t"
+
+    def markers(self, paths: tuple[str, ...]) -> tuple[str, ...]:
+        """``<tab><path>``: the URI stem column (the referer column holds full URLs)."""
+        return tuple(f"\t{path}" for path in paths)
 
     def parse(self, line: str) -> Record | None:
         """Split one CloudFront line; ``None`` when it is malformed."""
