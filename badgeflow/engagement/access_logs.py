@@ -32,7 +32,7 @@ from badgeflow.engagement.counting import (
     load_credential_index,
 )
 from badgeflow.engagement.hits import upsert_hits
-from badgeflow.engagement.logfiles import find_log_files, prune_state, read_lines
+from badgeflow.engagement.logfiles import find_log_files, read_lines
 from badgeflow.engagement.logformats import new_parser
 from badgeflow.engagement.sitepaths import PathClassifier
 from badgeflow.engagement.visitors import VisitorHasher, prune_salts
@@ -168,7 +168,6 @@ class _LogPoll:
                         return self.report
                     if progress:
                         progress(f"{self.log.name}: {self.report.lines} lines committed")
-        prune_state(self.state)
         self.commit()
         return self.report
 

@@ -9,7 +9,7 @@ keys and adds to existing ones (``hits += n``, ``first_at = min``, ``last_at = m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Final, cast
 
 from sqlalchemy import Table, case, func, select
@@ -26,23 +26,14 @@ _BATCH: Final = 2_000
 
 
 class Hits:
-    """Requests aggregated by the unique key of ``engagement_hits``."""
+    """Requests aggregated by the unique key of ``engagement_hits``.
+
+    ``rows`` maps each key to ``[first_at, last_at, hits, audience, agent]``;
+    `counting.LineCounter.feed` fills it (inline, it is the hot path).
+    """
 
     def __init__(self) -> None:
-        # key -> [first_at, last_at, hits, audience, agent]
         self.rows: dict[HitKey, list[Any]] = {}
-
-    def add(self, key: HitKey, when: datetime, audience: str, agent: str) -> None:
-        """Count one request."""
-        row = self.rows.get(key)
-        if row is None:
-            self.rows[key] = [when, when, 1, audience, agent]
-            return
-        if when < row[0]:
-            row[0] = when
-        elif when > row[1]:
-            row[1] = when
-        row[2] += 1
 
     def __len__(self) -> int:
         return len(self.rows)

@@ -24,7 +24,7 @@ from typing import IO, Final
 
 from badgeflow.models import JSONDict
 
-__all__ = ["BLOCK_SIZE", "LogFile", "find_log_files", "prune_state", "read_lines"]
+__all__ = ["BLOCK_SIZE", "LogFile", "find_log_files", "read_lines"]
 
 BLOCK_SIZE: Final = 4 * 1024 * 1024
 _FIRST_LINE_LIMIT: Final = 1024 * 1024
@@ -73,8 +73,8 @@ def find_log_files(pattern: str, state: JSONDict) -> list[LogFile]:
 
     Args:
         pattern: the log's path glob (`AccessLogSettings.path`).
-        state: the saved state; entries of the files found are created (offset 0) and kept,
-            the others are left for `prune_state`.
+        state: the saved state, updated in place: entries of new files are created (offset
+            0), entries of files no longer there are dropped.
 
     Returns:
         One `LogFile` per distinct fingerprint (a rotated copy and its gzipped twin are one
@@ -96,16 +96,10 @@ def find_log_files(pattern: str, state: JSONDict) -> list[LogFile]:
         if not path.name.endswith(".gz") and _size(path) < start:
             start = entry["offset"] = 0  # shorter than what was read: rewritten in place
         found.append(LogFile(path, fingerprint, start))
-    state["seen"] = sorted(seen)
+    files: JSONDict = state.setdefault("files", {})
+    for gone in [f for f in files if f not in seen]:
+        del files[gone]  # deleted (rotated away): forgotten
     return found
-
-
-def prune_state(state: JSONDict) -> None:
-    """Forget the fingerprints the last `find_log_files` did not see (deleted files)."""
-    seen = set(state.pop("seen", []))
-    files: JSONDict = state.get("files", {})
-    for fingerprint in [f for f in files if f not in seen]:
-        del files[fingerprint]
 
 
 def _mtime(path: Path) -> float:

@@ -6,7 +6,7 @@ import gzip
 import os
 
 from badgeflow.engagement import logfiles
-from badgeflow.engagement.logfiles import find_log_files, prune_state, read_lines
+from badgeflow.engagement.logfiles import find_log_files, read_lines
 
 
 def _poll(pattern: str, state: dict) -> list[str]:
@@ -14,7 +14,6 @@ def _poll(pattern: str, state: dict) -> list[str]:
     for log_file in find_log_files(pattern, state):
         for block in read_lines(log_file, state):
             lines.extend(block)
-    prune_state(state)
     return lines
 
 
