@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,6 +34,8 @@ __all__ = ["CredentialIndex", "LineCounter", "LineCounts", "load_credential_inde
 
 _ACCEPT_KINDS: Final = frozenset({"accept_open", "accept_confirm"})
 _VISITOR_CACHE: Final = 200_000
+_EXCLUDED: Final = ("", "", "")
+_MISSING: Final[Any] = object()
 
 VisitorFn = Callable[[date, str, str], str]
 
@@ -103,7 +105,7 @@ class LineCounter:
         self._visitor = visitor
         self.hits = Hits()
         self.counts = LineCounts()
-        self._visitors: dict[tuple[date, str, str], str] = {}
+        self._visitors: dict[tuple[date, str, str], tuple[str, str, str]] = {}
 
     def take(self) -> tuple[Hits, LineCounts]:
         """Hand over what was counted since the last call and start afresh."""
@@ -112,6 +114,13 @@ class LineCounter:
         self._visitors.clear()  # the addresses they were keyed by go too
         return taken
 
+    def _who(self, day: date, address: str, agent: str) -> tuple[str, str, str]:
+        """Excluded, or (visitor id, audience, bot family) of one address and user agent."""
+        if self._exclusions.active and self._exclusions.excluded(address, agent):
+            return _EXCLUDED
+        audience, family = self._agents.classify(agent)
+        return self._visitor(day, address, agent), audience, family
+
     def feed(self, lines: list[str]) -> None:
         """Sort and count a block of lines (without newlines; empty lines are skipped)."""
         # The hot path: everything it calls is bound to a local, caches are read inline.
@@ -119,10 +128,8 @@ class LineCounter:
         parse, header, when_of, times = parser.parse, parser.header, parser.when, parser.times
         marker_a, marker_b, marker_c = parser.markers(self._paths.markers)
         sane = parser.sane
-        classify = self._paths.classify
-        excluded_fn = self._exclusions.excluded if self._exclusions.active else None
-        agent_of = self._agents.classify
-        visitor_of, visitors = self._visitor, self._visitors
+        classify, pages = self._paths.classify, self._paths.cache
+        visitors = self._visitors
         rows = self.hits.rows
         ids, tokens = self._credentials.ids, self._credentials.tokens
         n = people = bots = excluded = unattributed = ignored = malformed = 0
@@ -141,18 +148,30 @@ class LineCounter:
             if record is None:
                 malformed += 1
                 continue
-            page = classify(record[3])
+            target = record[3]
+            page = pages.get(target, _MISSING)
+            if page is _MISSING:
+                page = classify(target)
             status = record[4]
             if page is None or record[2] != "GET" or not (status[0] == "2" or status == "304"):
                 ignored += 1
                 continue
             raw_time = record[1]
-            when = times[raw_time] if raw_time in times else when_of(raw_time)
+            when = times.get(raw_time, _MISSING)
+            if when is _MISSING:
+                when = when_of(raw_time)
             if when is None:
                 malformed += 1
                 continue
-            address, agent = record[0], record[5]
-            if excluded_fn is not None and excluded_fn(address, agent):
+            day = when.date()
+            # One cache for all that depends on who asks: excluded, person or bot, visitor id.
+            who_key = (day, record[0], record[5])
+            who = visitors.get(who_key)
+            if who is None:
+                if len(visitors) >= _VISITOR_CACHE:
+                    visitors.clear()
+                who = visitors[who_key] = self._who(day, record[0], record[5])
+            if who is _EXCLUDED:
                 excluded += 1
                 continue
             kind, ref, channel = page
@@ -165,14 +184,7 @@ class LineCounter:
             if credential_id is None:
                 unattributed += 1
                 continue
-            audience, family = agent_of(agent)
-            day = when.date()
-            visitor_key = (day, address, agent)
-            visitor = visitors.get(visitor_key)
-            if visitor is None:
-                if len(visitors) >= _VISITOR_CACHE:
-                    visitors.clear()
-                visitor = visitors[visitor_key] = visitor_of(day, address, agent)
+            visitor, audience, family = who
             key = (kind, credential_id, channel, day, visitor)
             row = rows.get(key)
             if row is None:

@@ -45,7 +45,7 @@ class PathClassifier:
             self._prefix + "credentials/",
             self._prefix + "verify",
         )
-        self._cache: dict[str, Page | None] = {}
+        self.cache: dict[str, Page | None] = {}  # read directly on the hot path
 
     def classify(self, target: str) -> Page | None:
         """The page a request target (path and query, or absolute URL) asks for.
@@ -57,13 +57,13 @@ class PathClassifier:
             The page, or ``None`` when the target is not an attributable page.
         """
         try:
-            return self._cache[target]
+            return self.cache[target]
         except KeyError:
             pass
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
+        if len(self.cache) >= _CACHE_LIMIT:
+            self.cache.clear()
         page = self._classify(target)
-        self._cache[target] = page
+        self.cache[target] = page
         return page
 
     def _classify(self, target: str) -> Page | None:
