@@ -153,7 +153,7 @@ class LineCounter:
             if page is _MISSING:
                 page = classify(target)
             status = record[4]
-            if page is None or record[2] != "GET" or not (status[0] == "2" or status == "304"):
+            if page is None or record[2] != "GET" or not (status[:1] == "2" or status == "304"):
                 ignored += 1
                 continue
             raw_time = record[1]
