@@ -7,7 +7,7 @@ benchmark completes and reports the figures its summary line prints.
 from __future__ import annotations
 
 from badgeflow.site.layout import SHARE_CHANNELS
-from bench import contracts_bench, site_bench
+from bench import contracts_bench, logs_bench, site_bench
 from bench.rules_bench import bench_rules_at_scale, report
 
 
@@ -36,3 +36,11 @@ def test_the_site_benchmark_runs_and_rewrites_only_what_a_revocation_changes(tmp
     # The credential's page, its accept and accepted pages (they say revoked), the status list.
     assert figures["revoke_files_written"] == 4
     assert "re-publish after 1 revocation" in site_bench.describe(figures)
+
+
+def test_the_access_log_benchmark_runs_and_its_three_ways_agree():
+    figures = logs_bench.run(n=3_000)
+    assert figures["lines"] == 3_000
+    # One process, two processes and the full poll store the same (visitor, page, day) rows.
+    assert figures["rows"] == figures["parallel_rows"] == figures["poll_hits_new"] > 0
+    assert "full poll into SQLite" in logs_bench.describe(figures)
