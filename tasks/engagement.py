@@ -9,18 +9,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from badgeflow.engagement.access_logs import poll_access_logs
-from badgeflow.engagement.mail_events import poll_mail_events
-from badgeflow.metrics.dashboard import dashboard_dir, write_dashboard
-from badgeflow.metrics.export import export_metrics
-from badgeflow.metrics.rebuild import rebuild_metrics
 from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.orm import Session, sessionmaker
 
 from badgeflow import store
+from badgeflow.engagement.access_logs import poll_access_logs
+from badgeflow.engagement.mail_events import poll_mail_events
+from badgeflow.metrics.dashboard import dashboard_dir, write_dashboard
+from badgeflow.metrics.export import export_metrics
 from badgeflow.metrics.read import read_view
+from badgeflow.metrics.rebuild import rebuild_metrics
 from badgeflow.metrics.views import view
 from tasks._retry import retry_if_transient
 from tasks._settings import get_settings

@@ -43,7 +43,7 @@ def demo_engagement(settings: Settings, traffic_dir: Path) -> None:
         raise typer.Exit(1)
     for log in summary.get("access_logs") or []:
         typer.echo(
-            f"access log {log['source']}: {log['lines']} lines, people {log['people']}, "
+            f"access log {log['source']}: {log['lines']} new lines: people {log['people']}, "
             f"bots {log['bots']}, own checks excluded {log['excluded']}"
         )
     metrics = summary.get("metrics") or {}

@@ -161,7 +161,7 @@ def refresh(
         bool, typer.Option(help="Recompute every credential, not only the touched ones.")
     ] = False,
 ) -> None:
-    """Read new engagement (mail events) and bring the metrics tables up to date."""
+    """Read new engagement (access logs, mail events) and bring the metrics tables up to date."""
     from badgeflow.pipeline.engagement import refresh_metrics
 
     settings = load_settings()
@@ -171,6 +171,13 @@ def refresh(
     except BadgeflowError as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(1) from exc
+    for log in result["access_logs"]:
+        typer.echo(
+            f"access log {log['source']}: {log['lines']} new lines: people {log['people']}, "
+            f"bots {log['bots']}, own checks excluded {log['excluded']}, unattributed "
+            f"{log['unattributed']}, ignored {log['ignored']}, malformed {log['malformed']}"
+            + (" (another poll got there first: nothing saved)" if log["conflict"] else "")
+        )
     for source in result["mail_events"]:
         typer.echo(
             f"mail events {source['source']}: {source['stored']} new, "

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from badgeflow.engagement.access_logs import poll_access_logs
 from badgeflow.engagement.mail_events import poll_mail_events
 from badgeflow.metrics.rebuild import rebuild_metrics
 from badgeflow.settings import Settings
@@ -28,7 +29,8 @@ def refresh_metrics(
         full: recompute every credential's facts.
 
     Returns:
-        ``{"mail_events": [per-source report], "metrics": rebuild report}`` as plain data.
+        ``{"access_logs": [...], "mail_events": [...], "metrics": ...}``: the per-source
+        reports and the rebuild's, as plain data.
 
     Raises:
         ConfigurationError: the catalog or a facts file cannot be read.
@@ -38,8 +40,13 @@ def refresh_metrics(
     try:
         check_schema(engine)
         sessions = session_factory(engine)
+        logs = poll_access_logs(settings, sessions, clock=clock)
         mail = poll_mail_events(settings, sessions, clock=clock)
         metrics = rebuild_metrics(settings, sessions, clock=clock, full=full)
     finally:
         engine.dispose()
-    return {"mail_events": [r.as_dict() for r in mail], "metrics": metrics.as_dict()}
+    return {
+        "access_logs": [r.as_dict() for r in logs],
+        "mail_events": [r.as_dict() for r in mail],
+        "metrics": metrics.as_dict(),
+    }
