@@ -69,7 +69,9 @@ class PathClassifier:
     def _classify(self, target: str) -> Page | None:
         if "://" in target[:10]:  # absolute-form request target (proxies)
             target = urlsplit(target).path
-        path = target.split("?", 1)[0].split("#", 1)[0]
+        path, _, query = target.partition("#")[0].partition("?")
+        if query == CHECK_QUERY:  # the credential page's own verification fetch, no download
+            return None
         if "%" in path:
             path = unquote(path)
         if not path.startswith(self._prefix):
@@ -81,6 +83,11 @@ class PathClassifier:
             path = path[: -len("index.html")]
         parts = path.rstrip("/").split("/")
         return _page(parts)
+
+
+# The query the credential page's in-browser verifier adds to its fetch of the credential JSON
+# (badgeflow/templates/site/_verify_panel.html): that request is part of a view.
+CHECK_QUERY = "check"
 
 
 def _page(parts: list[str]) -> Page | None:

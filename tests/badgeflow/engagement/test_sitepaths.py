@@ -21,6 +21,7 @@ TOKEN = "a" * 32
         (f"/badges/credentials/{C1}", Page("credential_view", C1, "")),
         (f"/badges/credentials/{C1}/index.html", Page("credential_view", C1, "")),
         (f"/badges/credentials/{C1}.json", Page("credential_download", C1, "json")),
+        (f"/badges/credentials/{C1}.json?download", Page("credential_download", C1, "json")),
         (f"/badges/credentials/{C1}.png", Page("credential_download", C1, "png")),
         (f"/badges/credentials/{C1}.svg", Page("credential_download", C1, "svg")),
         (f"/badges/credentials/{C1}.jwt", Page("credential_download", C1, "jwt")),
@@ -57,6 +58,7 @@ def test_attributable_pages(target, page):
         f"/badges/credentials/{C1}/share/x/y/",
         f"/badges/credentials/{C1}/other/",
         f"/badges/credentials/{C1}.json/x",
+        f"/badges/credentials/{C1}.json?check",  # the credential page's own verification
         "/badges/verify/more/",
         "/badges/verifyx/",
         "",
