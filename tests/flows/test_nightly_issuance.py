@@ -177,3 +177,102 @@ def test_a_learner_in_two_lmss_is_one_learner(demo_run):
     assert len(recipients) == 1  # one learner, one address, badges from both LMSs
     assert any("Data Privacy Basics" in s for s in subjects)  # from TalentLMS
     assert any("Data Foundations" in s for s in subjects)  # from Moodle
+
+
+@pytest.fixture(scope="module")
+def engagement_run(demo_run, tmp_path_factory):
+    """Simulate the weeks after the demo batch, then run the engagement flow twice."""
+    from badgeflow import store
+    from badgeflow.demo.traffic import demo_engagement_toml, simulate_traffic
+    from flows.engagement_metrics import engagement_metrics
+    from tasks._settings import get_settings
+
+    _, _, settings, _ = demo_run
+    config = settings.var_dir.parent / "badgeflow.toml"
+    traffic_dir = tmp_path_factory.mktemp("traffic")
+    exports = tmp_path_factory.mktemp("exports")
+    engine = store.make_engine(settings.database.url)
+    traffic = simulate_traffic(
+        store.session_factory(engine),
+        base_url=settings.site.base_url,
+        out_dir=traffic_dir,
+        now=AS_OF,
+    )
+    config.write_text(
+        config.read_text(encoding="utf-8") + "\n" + demo_engagement_toml(traffic_dir),
+        encoding="utf-8",
+    )
+    os.environ["BADGEFLOW_CONFIG"] = str(config)
+    get_settings.cache_clear()
+    try:
+        first = engagement_metrics(export_dir=str(exports))
+        second = engagement_metrics()
+    finally:
+        del os.environ["BADGEFLOW_CONFIG"]
+        get_settings.cache_clear()
+    yield traffic, first, second, engine, exports, settings_from(config)
+    engine.dispose()
+
+
+def test_the_engagement_flow_counts_the_simulated_traffic_exactly(engagement_run):
+    from sqlalchemy import func, select
+
+    from badgeflow.store.schema import EngagementHit
+
+    traffic, first, _, engine, _, _ = engagement_run
+    (log,) = first["access_logs"]
+    assert log["lines"] == traffic.lines
+    assert log["conflict"] is False
+    with engine.connect() as connection:
+        stored = dict(
+            connection.execute(
+                select(EngagementHit.kind, func.count())
+                .where(EngagementHit.audience == "person")
+                .group_by(EngagementHit.kind)
+            ).all()
+        )
+    assert stored == {k: v for k, v in traffic.person_hits.items() if v}
+    (mail,) = first["mail_events"]
+    assert mail["stored"] == traffic.mail_events
+    assert mail["unmatched"] == 0
+
+
+def test_the_engagement_flow_writes_metrics_dashboard_exports_and_artifacts(engagement_run):
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from badgeflow.metrics.read import read_view
+    from badgeflow.metrics.views import VIEWS
+
+    traffic, first, _, engine, exports, _ = engagement_run
+    with engine.connect() as connection:
+        overall = read_view(connection, "metrics_overall").iloc[0]
+    assert overall["issued"] == traffic.credentials
+    assert overall["accepted"] == traffic.outcomes["accepted"]
+    assert overall["linkedin_shared"] == traffic.outcomes["shared_linkedin"]
+    assert Path(first["dashboard"]).is_file()
+    assert {Path(p).name for p in first["exports"]} == {
+        f"{v.name}.{ext}" for v in VIEWS for ext in ("csv", "parquet")
+    }
+    assert all(Path(p).parent == exports for p in first["exports"])
+
+    async def artifact_keys() -> set[str]:
+        async with get_client() as client:
+            found = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_="metrics-"))
+            )
+        return {a.key for a in found}
+
+    assert {"metrics-overall", "metrics-by-achievement", "metrics-pathway-funnel"} <= (
+        asyncio.run(artifact_keys())
+    )
+
+
+def test_a_second_engagement_run_reads_nothing_new(engagement_run):
+    _, _, second, _, _, _ = engagement_run
+    (log,) = second["access_logs"]
+    (mail,) = second["mail_events"]
+    assert (log["lines"], mail["events"]) == (0, 0)
+    assert second["metrics"]["credentials_recomputed"] == 0
