@@ -80,7 +80,9 @@ def hit(n: int, kind: str, at: datetime, *, audience="person", channel="", visit
     )
 
 
-def build_known_store(settings: Settings):
+def build_known_store(settings: Settings, *, engagement: bool = True):
+    """The store above; ``engagement=False`` leaves out its hits and mail events (for a test
+    that derives them from log lines), and gives credential n the accept token ``n`` * 32."""
     engine = make_engine(settings.database.url)
     migrate(engine)
     sessions = session_factory(engine)
@@ -129,6 +131,7 @@ def build_known_store(settings: Settings):
                     verification_method="did:x#k",
                     issued_at=ISSUED[n],
                     batch_id="b",
+                    accept_token=str(n) * 32,
                 )
             )
         s.add(_award(ada, "certified-data-practitioner", ISSUED[5], "active"))
@@ -143,6 +146,8 @@ def build_known_store(settings: Settings):
                     message_id=f"<award.{n}@badges.example.org>",
                 )
             )
+        if not engagement:
+            return engine, sessions
         h = timedelta(hours=1)
         s.add_all(
             [
