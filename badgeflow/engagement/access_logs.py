@@ -18,10 +18,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from badgeflow.engagement.bots import AgentClassifier, Exclusions
@@ -36,9 +34,9 @@ from badgeflow.engagement.logfiles import find_log_files, read_lines
 from badgeflow.engagement.logformats import new_parser
 from badgeflow.engagement.sitepaths import PathClassifier
 from badgeflow.engagement.visitors import VisitorHasher, prune_salts
+from badgeflow.metrics.cursor import ConcurrentRun, load_position, save_position
 from badgeflow.models import JSONDict
 from badgeflow.settings import AccessLogSettings, Settings
-from badgeflow.store.schema import EngagementCursor
 
 __all__ = ["CURSOR_KIND", "AccessLogReport", "poll_access_logs"]
 
@@ -82,46 +80,6 @@ class AccessLogReport:
         return asdict(self)
 
 
-class _Conflict(Exception):
-    """Another poll saved the cursor first (rolls the transaction back)."""
-
-
-def _load_cursor(sessions: sessionmaker[Session], source: str) -> tuple[JSONDict, int | None]:
-    with sessions() as session:
-        row = session.execute(
-            select(EngagementCursor.state, EngagementCursor.version).where(
-                EngagementCursor.source == source
-            )
-        ).first()
-    if row is None:
-        return {}, None
-    return dict(row.state or {}), int(row.version)
-
-
-def _save_cursor(
-    session: Session, source: str, state: JSONDict, version: int | None, now: datetime
-) -> int:
-    """Compare-and-set the cursor; the new version, or `_Conflict`."""
-    if version is None:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement: Any = (
-            insert(EngagementCursor)
-            .values(source=source, kind=CURSOR_KIND, state=state, version=1, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["source"])
-        )
-    else:
-        statement = (
-            update(EngagementCursor)
-            .where(EngagementCursor.source == source, EngagementCursor.version == version)
-            .values(state=state, version=version + 1, updated_at=now)
-        )
-    # RETURNING, not rowcount: drivers disagree on rowcount after ON CONFLICT DO NOTHING.
-    if session.execute(statement.returning(EngagementCursor.version)).first() is None:
-        raise _Conflict(source)
-    return (version or 0) + 1
-
-
 class _LogPoll:
     def __init__(
         self,
@@ -132,17 +90,17 @@ class _LogPoll:
     ) -> None:
         self.log, self.sessions, self.counter, self.now = log, sessions, counter, now
         self.report = AccessLogReport(source=log.name)
-        self.state, self.version = _load_cursor(sessions, log.name)
+        with sessions() as session:
+            self.position = load_position(session, log.name, CURSOR_KIND)
+        self.state: JSONDict = dict(self.position.state)
 
     def commit(self) -> bool:
         hits, counts = self.counter.take()
         try:
             with self.sessions.begin() as session:
                 new = upsert_hits(session, hits, source=self.log.name)
-                self.version = _save_cursor(
-                    session, self.log.name, self.state, self.version, self.now
-                )
-        except _Conflict:
+                self.position = save_position(session, self.position, self.state, at=self.now)
+        except ConcurrentRun:
             logger.warning("access log %s: another poll saved it first; rolled back", self.log.name)
             self.report.conflict = True
             return False

@@ -22,9 +22,7 @@ from badgeflow.engagement.mail_events import poll_mail_events
 from badgeflow.metrics.read import read_view
 from badgeflow.metrics.rebuild import rebuild_metrics
 from badgeflow.metrics.views import VIEWS
-from badgeflow.store import make_engine
 from tests.badgeflow.metrics.known import ISSUED, NOW, C, build_known_store, known_settings
-from tests.db_schema import drop_schema
 
 H = timedelta(hours=1)
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"  # noqa: E501
@@ -118,10 +116,6 @@ def derived(tmp_path, db_url):
             "exclude_networks": ["192.0.2.0/24"],
         },
     )
-    if not db_url.startswith("sqlite"):
-        bare = make_engine(db_url)
-        drop_schema(bare)
-        bare.dispose()
     engine, sessions = build_known_store(settings, engagement=False)
     clock = lambda: NOW  # noqa: E731
     # Each poll runs soon after its lines were written, as the hourly flow does: a day's salt

@@ -10,13 +10,6 @@ from tests.badgeflow.metrics.known import NOW, build_known_store, known_settings
 @pytest.fixture
 def known(tmp_path, db_url):
     settings = known_settings(tmp_path, db_url)
-    if not db_url.startswith("sqlite"):
-        from badgeflow.store import make_engine
-        from tests.db_schema import drop_schema
-
-        bare = make_engine(db_url)
-        drop_schema(bare)
-        bare.dispose()
     engine, sessions = build_known_store(settings)
     yield settings, sessions
     engine.dispose()

@@ -33,6 +33,7 @@ from badgeflow.store.schema import (
     Learner,
     MailEvent,
 )
+from tests.db_schema import drop_schema
 
 CATALOG = Path(__file__).resolve().parents[3] / "badge_catalog"
 NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
@@ -84,6 +85,8 @@ def build_known_store(settings: Settings, *, engagement: bool = True):
     """The store above; ``engagement=False`` leaves out its hits and mail events (for a test
     that derives them from log lines), and gives credential n the accept token ``n`` * 32."""
     engine = make_engine(settings.database.url)
+    if engine.dialect.name != "sqlite":  # a shared test database: start from nothing
+        drop_schema(engine)
     migrate(engine)
     sessions = session_factory(engine)
     with sessions.begin() as s:
