@@ -13,7 +13,7 @@ from badgeflow.metrics.read import read_view
 from badgeflow.metrics.rebuild import METRICS_CURSOR, rebuild_metrics
 from badgeflow.metrics.rollups import nearest_rank
 from badgeflow.store.schema import Award, Credential, EmailOutbox
-from tests.badgeflow.metrics.known import ISSUED, NOW, C, hit
+from tests.badgeflow.metrics.known import ISSUED, KNOWN_OVERALL, NOW, C, hit
 
 W1, W2 = date(2026, 11, 16), date(2026, 11, 23)
 
@@ -70,24 +70,7 @@ def test_overall_and_weekly_figures(known, clock):
     settings, sessions = known
     rebuild_metrics(settings, sessions, clock=clock)
     overall = _one(sessions, "metrics_overall")
-    assert overall == {
-        "issued": 5,
-        "accepted": 4,
-        "acceptance_rate": 0.8,
-        "median_hours_to_accept": 7.0,
-        "p90_hours_to_accept": 30.0,
-        "opened": 4,
-        "linkedin_shared": 1,
-        "linkedin_share_rate": 0.2,
-        "shares": 2,
-        "verification_views": 2,
-        "downloads": 2,
-        "bounced": 2,
-        "bounce_rate": 0.4,
-        "revoked": 1,
-        "bot_hits": 3,
-        "computed_at": NOW,
-    }
+    assert overall == KNOWN_OVERALL
     weekly = _view(sessions, "metrics_overall_weekly").set_index("week_start")
     assert list(weekly.index) == [W1, W2]
     assert weekly.loc[
