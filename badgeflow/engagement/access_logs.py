@@ -46,8 +46,8 @@ CURSOR_KIND: Final = "access_log"
 CHUNK_LINES: Final = 200_000
 
 
-@dataclass
-class AccessLogReport:
+@dataclass(kw_only=True)
+class AccessLogReport(LineCounts):
     """What one poll of one access log did.
 
     ``lines`` = ``people + bots + excluded + unattributed + ignored + malformed``: requests
@@ -59,21 +59,9 @@ class AccessLogReport:
 
     source: str
     files: int = 0
-    lines: int = 0
-    people: int = 0
-    bots: int = 0
-    excluded: int = 0
-    unattributed: int = 0
-    ignored: int = 0
-    malformed: int = 0
     hits_new: int = 0
     commits: int = 0
     conflict: bool = False
-
-    def add(self, counts: LineCounts) -> None:
-        """Add the counts of a committed chunk."""
-        for name, value in asdict(counts).items():
-            setattr(self, name, getattr(self, name) + value)
 
     def as_dict(self) -> dict[str, str | int | bool]:
         """The report as plain JSON-ready values."""

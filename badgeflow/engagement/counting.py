@@ -70,8 +70,8 @@ class LineCounts:
     malformed: int = 0
 
     def add(self, other: LineCounts) -> None:
-        """Add another block's counts to these."""
-        for field in fields(self):
+        """Add another block's counts to these (also to a report that extends them)."""
+        for field in fields(other):
             setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
 
 
