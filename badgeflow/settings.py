@@ -50,6 +50,7 @@ __all__ = [
     "IdentitySettings",
     "IssuanceSettings",
     "MailSettings",
+    "OpsSettings",
     "MoodleSourceSettings",
     "Settings",
     "SigningSettings",
@@ -78,6 +79,31 @@ class DatabaseSettings(BaseModel):
         "sqlite:///var/badgeflow.db",
         description="SQLAlchemy URL. SQLite by default; postgresql+psycopg://... for scale.",
         min_length=1,
+    )
+    pool_size: int = Field(
+        5,
+        ge=1,
+        le=200,
+        description="PostgreSQL: connections each process keeps open (SQLite ignores it).",
+    )
+    max_overflow: int = Field(
+        10,
+        ge=0,
+        le=200,
+        description="PostgreSQL: extra connections a process may open at a peak, closed after.",
+    )
+    pool_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description="PostgreSQL: how long to wait for a free pooled connection before failing.",
+    )
+    pool_recycle_seconds: int = Field(
+        1800,
+        ge=60,
+        le=86_400,
+        description="PostgreSQL: replace pooled connections older than this (idle timeouts of "
+        "proxies such as PgBouncer or a cloud load balancer).",
     )
 
 
@@ -193,6 +219,15 @@ class MailSettings(BaseModel):
         description=(
             "An email recorded as sending for longer than this is presumed interrupted by a "
             "crash and resent (same Message-ID) by the next run."
+        ),
+    )
+    smtp_connections: int = Field(
+        1,
+        ge=1,
+        le=32,
+        description=(
+            "SMTP connections one send task uses in parallel (each sends its share of the "
+            "chunk); the relay's per-client connection limit is the ceiling."
         ),
     )
     pilot_recipients: list[str] = Field(
@@ -872,6 +907,15 @@ class IssuanceSettings(BaseModel):
             "credentials/<id>.jwt)."
         ),
     )
+    sign_processes: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description=(
+            "Processes that sign and bake each chunk of credentials (1: in the flow's own "
+            "process). More pays on large batches: set it to the worker's cores."
+        ),
+    )
     jwt_alg: Literal["RS256", "ES256"] = Field(
         "RS256",
         description=(
@@ -957,6 +1001,32 @@ class ContractSettings(BaseModel):
     )
 
 
+class OpsSettings(BaseModel):
+    """What the people running badgeflow are told, and where they look."""
+
+    alert_to: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Addresses emailed (through the mail settings) when a flow run fails: the batch, "
+            "the failed stage, the error and links. Empty: no alert email."
+        ),
+    )
+    prefect_ui_url: str | None = Field(
+        None,
+        description=(
+            "Base URL of the Prefect UI (e.g. http://prefect.internal:4200), for links to the "
+            "failed run in alerts. Unset: PREFECT_UI_URL, else no link."
+        ),
+    )
+    reports_url: str | None = Field(
+        None,
+        description=(
+            "URL where <var_dir>/reports is served to admins, for links to a batch's "
+            "validation report in artifacts and alerts. Unset: the report's file path."
+        ),
+    )
+
+
 class Settings(BaseSettings):
     """Root of all badgeflow settings."""
 
@@ -1008,6 +1078,10 @@ class Settings(BaseSettings):
     )
     reporting: ReportingSettings = Field(
         default_factory=ReportingSettings, description="The read-only reporting API."
+    )
+    ops: OpsSettings = Field(
+        default_factory=OpsSettings,
+        description="Failure alerts and links for the people running badgeflow.",
     )
 
     @model_validator(mode="after")
