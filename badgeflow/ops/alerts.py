@@ -61,8 +61,8 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
         if len(secret) >= 3:
             text = text.replace(secret, "[secret]")
     text = _URL_CREDENTIALS.sub("***:***@", text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} [secret]", text)  # before `Authorization:`
     text = _SECRET_PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}[secret]", text)
-    text = _BEARER.sub(lambda m: f"{m.group(1)} [secret]", text)
     return _EMAIL.sub("[email]", text)
 
 
