@@ -150,6 +150,14 @@ def test_a_failed_nightly_batch_emails_ops_the_stage_error_and_link(env):
 
 def test_an_alert_that_cannot_be_sent_never_hides_the_failure(env, monkeypatch):
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
     from prefect.client.schemas.sorting import FlowRunSort
 
     from flows.rebuild_site import rebuild_site
@@ -168,7 +176,14 @@ def test_an_alert_that_cannot_be_sent_never_hides_the_failure(env, monkeypatch):
         assert len(handler.received) == received
         # the hook itself swallows the mail error (Prefect would only log it otherwise)
         with get_client(sync_client=True) as client:
-            [run] = client.read_flow_runs(limit=1, sort=FlowRunSort.START_TIME_DESC)
+            [run] = client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=["rebuild-site"])),
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.FAILED]))
+                ),
+                sort=FlowRunSort.START_TIME_DESC,
+                limit=1,
+            )
         assert run.state.is_failed()
         assert alert_ops(rebuild_site, run, run.state) is None
     finally:

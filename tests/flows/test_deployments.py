@@ -150,6 +150,7 @@ def test_make_deploy_registers_every_deployment(prefect_harness):
     from prefect.settings import PREFECT_API_URL
 
     from flows._deploy import ensure_concurrency_limit, ensure_work_pool
+    from tasks.alerts import _deployment_name
 
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "BADGEFLOW_SMTP_LIMIT": "3"}
     done = subprocess.run(
@@ -169,6 +170,12 @@ def test_make_deploy_registers_every_deployment(prefect_harness):
         assert ensure_work_pool(client) == "kept"
         assert ensure_concurrency_limit(client, "badgeflow-smtp", 9) == "kept (3)"
         registered = {d.name: d for d in client.read_deployments()}
+        # a run of a deployment is named by it in the failure alert
+        run = client.create_flow_run_from_deployment(
+            registered["rebuild-site-manual"].id, parameters={"mode": "full"}
+        )
+        assert _deployment_name(client.read_flow_run(run.id)) == "rebuild-site-manual"
+        client.delete_flow_run(run.id)  # never picked up: no worker polls the harness
     assert set(registered) == set(DEPLOYMENTS)
     for name, expected in DEPLOYMENTS.items():
         deployment = registered[name]
