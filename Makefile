@@ -51,8 +51,8 @@ lint: install  ## Fix what ruff can fix
 bench: install  ## Throughput benchmarks (bench/README.md)
 	$(BIN)/python -m bench.run
 
-deploy: install  ## Register every deployment in prefect.yaml with the current Prefect API
-	$(BIN)/prefect --no-prompt deploy --all
+deploy: install  ## Work pool, SMTP concurrency limit, then every deployment in prefect.yaml (PREFECT_API_URL)
+	$(BIN)/python -m flows._deploy
 
 lock: install  ## Re-pin requirements/lock.txt from the current .venv
 	{ echo "# Full resolved dependency set (runtime + dev), pinned with ==. Regenerate with 'make lock'."; \

@@ -29,6 +29,7 @@ __all__ = [
     "resolve_secret_references",
     "require_resolved",
     "secret_references",
+    "secret_values",
     "secrets_fingerprint",
     "unresolved_references",
 ]
@@ -152,3 +153,16 @@ def resolve_secret_references(settings: Settings, resolve: Callable[[str], str])
         # Frozen-free models: replace the attribute in place on the copy.
         object.__setattr__(owner, name, SecretStr(value))
     return resolved
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every non-empty secret value in `settings`, longest first (for redacting text).
+
+    Args:
+        settings: the settings (resolved or not; a block reference is listed as it stands).
+
+    Returns:
+        The secret texts, so a caller can mask them in messages it shows or sends.
+    """
+    values = {secret.get_secret_value() for _path, _o, _n, secret in _walk(settings, "")}
+    return sorted((v for v in values if v), key=len, reverse=True)

@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 from prefect import flow, get_run_logger
 
 from tasks import engagement
+from tasks.alerts import alert_ops
 
 
-@flow(name="engagement-metrics", log_prints=False)
+@flow(name="engagement-metrics", log_prints=False, on_failure=[alert_ops], on_crashed=[alert_ops])
 def engagement_metrics(
     full_rebuild: bool = False,
     write_dashboard: bool = True,

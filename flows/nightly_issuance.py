@@ -17,11 +17,12 @@ from badgeflow.errors import BatchHalted
 from badgeflow.pipeline import BatchSummary, IngestResult
 from tasks import awards, batches, contracts, credentials, lms, notify, site
 from tasks._settings import get_settings
+from tasks.alerts import alert_ops
 
 T = TypeVar("T")
 
 
-@flow(name="nightly-issuance", log_prints=False)
+@flow(name="nightly-issuance", log_prints=False, on_failure=[alert_ops], on_crashed=[alert_ops])
 def nightly_issuance(
     as_of: datetime | None = None,
     sources: list[str] | None = None,

@@ -19,6 +19,7 @@ from badgeflow.credentials.keyring import (
     read_manifest,
 )
 from badgeflow.errors import BadgeflowError
+from badgeflow.ops.admin import rotate_signing_key
 from badgeflow.secrets import require_resolved
 from badgeflow.settings import Settings
 
@@ -147,37 +148,19 @@ def rotate(
     if alg != "Ed25519":
         _rotate_jose(settings, alg, publish)
         return
-    if (
-        settings.signing.method == "did:key"
-        and settings.issuance.status_purposes
-        and not new_issuer
-    ):
-        typer.secho(
-            "refusing to rotate: with did:key the issuer id IS the key, so rotating creates a new "
-            "issuer. Status lists are signed by the current issuer, and strict verifiers reject a "
-            "list whose issuer differs from the credential's, so revocation checks of credentials "
-            "issued before the rotation would fail. Use did:web (the default) for rotatable keys, "
-            "or pass --new-issuer to accept this.",
-            fg="red",
-            err=True,
-        )
-        raise typer.Exit(2)
     now = datetime.now(UTC).replace(microsecond=0)
     try:
-        keyring = Keyring.load(
-            settings.signing.keys_dir, _passphrase(settings), legacy=_legacy(settings)
-        )
-        previous = keyring.current.key_id
-        new = keyring.rotate(now)
+        rotation = rotate_signing_key(settings, now=now, new_issuer=new_issuer)
     except BadgeflowError as exc:
         typer.secho(f"configuration error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
+    previous, new = rotation.previous, rotation.new
     typer.echo(f"rotated         {previous} (retired) -> {new} (current)")
-    typer.echo(f"new method      {_method_id(settings, keyring.current)}")
-    did_key = settings.signing.method == "did:key"
+    typer.echo(f"new method      {rotation.verification_method}")
+    did_key = rotation.did_key
     if did_key:
         typer.echo(
-            f"issuer          {issuer_did(settings, keyring)} (did:key: the issuer id changes "
+            f"issuer          {rotation.issuer_did} (did:key: the issuer id changes "
             "with the key; earlier credentials keep theirs and still verify)"
         )
     published = publish and _publish(settings, now)

@@ -96,52 +96,57 @@ def _apply_with(
     notify: bool,
     publish: bool,
 ) -> None:
-    from badgeflow.pipeline import change_statuses, publish_site, send_emails
+    from badgeflow.ops import change_credential_statuses
     from badgeflow.pipeline.status import StatusRequest
 
     now = datetime.now(UTC).replace(microsecond=0)
     requests = [StatusRequest(cid, reason, label) for label, cid, reason in rows]
     try:
-        results = change_statuses(
-            runtime, requests, action, actor=actor or getpass.getuser(), at=now, notify=notify
+        summary = change_credential_statuses(
+            runtime,
+            action,
+            requests,
+            actor=actor or getpass.getuser(),
+            at=now,
+            notify=notify,
+            publish=publish,
         )
     except BadgeflowError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
-    problems = 0
-    for result in results:
+    for result in summary.results:
         change, label = result.change, result.request.label
         where = f"{label}: " if label else ""
         if not change.changed:
-            problems += 1
             typer.secho(f"{where}{change.credential_id}: not changed, {change.problem}", fg="red")
             continue
         typer.echo(f"{where}{change.credential_id}: {change.previous} -> {change.status}")
-        if _PURPOSE_NEEDED[action] not in change.purposes:
+        if change.credential_id in summary.invisible:
             typer.secho(
                 f"  warning: this credential has no {_PURPOSE_NEEDED[action]} status entry; "
                 "only its page on the site shows the change, verifiers cannot see it",
                 fg="yellow",
             )
-    changed = len(results) - problems
+    changed, problems = summary.changed, summary.problems
     typer.echo(f"{changed} changed, {problems} not changed")
-    outbox = [r.outbox_id for r in results if r.outbox_id is not None]
-    if outbox:
-        try:
-            sent = send_emails(runtime, outbox, now=now)
-        except BadgeflowError as exc:  # mail settings unusable (TLS, login): the change stands
-            typer.secho(f"emails not sent ({exc}); they stay queued", fg="yellow", err=True)
-        else:
-            typer.echo(f"emails: {sent.sent} sent, {sent.failed} failed (failed ones stay queued)")
-    if changed and publish:
-        try:
-            report = publish_site(runtime, generated_at=now)
-        except BadgeflowError as exc:
-            typer.secho(
-                f"site not published ({exc}); run `badgeflow site publish`", fg="red", err=True
-            )
-            raise typer.Exit(1) from exc
-        typer.echo(f"site and status lists published to {report.output_dir}")
+    if summary.emails_error:
+        typer.secho(
+            f"emails not sent ({summary.emails_error}); they stay queued", fg="yellow", err=True
+        )
+    elif summary.emails_queued:
+        typer.echo(
+            f"emails: {summary.emails_sent} sent, {summary.emails_failed} failed "
+            "(failed ones stay queued)"
+        )
+    if summary.publish_error:
+        typer.secho(
+            f"site not published ({summary.publish_error}); run `badgeflow site publish`",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(1)
+    if summary.site is not None:
+        typer.echo(f"site and status lists published to {summary.site.output_dir}")
     elif changed:
         typer.echo("status lists unchanged until `badgeflow site publish` (or the nightly run)")
     raise typer.Exit(1 if problems else 0)
