@@ -1,0 +1,227 @@
+"""Every way the UI runs a batch again is safe: a crash in any stage, then a re-run, gives
+exactly the uninterrupted result (same credentials, one email each, same summary, watermarks).
+
+The crashes are made by replacing a task's underlying core function with one that raises
+(after some chunks, for the chunked stages); the runs share the session's Prefect harness,
+the demo Moodle and CSV export, and a small chunk size so the chunked stages have several.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from badgeflow import store
+from badgeflow.demo import demo_dataset_path
+from badgeflow.errors import UnknownBatch
+from badgeflow.fakelms.moodle import FakeMoodle, MoodleDataset
+from badgeflow.store.schema import Award, Batch, Credential, EmailOutbox, Source
+from tests.demo_env import initialise, settings_from, write_config
+
+pytestmark = pytest.mark.slow
+
+AS_OF = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+CHUNK = "4"
+# Paths differ per test folder; everything else in the summary must be equal.
+PATHS = ("batch_id", "site_dir", "reports_dir")
+
+
+class Crash(RuntimeError):
+    """The planted failure."""
+
+
+def crash_after(real: Any, calls: int) -> Any:
+    """`real`, raising `Crash` from its call number ``calls + 1`` on (retries too)."""
+    seen = {"n": 0}
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        seen["n"] += 1
+        if seen["n"] > calls:
+            raise Crash(f"planted crash after {calls} calls")
+        return real(*args, **kwargs)
+
+    return wrapper
+
+
+@pytest.fixture(scope="module")
+def moodle():
+    with FakeMoodle(MoodleDataset.load(demo_dataset_path()), token="demo-token") as server:
+        yield server
+
+
+class Env:
+    """A fresh badgeflow folder, with the flow's settings pointed at it."""
+
+    def __init__(self, root, moodle_url: str) -> None:
+        self.config = write_config(root, moodle_url)
+        self.settings = settings_from(self.config)
+        initialise(self.settings)
+
+    def run(self, flow: Any = None, **kwargs: Any) -> dict[str, Any]:
+        from flows.nightly_issuance import nightly_issuance
+        from tasks._settings import get_settings
+
+        os.environ["BADGEFLOW_CONFIG"] = str(self.config)
+        os.environ["BADGEFLOW_ISSUANCE__CHUNK_SIZE"] = CHUNK
+        get_settings.cache_clear()
+        try:
+            return (flow or nightly_issuance)(**kwargs)
+        finally:
+            del os.environ["BADGEFLOW_CONFIG"], os.environ["BADGEFLOW_ISSUANCE__CHUNK_SIZE"]
+            get_settings.cache_clear()
+
+    def outcome(self) -> dict[str, Any]:
+        engine = store.make_engine(self.settings.database.url)
+        with store.session_factory(engine)() as session:
+            credentials = session.execute(select(Credential.id, Credential.award_id)).all()
+            emails = session.execute(select(EmailOutbox.credential_id, EmailOutbox.kind)).all()
+            found = {
+                "credentials": sorted(c for c, _ in credentials),
+                "per_award": Counter(Counter(a for _, a in credentials).values()),
+                "awards": session.scalar(select(func.count()).select_from(Award)),
+                "outbox": Counter(Counter(emails).values()),
+                "sent": session.scalar(select(func.count()).where(EmailOutbox.status == "sent")),
+                "watermarks": dict(session.execute(select(Source.name, Source.watermark)).all()),
+                "batches": dict(session.execute(select(Batch.id, Batch.status)).all()),
+            }
+        engine.dispose()
+        found["eml"] = len(list(self.settings.mail.outbox_dir.glob("*.eml")))
+        return found
+
+
+def _summary(summary: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in summary.items() if k not in PATHS}
+
+
+@pytest.fixture(scope="module")
+def reference(prefect_harness, moodle, tmp_path_factory):
+    """The uninterrupted batch."""
+    env = Env(tmp_path_factory.mktemp("reference"), moodle.base_url)
+    summary = env.run(as_of=AS_OF, batch_id="nightly-1")
+    return summary, env.outcome()
+
+
+def test_the_reference_batch_accounts_for_every_row(reference):
+    summary, outcome = reference
+    assert summary["balanced"] and summary["rows_quarantined"] > 0
+    assert summary["rows_read"] == (
+        summary["rows_quarantined"] + summary["rows_awarded"] + summary["rows_not_yet_eligible"]
+    )
+    assert summary["credentials_issued"] == summary["new_awards"] > 2 * int(CHUNK)
+    assert summary["emails_sent"] == summary["credentials_issued"] == outcome["eml"]
+    assert outcome["per_award"] == {1: summary["credentials_issued"]}
+    assert outcome["outbox"] == {1: summary["credentials_issued"]}
+    assert set(outcome["watermarks"]) == {"moodle-demo", "partner-lms-export"}
+    assert outcome["batches"] == {"nightly-1": "succeeded"}
+
+
+# stage, module whose core function crashes, its name, calls that succeed first
+CRASHES = [
+    ("ingest", "tasks.lms", "ingest_source", 1),  # the second source
+    ("evaluate", "tasks.awards", "evaluate_awards", 0),
+    ("issue", "tasks.credentials", "issue_credentials", 2),  # mid-way: 2 chunks done
+    ("publish", "tasks.site", "publish_site", 0),
+    ("notify", "tasks.notify", "send_emails", 1),  # mid-way: 1 chunk sent
+]
+
+
+@pytest.mark.parametrize(("stage", "module", "name", "calls"), CRASHES, ids=[c[0] for c in CRASHES])
+def test_a_crashed_batch_run_again_gives_the_uninterrupted_result(
+    reference, moodle, tmp_path, monkeypatch, stage, module, name, calls
+):
+    import importlib
+
+    ref_summary, ref_outcome = reference
+    env = Env(tmp_path, moodle.base_url)
+    target = importlib.import_module(module)
+    with monkeypatch.context() as patch:
+        patch.setattr(target, name, crash_after(getattr(target, name), calls))
+        with pytest.raises(Crash):
+            env.run(as_of=AS_OF, batch_id="nightly-1")
+    crashed = env.outcome()
+    assert crashed["batches"] == {"nightly-1": "failed"}
+    assert crashed["watermarks"] == {}  # not committed by a failed batch
+
+    # "Retry" / "Copy to new run" / a new run with the batch id: a later clock is ignored.
+    summary = env.run(as_of=datetime(2027, 1, 1, tzinfo=UTC), batch_id="nightly-1")
+
+    assert _summary(summary) == _summary(ref_summary)
+    assert env.outcome() == ref_outcome
+    batch = _ledger(env, "nightly-1")
+    assert all(batch["stages"][s]["status"] == "succeeded" for s in CRASHES_STAGES)
+
+
+CRASHES_STAGES = [c[0] for c in CRASHES]
+
+
+def _ledger(env: Env, batch_id: str) -> dict[str, Any]:
+    engine = store.make_engine(env.settings.database.url)
+    with store.session_factory(engine)() as session:
+        batch = store.get_batch(session, batch_id)
+    engine.dispose()
+    return batch
+
+
+def test_a_new_batch_after_a_failed_one_issues_nothing_twice(reference, moodle, tmp_path):
+    import tasks.notify
+
+    _, ref_outcome = reference
+    env = Env(tmp_path, moodle.base_url)
+    real = tasks.notify.send_emails
+    tasks.notify.send_emails = crash_after(real, 1)
+    try:
+        with pytest.raises(Crash):
+            env.run(as_of=AS_OF, batch_id="failed-1")
+    finally:
+        tasks.notify.send_emails = real
+    summary = env.run(as_of=AS_OF, batch_id="nightly-2")
+    outcome = env.outcome()
+
+    assert outcome["batches"] == {"failed-1": "failed", "nightly-2": "succeeded"}
+    assert outcome["credentials"] == ref_outcome["credentials"]
+    assert outcome["per_award"] == ref_outcome["per_award"]
+    assert outcome["outbox"] == ref_outcome["outbox"] and outcome["eml"] == ref_outcome["eml"]
+    assert outcome["watermarks"] == ref_outcome["watermarks"]
+    assert summary["balanced"] and summary["new_awards"] == 0  # the failed batch's awards
+    assert summary["credentials_issued"] == 0  # all issued by the failed batch before notify
+    assert summary["emails_sent"] == ref_outcome["eml"] - int(CHUNK)
+
+
+def test_a_succeeded_batch_run_again_does_nothing_and_rerun_batch_reads_the_ledger(
+    reference, moodle, tmp_path
+):
+    from flows.rerun_batch import rerun_batch
+
+    ref_summary, _ = reference
+    env = Env(tmp_path, moodle.base_url)
+    first = env.run(as_of=AS_OF, batch_id="nightly-1")
+    before = env.outcome()
+    again = env.run(as_of=datetime(2027, 1, 1, tzinfo=UTC), batch_id="nightly-1")
+    rerun = env.run(rerun_batch, batch_id="nightly-1")
+
+    assert again == first == rerun  # the stored summary, nothing new
+    assert env.outcome() == before
+    assert _summary(first) == _summary(ref_summary)
+    report = _artifact("batch-nightly-1")
+    assert report is not None and "already succeeded" in report
+    with pytest.raises(UnknownBatch, match="no batch 'nope' in the ledger"):
+        env.run(rerun_batch, batch_id="nope")
+
+
+def _artifact(key: str) -> str | None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+            sort=ArtifactSort.CREATED_DESC,
+            limit=1,
+        )
+    return str(found[0].data) if found else None
