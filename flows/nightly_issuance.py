@@ -89,7 +89,7 @@ def _run_name() -> str:
     parameters = flow_run.get_parameters()
     batch = str(parameters.get("batch_id") or flow_run.get_id() or "new")
     sources = parameters.get("sources") or ["all sources"]
-    return f"batch {batch[:8]} ({', '.join(map(str, sources))})"
+    return f"batch {batch if len(batch) <= 16 else batch[:8]} ({', '.join(map(str, sources))})"
 
 
 # The decorator line is shared with the ops hooks: the run name is set here instead.

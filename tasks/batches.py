@@ -18,7 +18,7 @@ from badgeflow.pipeline import BatchSummary
 from badgeflow.pipeline.batch_report import BatchReport, artifact_key, report_link
 from badgeflow.store import ledger
 from badgeflow.store.ledger import BatchClaim
-from tasks._retry import retry_if_transient
+from tasks._retry import RETRY_TRANSIENT
 from tasks._settings import get_runtime
 
 LIVE_STATES = frozenset({StateType.RUNNING, StateType.CANCELLING})
@@ -46,9 +46,7 @@ def flow_run_is_live(flow_run_id: str) -> bool:
     name="claim-batch",
     task_run_name="claim-batch-{batch_id}",
     cache_policy=NO_CACHE,
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_condition_fn=retry_if_transient,
+    **RETRY_TRANSIENT,
 )
 def claim_batch(
     batch_id: str, parameters: dict[str, Any], as_of: datetime, flow_run_id: str | None

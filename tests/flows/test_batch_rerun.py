@@ -102,12 +102,12 @@ def _summary(summary: dict[str, Any]) -> dict[str, Any]:
 def reference(prefect_harness, moodle, tmp_path_factory):
     """The uninterrupted batch."""
     env = Env(tmp_path_factory.mktemp("reference"), moodle.base_url)
-    summary = env.run(as_of=AS_OF, batch_id="nightly-1")
-    return summary, env.outcome()
+    state = env.run(as_of=AS_OF, batch_id="nightly-1", return_state=True)
+    return state.result(), env.outcome(), state.state_details.flow_run_id
 
 
 def test_the_reference_batch_accounts_for_every_row(reference):
-    summary, outcome = reference
+    summary, outcome, _ = reference
     assert summary["balanced"] and summary["rows_quarantined"] > 0
     assert summary["rows_read"] == (
         summary["rows_quarantined"] + summary["rows_awarded"] + summary["rows_not_yet_eligible"]
@@ -136,7 +136,7 @@ def test_a_crashed_batch_run_again_gives_the_uninterrupted_result(
 ):
     import importlib
 
-    ref_summary, ref_outcome = reference
+    ref_summary, ref_outcome, _ = reference
     env = Env(tmp_path, moodle.base_url)
     target = importlib.import_module(module)
     with monkeypatch.context() as patch:
@@ -170,7 +170,7 @@ def _ledger(env: Env, batch_id: str) -> dict[str, Any]:
 def test_a_new_batch_after_a_failed_one_issues_nothing_twice(reference, moodle, tmp_path):
     import tasks.notify
 
-    _, ref_outcome = reference
+    _, ref_outcome, _ = reference
     env = Env(tmp_path, moodle.base_url)
     real = tasks.notify.send_emails
     tasks.notify.send_emails = crash_after(real, 1)
@@ -197,7 +197,7 @@ def test_a_succeeded_batch_run_again_does_nothing_and_rerun_batch_reads_the_ledg
 ):
     from flows.rerun_batch import rerun_batch
 
-    ref_summary, _ = reference
+    ref_summary, _, _ = reference
     env = Env(tmp_path, moodle.base_url)
     first = env.run(as_of=AS_OF, batch_id="nightly-1")
     before = env.outcome()
@@ -225,3 +225,66 @@ def _artifact(key: str) -> str | None:
             limit=1,
         )
     return str(found[0].data) if found else None
+
+
+def _learner_emails() -> list[str]:
+    import csv
+
+    from badgeflow.demo import demo_csv_path
+
+    emails = {user.email for user in MoodleDataset.load(demo_dataset_path()).users}
+    with demo_csv_path().open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            emails |= {v for k, v in row.items() if k and "email" in k.lower() and v}
+    return sorted(e.strip().lower() for e in emails if "@" in e)
+
+
+def _leaks(lines: list[str], needles: list[str]) -> list[str]:
+    text = "\n".join(lines).lower()
+    return [needle for needle in needles if needle.lower() in text]
+
+
+def _run_logs(flow_run_id) -> list[str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    lines: list[str] = []
+    with get_client(sync_client=True) as client:
+        while True:
+            page = client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])),
+                limit=200,
+                offset=len(lines),
+            )
+            lines += [log.message for log in page]
+            if len(page) < 200:
+                return lines
+
+
+def test_the_run_is_named_for_its_batch_and_logs_no_learner_email_or_secret(reference):
+    from prefect.client.orchestration import get_client
+
+    _, _, flow_run_id = reference
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(flow_run_id).name == "batch nightly-1 (all sources)"
+    lines = _run_logs(flow_run_id)
+    needles = [*_learner_emails(), "demo-token", "test-passphrase"]
+    assert len(needles) > 10 and len(lines) > 20
+    assert any("issued" in line for line in lines)  # task runs' logs are read too
+    assert _leaks(lines, needles) == []
+    assert _leaks([*lines, f"planted {needles[3].upper()}"], needles) == [needles[3]]
+
+
+def test_the_batch_report_shows_stages_quarantine_credentials_and_emails(reference):
+    summary, _, _ = reference
+    report = _artifact("batch-nightly-1")
+    assert report is not None
+    assert report.startswith("# Batch `nightly-1`: succeeded")
+    for stage in CRASHES_STAGES:
+        assert f"| {stage} | succeeded |" in report
+    assert f"## Quarantined rows: {summary['rows_quarantined']} of {summary['rows_read']}" in report
+    assert "Validation report: `" in report and "validation.html`" in report
+    for achievement, n in summary["awards_by_achievement"].items():
+        assert f"| {achievement} | {n} |" in report
+    assert f"| Sent | {summary['emails_sent']} |" in report
+    assert _leaks([report], _learner_emails()) == []
