@@ -288,3 +288,39 @@ def test_the_batch_report_shows_stages_quarantine_credentials_and_emails(referen
         assert f"| {achievement} | {n} |" in report
     assert f"| Sent | {summary['emails_sent']} |" in report
     assert _leaks([report], _learner_emails()) == []
+
+
+def test_a_batch_owned_by_a_running_flow_run_is_refused_until_that_run_crashed(
+    prefect_harness, moodle, tmp_path
+):
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.states import Crashed, Running
+
+    from badgeflow.errors import BatchInProgress
+    from tasks.batches import flow_run_is_live
+
+    @flow(name="other-nightly-run")
+    def other() -> None:  # pragma: no cover - never run, only registered
+        pass
+
+    env = Env(tmp_path, moodle.base_url)
+    with get_client(sync_client=True) as client:
+        owner = client.create_flow_run(other, state=Running())
+    engine = store.make_engine(env.settings.database.url)
+    with store.session_factory(engine).begin() as session:
+        store.start_batch(
+            session, batch_id="busy-1", as_of=AS_OF, started_at=AS_OF, flow_run_id=str(owner.id)
+        )
+    engine.dispose()
+
+    assert flow_run_is_live(str(owner.id)) is True
+    with pytest.raises(BatchInProgress, match=f"flow run {owner.id}, which is still running"):
+        env.run(as_of=AS_OF, batch_id="busy-1")
+    assert env.outcome()["credentials"] == []
+
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(owner.id, Crashed(), force=True)
+    assert flow_run_is_live(str(owner.id)) is False
+    assert flow_run_is_live("not-a-uuid") is False
+    assert flow_run_is_live("00000000-0000-4000-8000-000000000000") is False  # unknown
