@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import datetime
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.concurrency._asyncio import ConcurrencySlotAcquisitionError
 from prefect.concurrency.sync import concurrency
 
+from badgeflow.errors import ConfigurationError
 from badgeflow.pipeline import (
     BounceReport,
     SendResult,
@@ -44,7 +47,15 @@ def send_chunk(outbox_ids: list[int], now: datetime, first_id: int, count: int) 
     mail = runtime.settings.mail
     if mail.transport != "smtp":
         return send_emails(runtime, outbox_ids, now=now)
-    with concurrency(SMTP_LIMIT, occupy=mail.smtp_connections, strict=False):
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(concurrency(SMTP_LIMIT, occupy=mail.smtp_connections, strict=False))
+        except ConcurrencySlotAcquisitionError as exc:  # more slots than the limit has
+            raise ConfigurationError(
+                f"mail.smtp_connections ({mail.smtp_connections}) could not be granted by "
+                f"the {SMTP_LIMIT!r} concurrency limit ({exc}): lower the setting, or raise "
+                f"the limit (`prefect gcl update {SMTP_LIMIT} --limit {mail.smtp_connections}`)"
+            ) from exc
         return send_emails(runtime, outbox_ids, now=now)
 
 
