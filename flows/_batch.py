@@ -92,7 +92,9 @@ class BatchRun:
         """Run what is left; mark the batch failed (and report it) if anything raises."""
         try:
             for stage in ("ingest", "evaluate", "issue", "publish", "notify"):
-                done = self.claim.stage_done(stage)
+                # A batch recorded before the ledger (0011) kept no resume data: every stage
+                # runs again (each is idempotent).
+                done = self.claim.stage_done(stage) if self.claim.progress else None
                 if done:
                     self.logger.info("stage %s already done at %s: skipped", stage, done)
                     continue
