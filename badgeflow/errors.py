@@ -11,6 +11,8 @@ BadgeflowError
 ├── ContractError                # suite missing or unloadable (violations are a ContractReport)
 │   └── BatchHalted              # a batch-level contract rule tripped: permanent, not retried
 ├── StoreError                   # database unreachable or schema out of date
+│   ├── UnknownBatch             # no batch with that id in the ledger
+│   └── BatchInProgress          # another live run owns the batch: do not run it twice
 ├── CredentialError              # cannot build, sign or parse a credential
 │   ├── ContextNotPinned         # a JSON-LD context the strict loader does not hold
 │   └── UndefinedTermError       # a term no loaded context defines (pyld would drop it)
@@ -29,6 +31,7 @@ from __future__ import annotations
 __all__ = [
     "BadgeflowError",
     "BatchHalted",
+    "BatchInProgress",
     "CatalogError",
     "ConfigurationError",
     "ContextNotPinned",
@@ -44,6 +47,7 @@ __all__ = [
     "StoreError",
     "Transient",
     "UndefinedTermError",
+    "UnknownBatch",
     "is_transient",
 ]
 
@@ -94,6 +98,17 @@ class BatchHalted(ContractError):
 
 class StoreError(BadgeflowError):
     """The database cannot be reached or its schema is not at the expected revision."""
+
+
+class UnknownBatch(StoreError, KeyError):
+    """No batch with this id is in the ledger (``badgeflow batches`` lists them)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class BatchInProgress(StoreError):
+    """Another flow run that is still running owns this batch; running it twice would race."""
 
 
 class CredentialError(BadgeflowError):

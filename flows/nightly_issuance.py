@@ -5,21 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact
+from prefect.concurrency.sync import concurrency
 from prefect.runtime import flow_run
 
-from badgeflow.errors import BatchHalted
-from badgeflow.pipeline import BatchSummary, IngestResult
-from tasks import awards, batches, contracts, credentials, lms, notify, site
+from flows._batch import BatchParameters, BatchRun
+from tasks import awards, batches
 from tasks._settings import get_settings
 from tasks.alerts import alert_ops
-
-T = TypeVar("T")
 
 
 @flow(name="nightly-issuance", log_prints=False, on_failure=[alert_ops], on_crashed=[alert_ops])
@@ -32,6 +28,11 @@ def nightly_issuance(
     full_site_rebuild: bool = False,
 ) -> dict[str, object]:
     """Run every stage for the configured sources and return the batch summary.
+
+    A batch is recorded in badgeflow's ledger (``badgeflow batches``). Run again with the
+    same ``batch_id`` (the UI's Retry, Copy to new run, a new run, or ``rerun-batch``), a
+    failed batch resumes at the stage that failed with the parameters it was started with,
+    and a batch that already succeeded does nothing and returns its stored summary.
 
     Args:
         as_of: the batch clock (default: now, UTC). Completions later than this are refused.
@@ -46,113 +47,54 @@ def nightly_issuance(
     """
     logger = get_run_logger()
     settings = get_settings()
-    as_of = as_of or datetime.now(UTC)
-    batch_id = batch_id or str(flow_run.get_id() or uuid.uuid4())
-    summary = BatchSummary(batch_id=batch_id, as_of=as_of.isoformat())
-    names = sources or [s.name for s in settings.sources]
-    chunk = settings.issuance.chunk_size
+    run_id = flow_run.get_id()
+    batch_id = batch_id or str(run_id or uuid.uuid4())
     awards.check_catalog()  # a broken catalog fails the run before any batch or ingest
-    batches.start_batch(batch_id, as_of, flow_run.get_id())
-    ingested: list[IngestResult] = []
-    try:
-        started = datetime.now(UTC)
-        for name in names:
-            result = lms.ingest(name, batch_id, as_of, full_resync, accept_contract_breach)
-            ingested.append(result)
-            summary.rows_read += result.rows_read
-            summary.rows_by_source[name] = result.rows_read
-            summary.rows_quarantined += result.quarantined
-            summary.add_quarantine_reasons(result.quarantine_reasons)
-            summary.contracts[name] = result.contract
-        reports = contracts.write_reports(batch_id, summary.as_dict())
-        summary.reports_dir = reports["dir"]
-        summary.halted = contracts.check_batch_rules(batch_id, summary.contracts, reports)
-        if summary.halted:
-            counts = {"rows_read": summary.rows_read, "quarantined": summary.rows_quarantined}
-            batches.record_stage(batch_id, "ingest", "halted", started, counts)
-            raise BatchHalted(summary.halted)
-        _stage(
-            batch_id,
-            "ingest",
-            started,
-            rows_read=summary.rows_read,
-            quarantined=summary.rows_quarantined,
-        )
-
-        started = datetime.now(UTC)
-        evaluated = awards.evaluate(batch_id, as_of)
-        summary.rows_awarded = evaluated.rows_awarded
-        summary.rows_not_yet_eligible = evaluated.rows_not_yet_eligible
-        summary.new_awards = evaluated.new_awards
-        summary.awards_by_achievement = evaluated.awards_by_achievement
-        summary.pathway_tiers = evaluated.pathway_tiers
-        summary.status_changes = evaluated.status_changes
-        _stage(batch_id, "evaluate", started, new_awards=evaluated.new_awards)
-
-        started = datetime.now(UTC)
-        pending = awards.list_pending_awards()
-        issued_at = datetime.now(UTC).replace(microsecond=0)
-        for done, ids in _chunks(pending, chunk):
-            summary.credentials_issued += credentials.issue_chunk(
-                ids, batch_id, issued_at, first_id=ids[0], count=len(ids)
-            )
-            logger.info("issued %d/%d credentials", done, len(pending))
-        _stage(batch_id, "issue", started, credentials=summary.credentials_issued)
-
-        # Publish before notifying: the links in the emails (and the keys in did.json) must
-        # be live when the learner opens them.
-        started = datetime.now(UTC)
-        report = site.publish(as_of, full_site_rebuild)
-        summary.site_dir = str(report.output_dir)
-        summary.site_credentials = report.credentials_published
-        summary.site_files_changed = report.files_changed
-        summary.site_files_unchanged = report.files_unchanged
-        summary.site_files_deleted = report.files_deleted
-        _stage(batch_id, "publish", started, credentials=report.credentials_published)
-        started = datetime.now(UTC)
-        if settings.mail.bounce_mailbox is not None:
-            summary.emails_bounced = notify.read_bounces(started).hard
-        queued = notify.queue_emails(started)
-        summary.emails_queued = len(queued)
-        for done, ids in _chunks(queued, chunk):
-            sent = notify.send_chunk(ids, datetime.now(UTC), first_id=ids[0], count=len(ids))
-            summary.emails_sent += sent.sent
-            summary.emails_failed += sent.failed
-            summary.emails_held += sent.held
-            summary.emails_deferred += sent.deferred
-            logger.info("sent %d/%d emails", done, len(queued))
-        _stage(
-            batch_id,
-            "notify",
-            started,
-            sent=summary.emails_sent,
-            failed=summary.emails_failed,
-            held=summary.emails_held,
-            bounced=summary.emails_bounced,
-        )
-        # Only now: a batch that failed anywhere above re-reads its sources' rows next time.
-        lms.commit_source_watermarks(ingested)
-
-    except BaseException:
-        batches.finish_batch(batch_id, "failed", summary.as_dict())
-        raise
-    batches.finish_batch(batch_id, "succeeded", summary.as_dict())
-    create_markdown_artifact(
-        key="batch-summary", markdown=summary.markdown(), description=f"Batch {batch_id}"
+    asked = BatchParameters(
+        as_of=as_of or datetime.now(UTC),
+        sources=list(sources or [s.name for s in settings.sources]),
+        full_resync=full_resync,
+        accept_contract_breach=accept_contract_breach,
+        full_site_rebuild=full_site_rebuild,
     )
-    for line in summary.lines():
-        logger.info(line)
-    return summary.as_dict()
+    claim = batches.claim_batch(batch_id, asked.as_dict(), asked.as_of, run_id)
+    if claim.kind == "succeeded":
+        note = (
+            f"Batch {batch_id} already succeeded at {claim.finished_at}: nothing was done "
+            "again; this is its stored summary."
+        )
+        logger.info(note)
+        batches.publish_report(batch_id, claim.summary, note)
+        return claim.summary
+    params = BatchParameters.from_dict(claim.parameters)
+    if claim.kind == "resumed":
+        logger.info(
+            "batch %s resumes (previous run %s) with its recorded parameters: as of %s, "
+            "sources %s, full_resync %s, accept_contract_breach %s, full_site_rebuild %s",
+            batch_id,
+            claim.previous_owner,
+            params.as_of.isoformat(),
+            ", ".join(params.sources),
+            params.full_resync,
+            params.accept_contract_breach,
+            params.full_site_rebuild,
+        )
+    # One batch per source at a time, however it was started (no-op without the limits).
+    limits = [f"badgeflow-source-{name}" for name in params.sources]
+    with concurrency(limits, occupy=1, strict=False):
+        return BatchRun(batch_id, params, claim).run()
 
 
-def _stage(batch_id: str, stage: str, started: datetime, **counts: int) -> None:
-    batches.record_stage(batch_id, stage, "succeeded", started, counts)
+def _run_name() -> str:
+    """The flow run's name in the UI: ``batch 1a2b3c4d (moodle, canvas)``."""
+    parameters = flow_run.get_parameters()
+    batch = str(parameters.get("batch_id") or flow_run.get_id() or "new")
+    sources = parameters.get("sources") or ["all sources"]
+    return f"batch {batch if len(batch) <= 16 else batch[:8]} ({', '.join(map(str, sources))})"
 
 
-def _chunks(items: Sequence[T], size: int) -> Iterator[tuple[int, list[T]]]:
-    for start in range(0, len(items), size):
-        part = list(items[start : start + size])
-        yield start + len(part), part
+# The decorator line is shared with the ops hooks: the run name is set here instead.
+nightly_issuance = nightly_issuance.with_options(flow_run_name=_run_name)
 
 
 def main(argv: Sequence[str] | None = None, run: Callable[..., object] = nightly_issuance) -> None:

@@ -8,6 +8,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from badgeflow.pipeline import issue_credentials
+from tasks._retry import RETRY_TRANSIENT
 from tasks._settings import get_runtime
 
 
@@ -15,7 +16,7 @@ from tasks._settings import get_runtime
     name="issue-credentials",
     task_run_name="issue-{first_id}+{count}",
     cache_policy=NO_CACHE,
-    retries=1,
+    **RETRY_TRANSIENT,
 )
 def issue_chunk(
     award_ids: list[int], batch_id: str, issued_at: datetime, first_id: int, count: int

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import datetime
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.concurrency._asyncio import ConcurrencySlotAcquisitionError
+from prefect.concurrency.sync import concurrency
 
+from badgeflow.errors import ConfigurationError
 from badgeflow.pipeline import (
     BounceReport,
     SendResult,
@@ -16,6 +20,9 @@ from badgeflow.pipeline import (
     send_emails,
 )
 from tasks._settings import get_runtime
+
+SMTP_LIMIT = "badgeflow-smtp"
+"""The global concurrency limit on SMTP connections (``make deploy`` creates it)."""
 
 
 @task(name="queue-emails", cache_policy=NO_CACHE)
@@ -28,8 +35,28 @@ def queue_emails(now: datetime | None = None) -> list[int]:
 
 @task(name="send-emails", task_run_name="send-{first_id}+{count}", cache_policy=NO_CACHE)
 def send_chunk(outbox_ids: list[int], now: datetime, first_id: int, count: int) -> SendResult:
-    """Render and send one chunk of queued emails."""
-    return send_emails(get_runtime(), outbox_ids, now=now)
+    """Render and send one chunk of queued emails.
+
+    Over SMTP the chunk holds ``mail.smtp_connections`` slots of the ``badgeflow-smtp``
+    concurrency limit while it sends, so runs together never open more connections than the
+    limit allows (no limit defined: no-op). Not retried by Prefect: an unreachable server
+    leaves the rest queued (``deferred``), and a crashed chunk's claims expire and are
+    sent by the next run with the same Message-ID.
+    """
+    runtime = get_runtime()
+    mail = runtime.settings.mail
+    if mail.transport != "smtp":
+        return send_emails(runtime, outbox_ids, now=now)
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(concurrency(SMTP_LIMIT, occupy=mail.smtp_connections, strict=False))
+        except ConcurrencySlotAcquisitionError as exc:  # more slots than the limit has
+            raise ConfigurationError(
+                f"mail.smtp_connections ({mail.smtp_connections}) could not be granted by "
+                f"the {SMTP_LIMIT!r} concurrency limit ({exc}): lower the setting, or raise "
+                f"the limit (`prefect gcl update {SMTP_LIMIT} --limit {mail.smtp_connections}`)"
+            ) from exc
+        return send_emails(runtime, outbox_ids, now=now)
 
 
 @task(name="read-bounces", cache_policy=NO_CACHE)

@@ -9,10 +9,11 @@ from prefect.cache_policies import NO_CACHE
 
 from badgeflow.pipeline import publish_site
 from badgeflow.site.build import SiteReport
+from tasks._retry import RETRY_TRANSIENT
 from tasks._settings import get_runtime
 
 
-@task(name="publish-site", cache_policy=NO_CACHE, retries=1)
+@task(name="publish-site", cache_policy=NO_CACHE, **RETRY_TRANSIENT)
 def publish(generated_at: datetime, full: bool = False) -> SiteReport:
     """Publish the site from the store: only what changed, or everything with ``full``."""
     logger = get_run_logger()

@@ -41,7 +41,14 @@ class Runtime:
     @cached_property
     def engine(self) -> Engine:
         """The database engine; the schema must be at the current revision."""
-        engine = store.make_engine(self.settings.database.url)
+        database = self.settings.database
+        engine = store.make_engine(
+            database.url,
+            pool_size=database.pool_size,
+            max_overflow=database.max_overflow,
+            pool_timeout=database.pool_timeout_seconds,
+            pool_recycle=database.pool_recycle_seconds,
+        )
         store.check_schema(engine)
         return engine
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 __all__ = ["BatchSummary"]
@@ -49,6 +49,15 @@ class BatchSummary:
     """Site files written by the publish stage (new or changed; all of them on a full rebuild)."""
     site_files_unchanged: int = 0
     site_files_deleted: int = 0
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BatchSummary:
+        """Rebuild a summary from `as_dict` output (a resumed batch's stored partial summary).
+
+        Keys this version does not know (and the derived ``balanced``) are ignored.
+        """
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     def add_quarantine_reasons(self, reasons: dict[str, int]) -> None:
         """Merge one source's quarantine reason counts."""

@@ -44,15 +44,29 @@ def _dumps(value: object) -> str:
     return json.dumps(value, default=_json_default, ensure_ascii=False)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+    pool_timeout: float | None = None,
+    pool_recycle: int | None = None,
+) -> Engine:
     """Create an engine for a SQLAlchemy URL.
 
     For a SQLite file the parent folder is created, and every connection turns on foreign
     keys and WAL journaling. An in-memory SQLite database uses one shared connection, so
-    every session and thread sees the same (migrated) data.
+    every session and thread sees the same (migrated) data. Any other database (PostgreSQL)
+    gets a connection pool that checks a connection before handing it out
+    (``pool_pre_ping``: a database restart or a proxy's idle timeout costs a reconnect, not
+    a failed task), sized by the ``database.pool_*`` settings; SQLite ignores them.
 
     Args:
         url: e.g. ``sqlite:///var/badgeflow.db`` or ``postgresql+psycopg://u:p@host/db``.
+        pool_size: connections kept open per process (SQLAlchemy's default when None).
+        max_overflow: extra connections opened at a peak.
+        pool_timeout: seconds to wait for a free connection.
+        pool_recycle: replace connections older than this many seconds.
 
     Returns:
         The engine (no connection is opened yet).
@@ -72,6 +86,15 @@ def make_engine(url: str) -> Engine:
         kwargs["connect_args"] = {"check_same_thread": False}
     elif is_sqlite and parsed.database and not parsed.database.startswith("file:"):
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if not is_sqlite:
+        kwargs["pool_pre_ping"] = True
+        pool = {
+            "pool_size": pool_size,
+            "max_overflow": max_overflow,
+            "pool_timeout": pool_timeout,
+            "pool_recycle": pool_recycle,
+        }
+        kwargs.update({name: value for name, value in pool.items() if value is not None})
     try:
         engine = create_engine(parsed, **kwargs)
     except (ArgumentError, NoSuchModuleError) as exc:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -113,6 +114,9 @@ class Batch(Base):
     flow_run_id: Mapped[str | None] = mapped_column(String(64), index=True)
     stages: Mapped[JSONDict] = mapped_column(default=dict)
     summary: Mapped[JSONDict] = mapped_column(default=dict)
+    # The ledger (0011): the run's parameters, and what a resumed run needs per stage.
+    parameters: Mapped[JSONDict] = mapped_column(default=dict, server_default=text("'{}'"))
+    progress: Mapped[JSONDict] = mapped_column(default=dict, server_default=text("'{}'"))
 
 
 class Learner(Base):

@@ -30,7 +30,7 @@ def test_migrate_creates_every_table(bare_engine):
     tables = set(inspect(bare_engine).get_table_names())
     assert EXPECTED_TABLES <= tables
     assert {t.name for t in Base.metadata.sorted_tables} == EXPECTED_TABLES
-    assert current_revision(bare_engine) == head_revision() == "0010"
+    assert current_revision(bare_engine) == head_revision() == "0011"
 
 
 def test_migrate_twice_is_a_no_op(engine):
@@ -39,7 +39,7 @@ def test_migrate_twice_is_a_no_op(engine):
 
 
 def test_check_schema_fails_before_migrate(bare_engine):
-    with pytest.raises(StoreError, match="empty database.*expects 0010"):
+    with pytest.raises(StoreError, match="empty database.*expects 0011"):
         check_schema(bare_engine)
     migrate(bare_engine)
     check_schema(bare_engine)
