@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import parseaddr
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment
@@ -180,20 +181,31 @@ def assemble(
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     html_part = next(part for part in message.iter_parts() if part.get_content_subtype() == "html")
+    if images:
+        html_part.make_related()
     for image in images:
-        html_part.add_related(
-            image.data,
-            maintype="image",
-            subtype="png",
-            cid=f"<{image.cid}>",
-            filename=image.filename,
-            disposition="inline",
-        )
+        # What `add_related` would build, encoded once per image and shared by every message
+        # (parts are never changed after they are built, and flattening only reads them).
+        html_part.attach(_image_part(image))
     if attachment is not None:
         filename, data = attachment
         message.add_attachment(data, maintype="image", subtype="png", filename=filename)
     _fix_boundaries(message)
     return message
+
+
+@lru_cache(maxsize=64)
+def _image_part(image: InlineImage) -> EmailMessage:
+    part = EmailMessage()
+    part.set_content(
+        image.data,
+        maintype="image",
+        subtype="png",
+        cid=f"<{image.cid}>",
+        filename=image.filename,
+        disposition="inline",
+    )
+    return part
 
 
 def _fix_boundaries(message: EmailMessage) -> None:
