@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -12,7 +13,9 @@ class RateLimiter:
     """Allow at most ``per_minute`` events a minute, in bursts of at most ``burst``.
 
     The bucket starts full and refills at ``per_minute / 60`` tokens a second. `acquire`
-    takes a token, sleeping first if none is left. Tests pass a fake ``clock`` and
+    takes a token, sleeping first if none is left; it is thread-safe (the connections of one
+    send task share a bucket, and a caller waiting for a token holds the others back, so the
+    rate holds for all of them together). Tests pass a fake ``clock`` and
     ``sleep`` so nothing waits.
 
     Examples:
@@ -38,6 +41,7 @@ class RateLimiter:
         self._sleep = sleep
         self._tokens = float(burst)
         self._updated = clock()
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"RateLimiter({self.per_second * 60:g}/min, burst={self.burst})"
@@ -54,6 +58,10 @@ class RateLimiter:
         Returns:
             How long it slept, in seconds.
         """
+        with self._lock:
+            return self._acquire()
+
+    def _acquire(self) -> float:
         self._refill()
         waited = 0.0
         if self._tokens < 1.0:

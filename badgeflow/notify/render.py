@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from email.message import EmailMessage
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -42,6 +43,11 @@ _env = Environment(
     autoescape=select_autoescape(),
     undefined=StrictUndefined,
 )
+
+
+# The achievement's texts are the same in every email about it: convert them once.
+_md_html = lru_cache(maxsize=256)(_markdown.to_html)
+_md_text = lru_cache(maxsize=256)(_markdown.to_text)
 
 
 def _message_id(credential_page: str, domain: str, kind: str = "award") -> str:
@@ -139,14 +145,12 @@ def render_award_email(
         "attachment_name": attachment_name,
         "issued": day(issued) if issued else None,
         "expires": day(expires) if expires else None,
-        "message_html": _markdown.to_html(email_message, link_colour=colour)
-        if email_message
-        else None,
-        "message_text": _markdown.to_text(email_message) if email_message else None,
-        "criteria_html": _markdown.to_html(
+        "message_html": _md_html(email_message, link_colour=colour) if email_message else None,
+        "message_text": _md_text(email_message) if email_message else None,
+        "criteria_html": _md_html(
             achievement.criteria_narrative, link_colour=colour, font="15px/22px"
         ),
-        "criteria_text": _markdown.to_text(achievement.criteria_narrative),
+        "criteria_text": _md_text(achievement.criteria_narrative),
     }
     attachment = (attachment_name, baked_png) if baked_png and attachment_name else None
     return _compose(

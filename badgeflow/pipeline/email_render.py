@@ -7,14 +7,18 @@ achievement its image and ``email_message``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
+from threading import Lock
 from urllib.parse import urlsplit
 
 from badgeflow import store
 from badgeflow.catalog import Catalog
+from badgeflow.models import AchievementInfo
 from badgeflow.notify.compose import EmailDesign
 from badgeflow.notify.render import (
+    _message_id,
     award_links,
     render_award_email,
     render_reissued_email,
@@ -27,7 +31,7 @@ from badgeflow.store import OutboxItem
 from badgeflow.store.outbox import REVOKED_KIND
 from badgeflow.store.reissue import REISSUE_KIND
 
-__all__ = ["email_design", "render_outbox_email"]
+__all__ = ["email_design", "outbox_message_id", "render_outbox_email"]
 
 
 def email_design(catalog: Catalog) -> EmailDesign:
@@ -45,6 +49,61 @@ def email_design(catalog: Catalog) -> EmailDesign:
         logo_png=logo.read_bytes() if logo is not None and logo.is_file() else None,
         templates=email_environment(catalog.root),
     )
+
+
+@dataclass
+class _CatalogParts:
+    """What every email about the same catalog shares, read and built once per process."""
+
+    catalog: Catalog
+    design: EmailDesign
+    achievements: dict[tuple[str, str], AchievementInfo] = field(default_factory=dict)
+    badges: dict[str, bytes] = field(default_factory=dict)
+
+    def achievement(self, slug: str, base: str) -> AchievementInfo:
+        found = self.achievements.get((slug, base))
+        if found is None:
+            found = self.catalog.achievement_info(slug, site_base_url=base)
+            self.achievements[(slug, base)] = found
+        return found
+
+    def badge(self, slug: str) -> bytes:
+        found = self.badges.get(slug)
+        if found is None:
+            found = self.badges[slug] = self.catalog.image_path(slug, ".png").read_bytes()
+        return found
+
+
+_parts: dict[int, _CatalogParts] = {}
+_parts_lock = Lock()
+
+
+def _catalog_parts(catalog: Catalog) -> _CatalogParts:
+    # Keyed by the catalog object (a runtime loads its catalog once): a new catalog, say
+    # after an edit, gets fresh parts. Only the last few catalogs are kept.
+    with _parts_lock:
+        parts = _parts.get(id(catalog))
+        if parts is None or parts.catalog is not catalog:
+            if len(_parts) >= 8:
+                _parts.clear()
+            parts = _parts[id(catalog)] = _CatalogParts(catalog, email_design(catalog))
+        return parts
+
+
+def outbox_message_id(runtime: Runtime, item: OutboxItem) -> str:
+    """The ``Message-ID`` the email of this outbox row carries, without rendering it.
+
+    Args:
+        runtime: resources built from settings (the site base URL).
+        item: the queued email.
+
+    Returns:
+        The header value `render_outbox_email` gives the message.
+    """
+    base = runtime.settings.site.base_url
+    page = layout.join_url(base, layout.credential_page(item.credential_id))
+    kind = {REVOKED_KIND: "revoked", REISSUE_KIND: "reissue"}.get(item.kind, "award")
+    return _message_id(page, urlsplit(base).hostname or "localhost", kind)
 
 
 def render_outbox_email(runtime: Runtime, item: OutboxItem) -> EmailMessage:
@@ -65,7 +124,8 @@ def render_outbox_email(runtime: Runtime, item: OutboxItem) -> EmailMessage:
 def _render_award(runtime: Runtime, item: OutboxItem, *, reissued: bool) -> EmailMessage:
     base = runtime.settings.site.base_url
     catalog = runtime.catalog
-    achievement = catalog.achievement_info(item.achievement_id, site_base_url=base)
+    parts = _catalog_parts(catalog)
+    achievement = parts.achievement(item.achievement_id, base)
     issued = item.awarded_at.date()
     expires = item.valid_until.date() if item.valid_until else None
     links = award_links(
@@ -78,7 +138,7 @@ def _render_award(runtime: Runtime, item: OutboxItem, *, reissued: bool) -> Emai
         accept_token=item.accept_token,
     )
     baked_png = Path(item.baked_path).read_bytes() if item.baked_path else None
-    badge_png = catalog.image_path(item.achievement_id, ".png").read_bytes()
+    badge_png = parts.badge(item.achievement_id)
     domain = urlsplit(base).hostname or "localhost"
     if reissued:
         return render_reissued_email(
@@ -91,7 +151,7 @@ def _render_award(runtime: Runtime, item: OutboxItem, *, reissued: bool) -> Emai
             from_address=runtime.settings.mail.from_address,
             baked_png=baked_png,
             message_id_domain=domain,
-            design=email_design(catalog),
+            design=parts.design,
             badge_png=badge_png,
         )
     return render_award_email(
@@ -103,7 +163,7 @@ def _render_award(runtime: Runtime, item: OutboxItem, *, reissued: bool) -> Emai
         from_address=runtime.settings.mail.from_address,
         baked_png=baked_png,
         message_id_domain=domain,
-        design=email_design(catalog),
+        design=parts.design,
         badge_png=badge_png,
         email_message=catalog.achievement(item.achievement_id).email_message,
         issued=issued,
@@ -116,15 +176,16 @@ def _render_revoked(runtime: Runtime, item: OutboxItem) -> EmailMessage:
     with runtime.sessions() as session:
         events = store.status_events(session, item.credential_id)
     reasons = [event.reason for event in events if event.action == "revoke"]
+    parts = _catalog_parts(runtime.catalog)
     return render_revoked_email(
         to_address=item.to_address,
         learner_name=item.learner_name,
-        achievement=runtime.catalog.achievement_info(item.achievement_id, site_base_url=base),
+        achievement=parts.achievement(item.achievement_id, base),
         issuer=runtime.issuer,
         credential_page=layout.join_url(base, layout.credential_page(item.credential_id)),
         awarded=item.awarded_at.date(),
         reason=reasons[-1] if reasons else "not given",
         from_address=runtime.settings.mail.from_address,
         message_id_domain=urlsplit(base).hostname or "localhost",
-        design=email_design(runtime.catalog),
+        design=parts.design,
     )

@@ -4,27 +4,35 @@ The queue also holds ``revoked`` emails (queued by ``badgeflow revoke --notify``
 ``reissue`` emails (queued by ``badgeflow reissue``); each email is rendered by its kind.
 
 Each email is *claimed* before it leaves: its row is set to ``sending`` with the message's
-``Message-ID`` (derived from the credential) in a committed transaction of its own, and the
-outcome is committed right after the send. A crash in between leaves the row ``sending``;
-once its lease (``mail.send_lease_minutes``) has run out, a later run sends it again with
-the same Message-ID, so the worst case is a duplicate the recipient's server and client can
-recognise, never a silent one. See `badgeflow.store.delivery` for the states.
+``Message-ID`` (derived from the credential) in a committed transaction, and its outcome is
+committed after the send. Both happen a *wave* at a time (`WAVE_PER_CONNECTION` emails per
+SMTP connection; ``mail.smtp_connections`` connections send a chunk in parallel). A crash
+in between leaves rows ``sending``; once their lease (``mail.send_lease_minutes``) has run
+out, a later run sends them again with the same Message-ID, so the worst case is a
+duplicate the recipient's server and client can recognise, never a silent one. A crash the
+process survives records what it knows first, leaving only the messages in flight
+``sending``; a killed process leaves at most a wave per connection. See
+`badgeflow.pipeline._waves` and `badgeflow.store.delivery` for the states.
 """
 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from badgeflow import store
-from badgeflow.errors import DeliveryError, MailServerUnreachable, is_transient
-from badgeflow.pipeline.email_render import render_outbox_email
+from badgeflow.errors import DeliveryError, MailServerUnreachable
+from badgeflow.notify.mailer import MailSession
+from badgeflow.pipeline._waves import WAVE_PER_CONNECTION, Tally, retry_time, send_wave
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.settings import MailSettings
 from badgeflow.store import OutboxItem
 
 __all__ = [
+    "WAVE_PER_CONNECTION",
     "SendResult",
     "enqueue_emails",
     "pending_email_ids",
@@ -34,9 +42,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-_MAX_BACKOFF = timedelta(days=1)
-_RESENT = "resent after an interrupted send: the recipient may hold two copies with this Message-ID"
 
 
 @dataclass(frozen=True)
@@ -96,25 +101,13 @@ def pilot_allows(mail: MailSettings, item: OutboxItem) -> bool:
     return not mail.pilot_achievements or item.achievement_id in mail.pilot_achievements
 
 
-def retry_time(mail: MailSettings, attempts: int, now: datetime) -> datetime:
-    """When to try again after the ``attempts``-th failure: exponential backoff, capped.
-
-    Args:
-        mail: the mail settings (``retry_backoff_minutes``).
-        attempts: failures so far, this one included (1 or more).
-        now: the batch clock.
-
-    Returns:
-        ``now + backoff * 2**(attempts - 1)``, at most a day later.
-    """
-    backoff = timedelta(minutes=mail.retry_backoff_minutes) * (1 << min(max(0, attempts - 1), 16))
-    return now + min(backoff, _MAX_BACKOFF)
-
-
 def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> SendResult:
-    """Render and send a chunk of queued emails over one mail session.
+    """Render and send a chunk of queued emails over ``mail.smtp_connections`` connections.
 
-    Emails the pilot settings hold back become ``held``. A 4xx answer or a lost connection
+    Emails the pilot settings hold back become ``held``. The others are claimed and sent a
+    wave at a time, spread over the connections (threads; ``mail.smtp_max_per_minute``
+    holds for all of them together). A server that takes fewer connections is used with
+    as many as it takes. A 4xx answer or a lost connection
     fails the email for now (retried after a backoff, up to ``mail.max_attempts``); a 5xx
     answer fails it for good. When the server cannot be reached at all, the chunk stops and
     the rest stay queued.
@@ -135,99 +128,73 @@ def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> Se
     mail = runtime.settings.mail
     with runtime.sessions() as session:
         items = store.emails_to_send(session, outbox_ids, max_attempts=mail.max_attempts, now=now)
-    counts = dict.fromkeys(("sent", "failed", "permanent", "held", "resent", "deferred"), 0)
-    if not items:
-        return SendResult(**counts)
-    with runtime.mailer.session() as channel:
-        opened = False
-        for index, item in enumerate(items):
-            if not pilot_allows(mail, item):
-                with runtime.sessions.begin() as session:
-                    store.hold_email(session, item.outbox_id)
-                counts["held"] += 1
-                continue
-            message = render_outbox_email(runtime, item)
-            if not opened:
-                try:
-                    channel.open()
-                except MailServerUnreachable as exc:
-                    counts["deferred"] = len(items) - index
-                    logger.warning("%s; %d emails left queued", exc, counts["deferred"])
-                    break
-                opened = True
-            with runtime.sessions.begin() as session:
-                claim = store.claim_email(
-                    session,
-                    item.outbox_id,
-                    message_id=str(message["Message-ID"]),
-                    now=now,
-                    lease=timedelta(minutes=mail.send_lease_minutes),
-                    max_attempts=mail.max_attempts,
+    ready = [item for item in items if pilot_allows(mail, item)]
+    held = [item for item in items if not pilot_allows(mail, item)]
+    if held:
+        with runtime.sessions.begin() as session:
+            for item in held:
+                store.hold_email(session, item.outbox_id)
+    tally = Tally()
+    if ready:
+        with ExitStack() as stack:
+            channels = _open_channels(runtime, stack, min(mail.smtp_connections, len(ready)))
+            if not channels:
+                tally.deferred = len(ready)
+            else:
+                pool = (
+                    stack.enter_context(ThreadPoolExecutor(len(channels), "smtp"))
+                    if len(channels) > 1
+                    else None
                 )
-            if claim is None:
-                continue  # another sender took it, or it was sent meanwhile
-            if claim.resend:
-                counts["resent"] += 1
-                logger.warning(
-                    "email %s (credential %s) was interrupted mid-send earlier; resending it "
-                    "with the same Message-ID %s",
-                    item.outbox_id,
-                    item.credential_id,
-                    message["Message-ID"],
-                )
-            try:
-                message_id = channel.send(message)
-            except DeliveryError as exc:
-                counts["failed"] += 1
-                counts["permanent"] += _record_failure(runtime, item, exc, now=now)
-                if isinstance(exc, MailServerUnreachable):
-                    counts["deferred"] = len(items) - index - 1
-                    logger.warning(
-                        "mail server unreachable; %d emails left queued", counts["deferred"]
-                    )
-                    break
-                continue
-            counts["sent"] += 1
-            with runtime.sessions.begin() as session:
-                store.mark_sent(
-                    session,
-                    item.outbox_id,
-                    message_id=message_id,
-                    sent_at=now,
-                    subject=str(message["Subject"] or "") or None,
-                    note=_RESENT if claim.resend else None,
-                )
+                size = WAVE_PER_CONNECTION * len(channels)
+                for start in range(0, len(ready), size):
+                    if tally.stopped:
+                        tally.deferred += len(ready) - start
+                        break
+                    wave = ready[start : start + size]
+                    send_wave(runtime, channels, wave, now=now, tally=tally, pool=pool)
+                if tally.stopped:
+                    logger.warning("mail server unreachable; %d emails left queued", tally.deferred)
+    result = SendResult(
+        sent=tally.sent,
+        failed=tally.failed,
+        permanent=tally.permanent,
+        held=len(held),
+        resent=tally.resent,
+        deferred=tally.deferred,
+    )
     logger.info(
         "emails: %d sent, %d failed (%d for good), %d held (chunk of %d)",
-        counts["sent"],
-        counts["failed"],
-        counts["permanent"],
-        counts["held"],
+        result.sent,
+        result.failed,
+        result.permanent,
+        result.held,
         len(outbox_ids),
     )
-    return SendResult(**counts)
+    return result
 
 
-def _record_failure(
-    runtime: Runtime, item: OutboxItem, exc: DeliveryError, *, now: datetime
-) -> int:
-    mail = runtime.settings.mail
-    attempts = item.attempts + 1
-    permanent = not is_transient(exc) or attempts >= mail.max_attempts
-    logger.warning(
-        "email %s for credential %s failed (%s): %s",
-        item.outbox_id,
-        item.credential_id,
-        "for good" if permanent else "will retry",
-        exc,
-    )
-    with runtime.sessions.begin() as session:
-        store.mark_failed(
-            session,
-            item.outbox_id,
-            error=str(exc),
-            code=str(exc.code) if exc.code is not None else None,
-            permanent=permanent,
-            retry_at=None if permanent else retry_time(mail, attempts, now),
-        )
-    return int(permanent)
+def _open_channels(runtime: Runtime, stack: ExitStack, wanted: int) -> list[MailSession]:
+    """Open up to ``wanted`` mail sessions; fewer when the server takes no more connections.
+
+    Raises:
+        DeliveryError: the first connection cannot be used at all (TLS, login).
+    """
+    channels: list[MailSession] = []
+    for _ in range(wanted):
+        channel = stack.enter_context(runtime.mailer.session())
+        try:
+            channel.open()
+        except MailServerUnreachable as exc:
+            if not channels:
+                logger.warning("%s; emails left queued", exc)
+            else:
+                logger.info("using %d SMTP connections: %s", len(channels), exc)
+            break
+        except DeliveryError:
+            if not channels:
+                raise
+            logger.info("using %d SMTP connections: another one failed", len(channels))
+            break
+        channels.append(channel)
+    return channels

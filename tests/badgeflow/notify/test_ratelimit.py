@@ -50,3 +50,15 @@ def test_a_minute_of_sends_at_the_limit_takes_a_minute():
 def test_nonsense_limits_are_refused(per_minute, burst):
     with pytest.raises(ValueError):
         RateLimiter(per_minute, burst=burst)
+
+
+def test_one_bucket_holds_the_rate_for_several_threads_together():
+    from concurrent.futures import ThreadPoolExecutor
+
+    clock = FakeClock()
+    limiter = RateLimiter(60, clock=clock, sleep=clock.sleep)
+    with ThreadPoolExecutor(4) as pool:
+        waits = list(pool.map(lambda _: limiter.acquire(), range(8)))
+    # Eight tokens at one a second: seven seconds of waiting however the threads interleave.
+    assert sorted(waits) == [0.0] + [1.0] * 7
+    assert clock.now == 7.0

@@ -1,4 +1,7 @@
-"""The send loop against a real SMTP server on loopback: reuse, retries, crashes, pilot, bounces."""
+"""The send loop against a real SMTP server on loopback: reuse, retries, crashes, pilot, bounces.
+
+The last tests spread a chunk over several connections (``mail.smtp_connections``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from badgeflow import store
+from badgeflow.notify.ratelimit import RateLimiter
 from badgeflow.notify.smtp import SmtpMailer
 from badgeflow.pipeline import (
     Runtime,
@@ -289,3 +293,96 @@ def test_bounces_mark_the_rows_they_quote(base, queue):
     again = apply_bounces(runtime, now=AS_OF + 2 * HOUR)
     assert (again.hard, again.soft, again.unchanged) == (0, 0, 2)
     assert rows(runtime)[0].bounced_at == AS_OF + HOUR
+
+
+# Several SMTP connections (mail.smtp_connections): which email meets which answer depends on
+# the threads; the counts and the states do not.
+
+
+def test_three_connections_send_each_email_once(base, servers, queue):
+    handler = Handler()
+    runtime = runtime_with(base, smtp(servers, handler), smtp_connections=3)
+    result = send_emails(runtime, queue, now=AS_OF)
+    assert (result.sent, result.failed) == (4, 0)
+    assert handler.connections == 3
+    assert sorted(handler.message_ids()) == sorted(r.message_id for r in rows(runtime))
+    assert len(set(handler.message_ids())) == 4
+    assert [r.status for r in rows(runtime)] == ["sent"] * 4
+    assert send_emails(runtime, queue, now=AS_OF + HOUR).sent == 0
+    assert len(handler.received) == 4
+
+
+def test_more_connections_than_emails_opens_one_per_email(base, servers, queue):
+    handler = Handler()
+    runtime = runtime_with(base, smtp(servers, handler), smtp_connections=8)
+    assert send_emails(runtime, queue[:2], now=AS_OF).sent == 2
+    assert handler.connections == 2
+
+
+def test_refusals_and_a_drop_on_several_connections_are_each_recorded(base, servers, queue):
+    handler = Handler(
+        rcpt_replies=["550 5.1.1 <{address}>: No such user"],
+        data_replies=["451 4.3.0 Try again later"],
+    )
+    runtime = runtime_with(base, smtp(servers, handler), smtp_connections=2)
+    result = send_emails(runtime, queue, now=AS_OF)
+    assert (result.sent, result.failed, result.permanent) == (2, 2, 1)
+    states = sorted((r.status, r.permanent, r.last_code) for r in rows(runtime))
+    assert states == [("failed", False, "451"), ("failed", True, "550"), ("sent", False, None)] + [
+        ("sent", False, None)
+    ]
+    retry = next(r for r in rows(runtime) if r.last_code == "451")
+    assert retry.next_attempt_at == AS_OF + timedelta(minutes=15)
+    later = send_emails(runtime, pending_email_ids(runtime, now=AS_OF + HOUR), now=AS_OF + HOUR)
+    assert (later.sent, later.failed) == (1, 0)
+    assert len(set(handler.message_ids())) == 3 == len(handler.received)
+
+
+def test_a_connection_dropped_mid_message_is_retried_later_the_others_carry_on(
+    base, servers, queue
+):
+    handler = Handler(drop_data={1})
+    runtime = runtime_with(base, smtp(servers, handler), smtp_connections=2)
+    first = send_emails(runtime, queue, now=AS_OF)
+    assert (first.sent, first.failed, first.permanent, first.deferred) == (3, 1, 0, 0)
+    assert handler.connections == 3  # two, and the dropped one reconnected
+    second = send_emails(runtime, pending_email_ids(runtime, now=AS_OF + HOUR), now=AS_OF + HOUR)
+    assert (second.sent, second.failed) == (1, 0)
+    ids = handler.message_ids()
+    assert len(ids) == 5 and len(set(ids)) == 4  # the dropped one twice, same Message-ID
+    assert [r.status for r in rows(runtime)] == ["sent"] * 4
+
+
+def test_the_rate_limit_holds_for_all_connections_together(base, servers, queue):
+    slept: list[float] = []
+    limiter = RateLimiter(60, clock=lambda: sum(slept), sleep=slept.append)
+    server = servers.start(Handler())
+    mailer = SmtpMailer(server.hostname, server.port, timeout=5, rate_limiter=limiter)
+    result = send_emails(runtime_with(base, mailer, smtp_connections=2), queue, now=AS_OF)
+    assert result.sent == 4
+    assert sum(slept) == pytest.approx(3.0)  # four at one a second: the first free
+
+
+def test_a_crash_on_one_connection_records_what_the_others_sent(base, servers, queue):
+    handler = Handler()
+    crashing = runtime_with(
+        base, CrashingMailer(smtp(servers, handler), crash_after=2), smtp_connections=2
+    )
+    with pytest.raises(KeyboardInterrupt):
+        send_emails(crashing, queue, now=AS_OF)
+    delivered = set(handler.message_ids())
+    statuses = {r.id: r.status for r in rows(crashing)}
+    # Nothing delivered is left pending; what was delivered and recorded is sent; the message
+    # in flight when the crash hit stays 'sending'; nothing else is.
+    for row in rows(crashing):
+        if row.status == "sent":
+            assert row.message_id in delivered
+        if row.status == "pending":
+            assert row.message_id is None
+    assert list(statuses.values()).count("sending") == 1
+    late = AS_OF + timedelta(minutes=31)
+    runtime = runtime_with(base, smtp(servers, handler), smtp_connections=2)
+    send_emails(runtime, pending_email_ids(runtime, now=late), now=late)
+    assert [r.status for r in rows(runtime)] == ["sent"] * 4
+    ids = handler.message_ids()
+    assert len(set(ids)) == 4 and len(ids) - 4 <= 1  # at most the in-flight one twice
