@@ -66,9 +66,13 @@ class AdminUI:
                 self.page.reload(wait_until="domcontentloaded")
 
     def open_run(self, run_name: str) -> None:
-        """Open the Runs page, wait until the run is listed, and open it by its name."""
+        """Open the UI, go to Runs, wait until the run is listed, and open it by its name."""
         with self.step("open-runs"):
-            self.page.goto(f"{self.ui_url}/runs", wait_until="domcontentloaded")
+            self.page.goto(self.ui_url, wait_until="domcontentloaded")
+            runs = self.page.get_by_role("link", name="Runs", exact=True)
+            runs = runs.or_(self.page.get_by_role("button", name="Runs", exact=True))
+            runs.first.click()
+            self.page.wait_for_url(lambda url: "/runs" in url)
         link = self.page.get_by_role("link", name=run_name, exact=True)
         self.until(f"find-{run_name}", lambda: _shows(link))
         with self.step("open-run"):
