@@ -55,7 +55,8 @@ def classify_moodle(response: httpx.Response, what: str) -> SourceError | None:
         code = str(payload.get("errorcode", ""))
         message = str(payload.get("message", ""))
         if code in _AUTH_ERRORS:
-            return SourceAuthError(f"{what}: {code}: {message}")
+            hint = "check the source's token in the badgeflow config and its web service"
+            return SourceAuthError(f"{what}: {code}: {message} ({hint})")
         return MoodleError(what, code, message)
     return None
 

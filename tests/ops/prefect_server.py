@@ -180,6 +180,14 @@ def prefect_server(
     env.pop("PREFECT_API_URL", None)
     if database_url:
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url
+    # The UI asks /ui-settings where the API is; without this it answers the default port
+    # (4200), not ours, and every page shows "Can't connect to Server API".
+    env.setdefault("PREFECT_SERVER_UI_API_URL", f"http://127.0.0.1:{port}/api")
+    # No "Try Prefect Cloud" panels: they link off the machine.
+    env.setdefault("PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT", "false")
+    # The V1 UI at "/": Prefect 3.9's V2 UI (its default) initialises Amplitude on load and
+    # fetches its config from sr-client-cfg.amplitude.com whatever the analytics settings say.
+    env.setdefault("PREFECT_SERVER_UI_V2_ENABLED", "false")
     log_path = home / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(

@@ -228,6 +228,7 @@ def test_bad_token_is_an_auth_error(server):
         bad.fetch_completions(None, fetched_at=FETCHED)
 
     assert not is_transient(caught.value)
+    assert "check the source's token in the badgeflow config" in str(caught.value)
 
 
 def test_http_503_is_unavailable_and_transient(server):
