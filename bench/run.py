@@ -55,7 +55,7 @@ from badgeflow.models import (  # noqa: E402
     SOURCE_SYSTEM,
 )
 from badgeflow.rules import evaluate  # noqa: E402
-from bench import contracts_bench, logs_bench, site_bench  # noqa: E402
+from bench import contracts_bench, e2e_bench, logs_bench, site_bench  # noqa: E402
 from bench.metrics_bench import describe as describe_metrics  # noqa: E402
 from bench.metrics_bench import run as run_metrics  # noqa: E402
 from bench.rules_bench import bench_rules_at_scale, report  # noqa: E402
@@ -256,6 +256,7 @@ def main() -> None:
     results["site"] = site_bench.run(1_000 if args.quick else 10_000)
     results["metrics"] = run_metrics(2_000 if args.quick else 100_000)
     results["logs_1m"] = logs_bench.run(quick=args.quick)
+    results["e2e"] = e2e_bench.run(3_000 if args.quick else 100_000)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
@@ -288,6 +289,7 @@ def main() -> None:
     print(site_bench.describe(results["site"]))
     print(describe_metrics(results["metrics"]))
     print(logs_bench.describe(results["logs_1m"]))
+    print(e2e_bench.describe(results["e2e"]))
     print(f"written to {out / 'latest.json'}")
 
 
