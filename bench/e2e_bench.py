@@ -13,9 +13,11 @@ getrusage (CPU). Nothing is asserted about speed; the figures go to bench/result
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -122,6 +124,18 @@ final_assessment = "final-exam"
     return config
 
 
+def _stop_group(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        os.killpg(child.pid, signal.SIGTERM)
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    with contextlib.suppress(ProcessLookupError):  # anything left behind in the group
+        os.killpg(child.pid, signal.SIGKILL)
+
+
 def _settings(config: Path) -> Settings:
     previous = os.environ.get(CONFIG_ENV)
     os.environ[CONFIG_ENV] = str(config)
@@ -223,7 +237,17 @@ def run(
         own_cpu = time.process_time()
         launched, wall = datetime.now(UTC), time.perf_counter()
         with log.open("wb") as out:
-            child = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+            # Its own process group: whatever happens here, the flow, its Prefect server and
+            # its signing workers are stopped with it (`_stop_group`).
+            child = subprocess.Popen(
+                cmd,
+                env=env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            stack.callback(_stop_group, child)
             sampler = TreeSampler(child.pid)
             thread = threading.Thread(target=sampler.run, daemon=True)
             thread.start()
