@@ -18,7 +18,7 @@ endif
 # PYTEST_WORKERS= runs serially.
 PYTEST_WORKERS ?= -n 2 --dist loadfile
 
-.PHONY: install demo test test-all check lint coverage bench deploy lock clean
+.PHONY: install demo test test-all check lint coverage bench bench-e2e deploy lock clean
 
 $(INSTALLED): pyproject.toml requirements/lock.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "badgeflow needs Python 3.11, found " + sys.version' \
@@ -50,6 +50,9 @@ lint: install  ## Fix what ruff can fix
 
 bench: install  ## Throughput benchmarks (bench/README.md)
 	$(BIN)/python -m bench.run
+
+bench-e2e: install  ## Only the end-to-end benchmark: a nightly batch of 100,000 completions
+	$(BIN)/python -m bench.e2e_bench $(E2E_ARGS)
 
 deploy: install  ## Work pool, SMTP concurrency limit, then every deployment in prefect.yaml (PREFECT_API_URL)
 	$(BIN)/python -m flows._deploy

@@ -55,7 +55,7 @@ from badgeflow.models import (  # noqa: E402
     SOURCE_SYSTEM,
 )
 from badgeflow.rules import evaluate  # noqa: E402
-from bench import contracts_bench, logs_bench, mail_bench, site_bench  # noqa: E402
+from bench import contracts_bench, e2e_bench, logs_bench, mail_bench, site_bench  # noqa: E402
 from bench.metrics_bench import describe as describe_metrics  # noqa: E402
 from bench.metrics_bench import run as run_metrics  # noqa: E402
 from bench.rules_bench import bench_rules_at_scale, report  # noqa: E402
@@ -257,6 +257,7 @@ def main() -> None:
     results["metrics"] = run_metrics(2_000 if args.quick else 100_000)
     results["logs_1m"] = logs_bench.run(quick=args.quick)
     results["mail"] = mail_bench.run(2_000 if args.quick else 100_000, connections=2)
+    results["e2e"] = e2e_bench.run(3_000 if args.quick else 100_000)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
@@ -290,6 +291,7 @@ def main() -> None:
     print(describe_metrics(results["metrics"]))
     print(logs_bench.describe(results["logs_1m"]))
     print(mail_bench.describe(results["mail"]))
+    print(e2e_bench.describe(results["e2e"]))
     print(f"written to {out / 'latest.json'}")
 
 

@@ -139,8 +139,36 @@ class FakeLMSServer:
         self._address = (host, port)
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._listings: dict[tuple[object, ...], list[Any]] = {}
+        self._listings_of: object = None
 
     # --- the vendor's part ---------------------------------------------------------------
+
+    def listing(
+        self, request: FakeRequest, build: Callable[[], list[Any]], *, paging: tuple[str, ...]
+    ) -> list[Any]:
+        """The items of a paged listing, built once per dataset, path and non-paging query.
+
+        A listing is built whole and then cut into pages; building it for every page made a
+        large fake quadratic. Datasets are frozen, so a listing changes only when the
+        server's `dataset` is replaced (which empties the cache).
+
+        Args:
+            request: the request (its path and query, less the paging parameters, are the key).
+            build: makes the full list of items.
+            paging: the names of the paging parameters (``page``, ``per_page``...).
+        """
+        dataset = getattr(self, "dataset", None)
+        key = (request.path, *sorted((k, v) for k, v in request.query if k not in paging))
+        with self._lock:
+            if self._listings_of is not dataset:
+                self._listings, self._listings_of = {}, dataset
+            items = self._listings.get(key)
+        if items is None:
+            items = build()
+            with self._lock:
+                self._listings[key] = items
+        return items
 
     def handle(self, request: FakeRequest) -> FakeResponse:
         """Answer one request (subclasses implement the vendor's endpoints)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -96,17 +96,21 @@ class FakeCanvas(FakeLMSServer):
         if rest == "":
             return _json(self._course(course))
         if rest == "users":
-            return self._page(request, self._users(course, request))
+            return self._page(request, self._list(request, lambda: self._users(course, request)))
         if rest == "enrollments":
-            return self._page(request, self._enrollments(course))
+            return self._page(request, self._list(request, lambda: self._enrollments(course)))
         if rest == "bulk_user_progress":
-            return self._page(request, self._progress(course))
+            return self._page(request, self._list(request, lambda: self._progress(course)))
         if rest == "assignments":
             return self._page(request, [a.model_dump() for a in course.assignments])
         found = _SUBMISSIONS.match(rest)
         if found and any(a.id == int(found.group(1)) for a in course.assignments):
-            return self._page(request, self._submissions(course, found.group(1)))
+            items = self._list(request, lambda: self._submissions(course, found.group(1)))
+            return self._page(request, items)
         return _not_found()
+
+    def _list(self, request: FakeRequest, build: Callable[[], list[Any]]) -> list[Any]:
+        return self.listing(request, build, paging=("page", "per_page"))
 
     def _course(self, course: FakeCanvasCourse) -> dict[str, Any]:
         return {

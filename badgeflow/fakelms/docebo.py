@@ -199,7 +199,7 @@ class FakeDocebo(FakeLMSServer):
         self, request: FakeRequest, render: Callable[[FakeRequest], list[dict[str, Any]]]
     ) -> FakeResponse:
         try:
-            items = render(request)
+            items = self.listing(request, lambda: render(request), paging=("page", "page_size"))
         except ValueError as exc:
             return _error(400, "Bad Request", str(exc))
         return self._page(request, items)

@@ -30,6 +30,7 @@ enrolment is complete when it has criteria rows and every one has a ``timecomple
 from __future__ import annotations
 
 import json
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -204,10 +205,17 @@ class MoodleDataset(_Model):
 
     def user(self, user_id: int) -> FakeUser | None:
         """The user with this id, if any."""
-        return next((u for u in self.users if u.id == user_id), None)
+        return self._users_by_id.get(user_id)
 
     def enrolment(self, user_id: int, course_id: int) -> FakeEnrolment | None:
         """The user's enrolment in the course, if any."""
-        return next(
-            (e for e in self.enrolments if e.userid == user_id and e.courseid == course_id), None
-        )
+        return self._by_pair.get((user_id, course_id))
+
+    # Indexes (the dataset is frozen): per-user calls stay O(1) on large datasets.
+    @cached_property
+    def _users_by_id(self) -> dict[int, FakeUser]:
+        return {u.id: u for u in reversed(self.users)}
+
+    @cached_property
+    def _by_pair(self) -> dict[tuple[int, int], FakeEnrolment]:
+        return {(e.userid, e.courseid): e for e in reversed(self.enrolments)}

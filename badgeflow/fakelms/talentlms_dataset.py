@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -122,15 +123,22 @@ class TalentLMSDataset(_Model):
 
     def user(self, user_id: int) -> FakeTalentUser | None:
         """A user by id."""
-        return next((u for u in self.users if u.id == user_id), None)
+        return self._users_by_id.get(user_id)
 
     def enrollment(self, user_id: int, course_id: int) -> FakeTalentEnrollment | None:
         """The enrollment of a user in a course, if any."""
-        return next(
-            (e for e in self.enrollments if (e.user_id, e.course_id) == (user_id, course_id)), None
-        )
+        return self._by_pair.get((user_id, course_id))
 
     def course_enrollments(self, course_id: int) -> list[FakeTalentEnrollment]:
         """The course's enrollments, by user id."""
         found = [e for e in self.enrollments if e.course_id == course_id]
         return sorted(found, key=lambda e: e.user_id)
+
+    # Indexes (the dataset is frozen): per-learner calls stay O(1) at 30,000+ enrollments.
+    @cached_property
+    def _users_by_id(self) -> dict[int, FakeTalentUser]:
+        return {u.id: u for u in reversed(self.users)}
+
+    @cached_property
+    def _by_pair(self) -> dict[tuple[int, int], FakeTalentEnrollment]:
+        return {(e.user_id, e.course_id): e for e in reversed(self.enrollments)}

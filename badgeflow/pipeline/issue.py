@@ -7,13 +7,12 @@ import logging
 import secrets
 import uuid
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from badgeflow import store
-from badgeflow.credentials import bake_png, build_credential
-from badgeflow.credentials.fast import BatchSigner
+from badgeflow.credentials import build_credential
+from badgeflow.credentials.pool import BakeTarget, sign_and_bake
 from badgeflow.credentials.vcjwt import encode_vc_jwt
 from badgeflow.models import JSONDict
 from badgeflow.pipeline.recipients import NO_DID, learner_dids
@@ -78,29 +77,39 @@ def issue_credentials(
             _prepare(runtime, award, slots=s, did=did)
             for (award, did), s in zip(awards, slots, strict=False)
         ]
-        # One batch signer per chunk: the proof options are canonicalised once and each
-        # credential shape is compiled once, giving the same bytes as `issue` per credential.
-        # `proof` is an array: the OB 3.0 JSON Schema accepts nothing else.
-        signer = BatchSigner(runtime.signer, created=issued_at, proof_as_array=True)
-        documents = signer.sign_json([unsigned for _, _, _, unsigned in prepared])
         # Each achievement's badge image is read once per chunk, not once per credential.
         images = {
             slug: runtime.catalog.image_path(slug, ".png").read_bytes()
             for slug in {award.achievement_id for award, _ in awards}
         }
         runtime.baked_dir.mkdir(parents=True, exist_ok=True)
+        targets = [
+            BakeTarget(award.achievement_id, runtime.baked_dir / f"{credential_id}.png")
+            for award, credential_id, _, _ in prepared
+        ]
+        # One batch signer per chunk (or per worker's part of it): the proof options are
+        # canonicalised once and each credential shape compiled once, giving the same bytes
+        # as `issue` per credential. `proof` is an array: the OB 3.0 JSON Schema accepts
+        # nothing else.
+        documents = sign_and_bake(
+            runtime.signer,
+            [unsigned for _, _, _, unsigned in prepared],
+            created=issued_at,
+            images=images,
+            targets=targets,
+            processes=runtime.settings.issuance.sign_processes,
+        )
         jwts = _vc_jwts(runtime, documents)
         rows = [
-            _finish(
-                runtime, award, (credential_id, salt, document, jwt), batch_id, issued_at, images
-            )
-            for (award, credential_id, salt, _), document, jwt in zip(
-                prepared, documents, jwts, strict=True
+            _finish(runtime, award, (credential_id, salt, document, jwt), batch_id, issued_at, t)
+            for (award, credential_id, salt, _), document, jwt, t in zip(
+                prepared, documents, jwts, targets, strict=True
             )
         ]
         stored = store.save_credentials(session, rows)
-        for row, chosen in zip(rows, slots, strict=False):
-            store.save_status_entries(session, row.id, chosen)
+        store.save_status_entries_many(
+            session, [(row.id, chosen) for row, chosen in zip(rows, slots, strict=False)]
+        )
     logger.info("issued %d credentials (%d awards in chunk)", stored, len(award_ids))
     return stored
 
@@ -172,10 +181,9 @@ def _finish(
     signed: tuple[str, str, str, str | None],
     batch_id: str,
     issued_at: datetime,
-    images: dict[str, bytes],
+    baked: BakeTarget,
 ) -> NewCredential:
     credential_id, salt, document, jwt = signed
-    baked = _bake(runtime.baked_dir, images[award.achievement_id], credential_id, document)
     return NewCredential(
         id=credential_id,
         award_id=award.award_id,
@@ -184,14 +192,6 @@ def _finish(
         verification_method=runtime.signer.verification_method,
         issued_at=issued_at,
         batch_id=batch_id,
-        baked_path=str(baked),
+        baked_path=str(baked.path),
         jwt=jwt,
     )
-
-
-def _bake(baked_dir: Path, image: bytes, credential_id: str, document: str) -> Path:
-    target = baked_dir / f"{credential_id}.png"
-    tmp = target.with_suffix(".png.tmp")
-    tmp.write_bytes(bake_png(image, document))
-    tmp.replace(target)
-    return target

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import pandas as pd
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from badgeflow.models import (
@@ -135,23 +135,29 @@ def insert_awards(session: Session, awards_df: pd.DataFrame, *, batch_id: str) -
         names[normalise_email(email)] = fr.to_str(record[LEARNER_NAME])
     learner_ids = ensure_learners(session, names)
     rows = [
-        Award(
-            award_key=key,
-            learner_id=learner_ids[normalise_email(str(record[LEARNER_EMAIL]))],
-            achievement_id=str(record[ACHIEVEMENT_ID]),
-            awarded_at=fr.to_datetime(record[AWARDED_AT]),
-            valid_from=fr.to_datetime(record[VALID_FROM]),
-            valid_until=fr.to_datetime(record[VALID_UNTIL]),
-            score=fr.to_float(record[SCORE]),
-            evidence=fr.to_str_list(record[EVIDENCE_RECORD_IDS]),
-            batch_id=batch_id,
-            status="active",
-        )
+        {
+            "award_key": key,
+            "learner_id": learner_ids[normalise_email(str(record[LEARNER_EMAIL]))],
+            "achievement_id": str(record[ACHIEVEMENT_ID]),
+            "awarded_at": fr.to_datetime(record[AWARDED_AT]),
+            "valid_from": fr.to_datetime(record[VALID_FROM]),
+            "valid_until": fr.to_datetime(record[VALID_UNTIL]),
+            "score": fr.to_float(record[SCORE]),
+            "evidence": fr.to_str_list(record[EVIDENCE_RECORD_IDS]),
+            "batch_id": batch_id,
+            "status": "active",
+        }
         for key, record in fresh.items()
     ]
-    session.add_all(rows)
-    session.flush()
-    return [row.id for row in rows]
+    if not rows:
+        return []
+    # One bulk INSERT (executemany), then the new ids by key, in chunked queries.
+    session.execute(insert(Award), rows)
+    ids: dict[str, int] = {}
+    for chunk in fr.chunks(list(fresh)):
+        query = select(Award.award_key, Award.id).where(Award.award_key.in_(chunk))
+        ids.update((key, id_) for key, id_ in session.execute(query))
+    return [ids[key] for key in fresh]
 
 
 def _to_issue() -> Select[Award, str, str | None]:

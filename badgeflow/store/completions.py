@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from badgeflow.models import (
@@ -129,6 +129,7 @@ def upsert_completions(session: Session, df: pd.DataFrame, *, batch_id: str) -> 
     learner_ids = ensure_learners(session, names)
     stored = _existing(session, [(str(r[SOURCE]), str(r[SOURCE_RECORD_ID])) for r in records])
     inserted = updated = unchanged = 0
+    fresh: dict[tuple[str, str], dict[str, Any]] = {}  # new rows, inserted in bulk below
     for record in records:
         key = (str(record[SOURCE]), str(record[SOURCE_RECORD_ID]))
         values: dict[str, Any] = {
@@ -136,20 +137,33 @@ def upsert_completions(session: Session, df: pd.DataFrame, *, batch_id: str) -> 
         }
         values["learner_id"] = learner_ids[_email(record)]
         row = stored.get(key)
-        if row is None:
-            row = Completion(source=key[0], source_record_id=key[1], first_batch_id=batch_id)
-            session.add(row)
-            stored[key] = row
+        pending = fresh.get(key)
+        if row is None and pending is None:
             inserted += 1
-        elif all(getattr(row, attr) == value for attr, value in values.items()):
-            unchanged += 1
         else:
-            updated += 1
+            before = {a: getattr(row, a) for a in values} if row is not None else pending or {}
+            if all(before[attr] == value for attr, value in values.items()):
+                unchanged += 1
+            else:
+                updated += 1
+        if row is None:
+            fresh[key] = {
+                **values,
+                "source": key[0],
+                "source_record_id": key[1],
+                "first_batch_id": batch_id,
+                "fetched_at": _fetched_at(record),
+                "last_batch_id": batch_id,
+            }
+            continue
         for attr, value in values.items():
             setattr(row, attr, value)
         row.fetched_at = _fetched_at(record)
         row.last_batch_id = batch_id
     session.flush()
+    if fresh:
+        # One bulk INSERT (executemany) instead of a unit of work per new completion.
+        session.execute(insert(Completion), list(fresh.values()))
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=unchanged)
 
 

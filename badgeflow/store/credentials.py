@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from badgeflow.store.schema import AWARD_STATUSES, Award, AwardStatus, Credential, Learner
@@ -127,32 +127,33 @@ def save_credentials(session: Session, rows: Sequence[NewCredential]) -> int:
         session.scalars(select(Credential.award_id).where(Credential.award_id.in_(award_ids)))
     )
     taken_ids = set(session.scalars(select(Credential.id).where(Credential.id.in_(ids))))
-    stored = 0
+    fresh: list[dict[str, object]] = []
     for row in rows:
         bare = bare_credential_id(row.id)
         if row.award_id in taken_awards or bare in taken_ids:
             continue
-        session.add(
-            Credential(
-                id=bare,
-                award_id=row.award_id,
-                format=row.format,
-                document=row.document,
-                salt=row.salt,
-                verification_method=row.verification_method,
-                issued_at=row.issued_at,
-                baked_path=row.baked_path,
-                batch_id=row.batch_id,
-                supersedes=row.supersedes,
-                jwt=row.jwt,
-                accept_token=new_accept_token(),
-            )
+        fresh.append(
+            {
+                "id": bare,
+                "award_id": row.award_id,
+                "format": row.format,
+                "document": row.document,
+                "salt": row.salt,
+                "verification_method": row.verification_method,
+                "issued_at": row.issued_at,
+                "baked_path": row.baked_path,
+                "batch_id": row.batch_id,
+                "supersedes": row.supersedes,
+                "jwt": row.jwt,
+                "accept_token": new_accept_token(),
+            }
         )
         taken_awards.add(row.award_id)
         taken_ids.add(bare)
-        stored += 1
-    session.flush()
-    return stored
+    if fresh:
+        # One bulk INSERT (executemany) instead of a unit of work per credential.
+        session.execute(insert(Credential), fresh)
+    return len(fresh)
 
 
 def set_baked_path(session: Session, credential_id: str, path: str | Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from badgeflow.store._frames import chunks
@@ -48,14 +48,20 @@ def ensure_learners(session: Session, names_by_email: Mapping[str, str | None]) 
     for chunk in chunks(emails):
         for known in session.scalars(select(Learner).where(Learner.email.in_(chunk))):
             found[known.email] = known
+    new: list[dict[str, str | None]] = []
     for email in emails:
         name = names_by_email[email]
         learner = found.get(email)
         if learner is None:
-            learner = Learner(email=email, name=name)
-            session.add(learner)
-            found[email] = learner
+            new.append({"email": email, "name": name})
         elif name is not None and learner.name != name:
             learner.name = name
     session.flush()
-    return {email: found[email].id for email in emails}
+    ids = {email: learner.id for email, learner in found.items()}
+    if new:
+        # One bulk INSERT for the new learners, then their ids in chunked queries.
+        session.execute(insert(Learner), new)
+        for chunk in chunks([email for email in emails if email not in ids]):
+            query = select(Learner.email, Learner.id).where(Learner.email.in_(chunk))
+            ids.update((email, id_) for email, id_ in session.execute(query))
+    return {email: ids[email] for email in emails}

@@ -1,0 +1,101 @@
+"""Process helpers for the end-to-end benchmark: a free port, and the RSS of a process tree."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from bisect import bisect_left
+from pathlib import Path
+
+__all__ = ["TreeSampler", "free_port"]
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(c) for c in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return found
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()  # the name may hold spaces
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+
+
+class TreeSampler:
+    """Samples the resident memory of a process and of its whole tree until stopped.
+
+    Attributes:
+        peak_flow: the root process's highest RSS seen (kB).
+        peak_tree: the highest sum over the root and all its descendants (kB).
+        samples: (Unix time, root CPU seconds, tree CPU seconds) per sample, in order.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        """Watch `pid` every `interval` seconds."""
+        self.pid, self.interval = pid, interval
+        self.peak_flow = self.peak_tree = 0
+        self.samples: list[tuple[float, float, float]] = []
+        self._stop = threading.Event()
+
+    def sample(self) -> None:
+        """Take one sample."""
+        pids, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            todo += _children(pid)
+        flow = _rss_kb(self.pid)
+        self.peak_flow = max(self.peak_flow, flow)
+        self.peak_tree = max(self.peak_tree, flow + sum(_rss_kb(p) for p in pids[1:]))
+        own = _cpu_seconds(self.pid)
+        self.samples.append((time.time(), own, own + sum(_cpu_seconds(p) for p in pids[1:])))
+
+    def cpu_between(self, start: float, end: float) -> tuple[float, float]:
+        """CPU seconds (root, tree) spent between two Unix times, from the nearest samples."""
+        if not self.samples:
+            return 0.0, 0.0
+        times = [s[0] for s in self.samples]
+        first = self.samples[min(bisect_left(times, start), len(times) - 1)]
+        last = self.samples[min(bisect_left(times, end), len(times) - 1)]
+        return last[1] - first[1], last[2] - first[2]
+
+    def run(self) -> None:
+        """Sample until `stop` (run it in a thread)."""
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        """End `run`."""
+        self._stop.set()
