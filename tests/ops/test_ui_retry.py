@@ -12,6 +12,7 @@ per credential and every input row accounted for.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -28,6 +29,7 @@ from badgeflow.fakelms.moodle import FakeMoodle, MoodleDataset
 from badgeflow.store.schema import Award, Batch, Credential, EmailOutbox, QuarantinedRow
 from tests.badgeflow.notify.smtp_servers import Handler
 from tests.demo_env import initialise, settings_from, write_config
+from tests.ops.flow_runs import deploy
 from tests.ops.prefect_server import (
     ROOT,
     descendants,
@@ -43,10 +45,10 @@ from tests.ops.prefect_ui import prefect_ui
 # time; nothing here times the code, it only stops a hung run.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
-# What the project deploys and how (today: `make deploy` on main). After issue 8's prefect.yaml
-# rework, switch these three names if they change; nothing else in this module names them.
+# What the project deploys and how: `make deploy`'s script (it creates the work pool and the
+# SMTP limit), for the one deployment this test runs. Nothing else in this module names them.
 POOL = "badgeflow-process"
-DEPLOY_ARGS = ("--no-prompt", "deploy", "--all")
+DEPLOY_COMMAND = (sys.executable, "-m", "flows._deploy", "--name", "nightly-issuance-manual")
 DEPLOYMENT = "nightly-issuance/nightly-issuance-manual"
 
 GOOD_TOKEN = "demo-token"
@@ -74,15 +76,14 @@ def test_admin_retries_a_failed_nightly_run_from_the_ui(tmp_path: Path) -> None:
                 extra_env={"PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false"},
             )
         )
-        server.cli("work-pool", "create", POOL, "--type", "process")
-        worker = stack.enter_context(  # it boots while the deployments register
+        deploy(server, DEPLOY_COMMAND, {"BADGEFLOW_HOME": str(ROOT)})
+        worker = stack.enter_context(
             process_worker(
                 server,
                 pool=POOL,
                 env={"BADGEFLOW_CONFIG": str(config), "BADGEFLOW_HOME": str(ROOT)},
             )
         )
-        server.cli(*DEPLOY_ARGS)
         api = stack.enter_context(server.api())
         deployment = _get(api, f"deployments/name/{DEPLOYMENT}")
         # The pull step's {{ $BADGEFLOW_HOME }} is kept as written at deploy time and resolved
