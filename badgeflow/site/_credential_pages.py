@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -43,7 +43,7 @@ class CredentialJob:
 
 
 def plan_credentials(
-    credentials: Sequence[SiteCredential],
+    credentials: Iterable[SiteCredential],
     by_slug: dict[str, SiteAchievement],
     generated_at: datetime,
     site: str,

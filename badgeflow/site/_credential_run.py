@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from datetime import datetime
 from functools import partial
@@ -27,7 +27,7 @@ from badgeflow.site._credential_pages import (
 )
 from badgeflow.site._tree import TreeWriter
 from badgeflow.site._writer import SiteFileWriter
-from badgeflow.site.inputs import SiteAchievement, SiteCredential
+from badgeflow.site.inputs import CredentialSource, SiteAchievement
 
 __all__ = ["default_processes", "write_credentials"]
 
@@ -47,7 +47,7 @@ def default_processes(to_render: int) -> int:
 
 def write_credentials(
     writer: SiteFileWriter,
-    credentials: Sequence[SiteCredential],
+    credentials: CredentialSource,
     by_slug: dict[str, SiteAchievement],
     common: dict[str, Any],
     generated_at: datetime,

@@ -214,9 +214,9 @@ class TreeWriter:
         temporary = path.parent / f"{path.name}.tmp-{uuid.uuid4().hex[:12]}"
         with temporary.open("w", encoding="utf-8") as handle:
             handle.write(f'{{"version":{_VERSION},"written_ns":{time.time_ns()},"files":')
-            json.dump(dict(sorted(self._entries.items())), handle, separators=(",", ":"))
+            handle.write(json.dumps(dict(sorted(self._entries.items())), separators=(",", ":")))
             handle.write(',"units":')
-            json.dump(dict(sorted(self._units.items())), handle, separators=(",", ":"))
+            handle.write(json.dumps(dict(sorted(self._units.items())), separators=(",", ":")))
             handle.write("}")
         os.replace(temporary, path)
 

@@ -37,6 +37,7 @@ class SiteFileWriter:
         self.tree = tree
         self.pages = 0
         self.files = 0
+        self.kept_units = 0
 
     def bytes(self, relative: str, data: bytes) -> None:
         """Write a binary file."""
@@ -62,5 +63,6 @@ class SiteFileWriter:
 
     def kept(self, paths: list[str]) -> None:
         """Count files kept as published without rendering (a unit the cache vouched for)."""
+        self.kept_units += 1
         self.files += len(paths)
         self.pages += sum(1 for path in paths if path.endswith(".html"))

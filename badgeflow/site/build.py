@@ -30,7 +30,13 @@ from badgeflow.site._markdown import render_markdown
 from badgeflow.site._tree import site_tree
 from badgeflow.site._units import site_digest
 from badgeflow.site._writer import SiteFileWriter
-from badgeflow.site.inputs import CredentialStatus, SiteAchievement, SiteCredential, SiteReport
+from badgeflow.site.inputs import (
+    CredentialSource,
+    CredentialStatus,
+    SiteAchievement,
+    SiteCredential,
+    SiteReport,
+)
 from badgeflow.site.verifier_assets import VERIFY_PAGE, verifier_assets
 
 __all__ = ["CredentialStatus", "SiteAchievement", "SiteCredential", "SiteReport", "build_site"]
@@ -43,7 +49,7 @@ def build_site(
     *,
     issuer: IssuerInfo,
     achievements: Sequence[SiteAchievement],
-    credentials: Sequence[SiteCredential],
+    credentials: CredentialSource,
     did_document: JSONDict,
     base_url: str,
     generated_at: datetime,
@@ -148,8 +154,10 @@ def build_site(
         )
     counts = tree.counts
     logger.info(
-        "published %d credentials, %d pages: %d files changed, %d unchanged, %d deleted%s",
+        "published %d credentials (%d rendered), %d pages: %d files changed, %d unchanged, "
+        "%d deleted%s",
         published,
+        published - writer.kept_units,
         writer.pages,
         counts.changed,
         counts.unchanged,
@@ -164,6 +172,7 @@ def build_site(
         counts.changed,
         counts.unchanged,
         counts.deleted,
+        published - writer.kept_units,
     )
 
 
