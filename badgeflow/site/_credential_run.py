@@ -81,7 +81,8 @@ def write_credentials(
     jobs = plan_credentials(credentials, by_slug, generated_at, site)
     tree = writer.tree
     workers = default_processes(total) if processes is None else processes
-    if tree.staged and workers > 1:
+    # A daemonic process (itself a pool worker) may not start processes: render in place.
+    if tree.staged and workers > 1 and not multiprocessing.current_process().daemon:
         _render_parallel(writer, jobs, by_slug, common, workers, progress)
     else:
         for job in jobs:
