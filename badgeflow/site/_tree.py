@@ -244,11 +244,14 @@ def _replace_atomically(target: Path, data: bytes) -> os.stat_result:
     return stat
 
 
-def _walk(root: Path, manifest: dict[str, str], cutoff: int) -> dict[str, str]:
+def _walk(
+    root: Path, manifest: dict[str, str], cutoff: int, *, stat: bool = True
+) -> dict[str, str]:
     """Every file under ``root``, with its manifest digest when the entry can be trusted.
 
     Entries are popped from ``manifest`` as files are found, so the two maps are never
-    both whole in memory.
+    both whole in memory. Without ``stat`` (a full rebuild only counts what it replaces),
+    files are listed by name alone.
     """
     found: dict[str, str] = {}
     if not root.is_dir():
@@ -262,10 +265,13 @@ def _walk(root: Path, manifest: dict[str, str], cutoff: int) -> dict[str, str]:
                 if entry.is_dir(follow_symlinks=False):
                     stack.append(relative)
                     continue
-                stat = entry.stat(follow_symlinks=False)
-                now = f"{stat.st_size} {stat.st_mtime_ns} {stat.st_ino}"
+                if not stat:
+                    found[relative] = ""
+                    continue
+                info = entry.stat(follow_symlinks=False)
+                now = f"{info.st_size} {info.st_mtime_ns} {info.st_ino}"
                 old = manifest.pop(relative, None)
-                if old is not None and stat.st_mtime_ns < cutoff:
+                if old is not None and info.st_mtime_ns < cutoff:
                     digest, _, recorded = old.partition(" ")
                     if recorded == now:
                         found[relative] = old
@@ -327,7 +333,7 @@ def site_tree(output_dir: Path, *, full: bool) -> Iterator[TreeWriter]:
         fcntl.flock(lock, fcntl.LOCK_EX)
         manifest = manifest_path(output_dir)
         files, units, cutoff = ({}, {}, 0) if full else _read_manifest(manifest)
-        existing = _walk(output_dir, files, cutoff)
+        existing = _walk(output_dir, files, cutoff, stat=not full)
         del files
         if full or not existing:
             with _staged(output_dir) as staging:
