@@ -1,22 +1,26 @@
 """Site publishing: a full build of N credentials vs an incremental re-publish after one revocation.
 
-``python -m bench.site_bench [--n N]`` runs it alone; ``bench/run.py`` calls `run`. The
-credentials are synthetic (fake signatures: `build_site` does not verify), each with its page,
-JSON, baked PNG and baked SVG, plus a revocation status list, so a credential is four files as
-in production. Figures: seconds and files written for the first (full) build, a re-publish
-with nothing changed, a re-publish after one revocation, and a forced full rebuild.
+``python -m bench.site_bench [--n N] [--processes P] [--no-rebuild]`` runs it alone (100,000
+credentials by default); ``bench/run.py`` calls `run`. The credentials are synthetic (fake
+signatures: `build_site` does not verify), each with its page, JSON, baked PNG and baked SVG,
+share page, five share redirects, accept and accepted pages (12 files), plus a revocation
+status list. They are made on the fly as the builder iterates, as the publish stage streams
+them from the store, so the peak memory is the builder's. Figures: wall and CPU seconds (this
+process and its worker processes) and files written for the first (full) build, a re-publish
+with nothing changed, a re-publish after one revocation, and a forced full rebuild; the
+peak RSS of the publishing process and of the largest worker.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
+import resource
 import struct
 import tempfile
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -103,27 +107,44 @@ def _document(cid: str, n: int, slug: str) -> str:
     )
 
 
+def credential(i: int, revoked: frozenset[int] = frozenset()) -> SiteCredential:
+    """The i-th synthetic credential: document, baked PNG and SVG, learner name, accept link."""
+    cid = f"00000000-0000-4000-8000-{i:012d}"
+    slug = SLUGS[i % len(SLUGS)]
+    document = _document(cid, i, slug)
+    return SiteCredential(
+        credential_id=cid,
+        document=document,
+        achievement_slug=slug,
+        awarded_at=AS_OF - timedelta(days=i % 300),
+        valid_until=AS_OF + timedelta(days=365) if i % 2 else None,
+        learner_name=f"Learner {i}",
+        baked_png=_png(i) + document.encode(),
+        baked_svg=f"<svg xmlns='http://www.w3.org/2000/svg'><!-- {document} --></svg>",
+        accept_token=f"{i:032x}",
+        status="revoked" if i in revoked else "active",
+    )
+
+
+class Credentials:
+    """N synthetic credentials, made as they are iterated (never all in memory)."""
+
+    def __init__(self, n: int, revoked: frozenset[int] = frozenset()) -> None:
+        """N credentials, those in ``revoked`` revoked."""
+        self.n, self.revoked = n, revoked
+
+    def __len__(self) -> int:
+        """How many."""
+        return self.n
+
+    def __iter__(self) -> Iterator[SiteCredential]:
+        """Each credential in turn."""
+        return (credential(i, self.revoked) for i in range(self.n))
+
+
 def credentials(n: int) -> list[SiteCredential]:
-    """N synthetic credentials: document, baked PNG and SVG, a learner name, an accept link."""
-    out = []
-    for i in range(n):
-        cid = f"00000000-0000-4000-8000-{i:012d}"
-        slug = SLUGS[i % len(SLUGS)]
-        document = _document(cid, i, slug)
-        out.append(
-            SiteCredential(
-                credential_id=cid,
-                document=document,
-                achievement_slug=slug,
-                awarded_at=AS_OF - timedelta(days=i % 300),
-                valid_until=AS_OF + timedelta(days=365) if i % 2 else None,
-                learner_name=f"Learner {i}",
-                baked_png=_png(i) + document.encode(),
-                baked_svg=f"<svg xmlns='http://www.w3.org/2000/svg'><!-- {document} --></svg>",
-                accept_token=f"{i:032x}",
-            )
-        )
-    return out
+    """N synthetic credentials, as a list."""
+    return list(Credentials(n))
 
 
 def _status(revoked: list[int]) -> dict[str, Any]:
@@ -137,19 +158,33 @@ def _status(revoked: list[int]) -> dict[str, Any]:
     }
 
 
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)  # counted once they have exited
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
 def _timed(fn: Callable[[], T]) -> tuple[T, float, float]:
     """Run fn; return its result, wall seconds and CPU seconds (steadier on a busy machine)."""
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu = time.perf_counter(), _cpu()
     result = fn()
-    return result, time.perf_counter() - start, time.process_time() - cpu
+    return result, time.perf_counter() - start, _cpu() - cpu
 
 
-def run(n: int, workdir: Path | None = None) -> dict[str, float]:
+def run(
+    n: int,
+    workdir: Path | None = None,
+    *,
+    processes: int | None = None,
+    rebuild: bool = True,
+) -> dict[str, float]:
     """Publish N credentials four ways and return seconds and file counts.
 
     Args:
         n: number of credentials.
         workdir: where to build (default: a temporary folder, removed afterwards).
+        processes: worker processes for the full builds (None: the builder's default).
+        rebuild: also time a forced full rebuild (the last phase).
 
     Returns:
         ``full_*`` (first build), ``noop_*`` (nothing changed), ``revoke_*`` (one
@@ -160,9 +195,8 @@ def run(n: int, workdir: Path | None = None) -> dict[str, float]:
         root = Path(tmp)
         issuer = IssuerInfo(id=DID, name="Example Academy", url="https://academy.example.org")
         achievements = _achievements(root)
-        items = credentials(n)
 
-        def publish(batch: list[SiteCredential], revoked: list[int], full: bool) -> SiteReport:
+        def publish(batch: Credentials, revoked: list[int], full: bool) -> SiteReport:
             return build_site(
                 root / "site",
                 issuer=issuer,
@@ -173,13 +207,19 @@ def run(n: int, workdir: Path | None = None) -> dict[str, float]:
                 generated_at=AS_OF,
                 extra_json={"status/revocation/1": _status(revoked)},
                 full=full,
+                processes=processes,
             )
 
+        items = Credentials(n)
         first, full_s, full_cpu = _timed(lambda: publish(items, [], False))
         noop, noop_s, noop_cpu = _timed(lambda: publish(items, [], False))
-        items[n // 2] = dataclasses.replace(items[n // 2], status="revoked")
+        items = Credentials(n, frozenset({n // 2}))
         revoke, revoke_s, revoke_cpu = _timed(lambda: publish(items, [n // 2], False))
-        rebuild, rebuild_s, rebuild_cpu = _timed(lambda: publish(items, [n // 2], True))
+        again, rebuild_s, rebuild_cpu = (
+            _timed(lambda: publish(items, [n // 2], True)) if rebuild else (first, 0.0, 0.0)
+        )
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {
         "n": n,
         "files": first.files_written,
@@ -189,12 +229,16 @@ def run(n: int, workdir: Path | None = None) -> dict[str, float]:
         "noop_seconds": noop_s,
         "noop_cpu_seconds": noop_cpu,
         "noop_files_written": noop.files_changed,
+        "noop_rendered": noop.credentials_rendered,
         "revoke_seconds": revoke_s,
         "revoke_cpu_seconds": revoke_cpu,
         "revoke_files_written": revoke.files_changed,
+        "revoke_rendered": revoke.credentials_rendered,
         "rebuild_seconds": rebuild_s,
         "rebuild_cpu_seconds": rebuild_cpu,
-        "rebuild_files_written": rebuild.files_changed,
+        "rebuild_files_written": again.files_changed if rebuild else 0,
+        "peak_rss_mb": own,
+        "worker_peak_rss_mb": worker,
         "files_ratio": first.files_changed / max(revoke.files_changed, 1),
         "seconds_ratio": full_s / revoke_s,
         "cpu_ratio": full_cpu / revoke_cpu,
@@ -216,16 +260,21 @@ def describe(figures: dict[str, float]) -> str:
         f"re-publish after 1 revocation {phase('revoke')}\n"
         f"          nothing changed {phase('noop')}; forced full rebuild {phase('rebuild')}; "
         f"{f['files_ratio']:.0f}x fewer files, {f['seconds_ratio']:.1f}x faster "
-        f"({f['cpu_ratio']:.1f}x less CPU)"
+        f"({f['cpu_ratio']:.1f}x less CPU)\n"
+        f"          credentials rendered: {f.get('noop_rendered', 0):.0f} when nothing changed, "
+        f"{f.get('revoke_rendered', 0):.0f} after 1 revocation; peak RSS "
+        f"{f.get('peak_rss_mb', 0):.0f} MB (largest worker {f.get('worker_peak_rss_mb', 0):.0f} MB)"
     )
 
 
 def main() -> None:
     """Run the site benchmark alone and print its figures."""
     parser = argparse.ArgumentParser(prog="python -m bench.site_bench")
-    parser.add_argument("--n", type=int, default=10_000, help="number of credentials")
+    parser.add_argument("--n", type=int, default=100_000, help="number of credentials")
+    parser.add_argument("--processes", type=int, default=None, help="worker processes")
+    parser.add_argument("--no-rebuild", action="store_true", help="skip the forced rebuild")
     args = parser.parse_args()
-    print(describe(run(args.n)))
+    print(describe(run(args.n, processes=args.processes, rebuild=not args.no_rebuild)))
 
 
 if __name__ == "__main__":

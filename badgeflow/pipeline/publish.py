@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import partial
 from pathlib import Path
+from typing import Final
 
 from badgeflow import store
 from badgeflow.credentials import bake_svg
@@ -14,10 +15,14 @@ from badgeflow.pipeline.ob2 import ob2_output
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.pipeline.status import status_list_credentials
 from badgeflow.site.build import SiteAchievement, SiteCredential, SiteReport, build_site
+from badgeflow.store import CredentialRecord
 
 __all__ = ["publish_site"]
 
 logger = logging.getLogger(__name__)
+
+PAGE_SIZE: Final = 1_000
+"""Credentials read from the store at a time while the site is built."""
 
 
 def publish_site(
@@ -35,10 +40,12 @@ def publish_site(
     on, the OB 2.0 copies (`badgeflow.site.ob2`) are published too (they are deterministic:
     RS256 signatures are, so unchanged assertions keep their bytes).
 
-    Every file is rendered from the store each time, so the site always matches the
-    database, even after a failed night; only new or changed files are written, and files
-    the store no longer produces are deleted (`badgeflow.site.build_site`). ``full``
-    rebuilds the whole site beside the old one and swaps it in.
+    Every credential is read from the store each time (a page at a time), so the site
+    always matches the database, even after a failed night; a credential whose inputs did
+    not change since the last publish is not rendered again, only new or changed files are
+    written, and files the store no longer produces are deleted
+    (`badgeflow.site.build_site`). ``full`` rebuilds the whole site beside the old one and
+    swaps it in.
 
     Args:
         runtime: resources built from settings.
@@ -61,31 +68,12 @@ def publish_site(
     ]
     # Baked on the fly as each page is written, so only one baked SVG is held at a time.
     svgs = {a.info.slug: a.image_svg.read_text("utf-8") for a in achievements if a.image_svg}
-    with runtime.sessions() as session:
-        records = store.list_credentials(session)
-    credentials = [
-        SiteCredential(
-            credential_id=r.credential_id,
-            document=r.document,
-            achievement_slug=r.achievement_id,
-            learner_name=r.learner_name,
-            awarded_at=r.awarded_at,
-            valid_until=r.valid_until,
-            baked_png=Path(r.baked_path) if r.baked_path else None,
-            status=r.status,
-            baked_svg=(
-                partial(bake_svg, svgs[r.achievement_id], r.document)
-                if r.achievement_id in svgs
-                else None
-            ),
-            jwt=r.jwt,
-            accept_token=r.accept_token,
-        )
-        for r in records
-    ]
+    credentials = _StoredCredentials(runtime, svgs)
     status_lists = status_list_credentials(
         runtime, published_at=generated_at, reuse_from=runtime.settings.site.output_dir
     )
+    # OB 2.0 copies need every record at once; without them the credentials stream in pages.
+    records = list(credentials.records()) if runtime.settings.issuance.ob2 != "off" else []
     ob2 = ob2_output(runtime, records, achievements, generated_at=generated_at)
     report = build_site(
         runtime.settings.site.output_dir,
@@ -103,6 +91,50 @@ def publish_site(
     )
     logger.info("site: %d credentials published to %s", len(credentials), report.output_dir)
     return report
+
+
+class _StoredCredentials:
+    """Every stored credential as the site shows it, read from the store a page at a time."""
+
+    def __init__(self, runtime: Runtime, svgs: dict[str, str]) -> None:
+        self._runtime = runtime
+        self._svgs = svgs
+        with runtime.sessions() as session:
+            self._count = store.count_credentials(session)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def records(self) -> Iterator[CredentialRecord]:
+        last: CredentialRecord | None = None
+        while True:
+            with self._runtime.sessions() as session:
+                page = store.credentials_page(session, after=last, limit=PAGE_SIZE)
+            yield from page
+            if len(page) < PAGE_SIZE:
+                return
+            last = page[-1]
+
+    def __iter__(self) -> Iterator[SiteCredential]:
+        svgs = self._svgs
+        for r in self.records():
+            yield SiteCredential(
+                credential_id=r.credential_id,
+                document=r.document,
+                achievement_slug=r.achievement_id,
+                learner_name=r.learner_name,
+                awarded_at=r.awarded_at,
+                valid_until=r.valid_until,
+                baked_png=Path(r.baked_path) if r.baked_path else None,
+                status=r.status,
+                baked_svg=(
+                    partial(bake_svg, svgs[r.achievement_id], r.document)
+                    if r.achievement_id in svgs
+                    else None
+                ),
+                jwt=r.jwt,
+                accept_token=r.accept_token,
+            )
 
 
 def _existing(path: Path) -> Path | None:

@@ -29,7 +29,7 @@ from badgeflow.credentials.ob3.credential import Evidence
 from badgeflow.models import AchievementInfo
 from badgeflow.site import layout
 from badgeflow.site._markdown import render_markdown
-from badgeflow.site.inputs import SiteAchievement, SiteCredential
+from badgeflow.site.inputs import CredentialSource, SiteAchievement, SiteCredential
 from badgeflow.site.share import CHANNEL_LABELS, ShareSubject, share_target
 
 __all__ = [
@@ -231,7 +231,7 @@ def write_crawler_files(
     writer: PageWriter,
     common: dict[str, Any],
     achievements: Sequence[SiteAchievement],
-    credentials: Sequence[SiteCredential],
+    credentials: CredentialSource,
 ) -> None:
     """Write ``robots.txt`` and ``sitemap.xml`` (credential pages listed only when indexable).
 

@@ -1,51 +1,47 @@
 """Build the static verification site: issuer profile, achievement pages, one page per credential.
 
-Every file is rendered each time, but only new or changed files are written, in place and
-each atomically; a full rebuild is built beside ``output_dir`` and swapped in whole (see
-`badgeflow.site._tree`). Pages only use relative links, so the folder works from any base
-URL and straight from disk.
+An incremental build renders the site's own pages each time but skips every credential whose
+inputs did not change (`badgeflow.site._units`), and writes only new or changed files, in
+place and each atomically; a full rebuild is built beside ``output_dir`` (credentials spread
+over worker processes) and swapped in whole (see `badgeflow.site._tree`). Pages only use
+relative links, so the folder works from any base URL and straight from disk.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
 from badgeflow.errors import CatalogError
 from badgeflow.models import IssuerInfo, JSONDict
 from badgeflow.site import _learner_pages, layout
-from badgeflow.site._credential_pages import write_credentials
+from badgeflow.site._credential_run import write_credentials
 from badgeflow.site._documents import (
     achievement_document,
     check_public,
     profile_document,
 )
 from badgeflow.site._markdown import render_markdown
-from badgeflow.site._tree import TreeWriter, site_tree
-from badgeflow.site.inputs import CredentialStatus, SiteAchievement, SiteCredential, SiteReport
+from badgeflow.site._tree import site_tree
+from badgeflow.site._units import site_digest
+from badgeflow.site._writer import SiteFileWriter
+from badgeflow.site.inputs import (
+    CredentialSource,
+    CredentialStatus,
+    SiteAchievement,
+    SiteCredential,
+    SiteReport,
+)
 from badgeflow.site.verifier_assets import VERIFY_PAGE, verifier_assets
 
 __all__ = ["CredentialStatus", "SiteAchievement", "SiteCredential", "SiteReport", "build_site"]
 
 logger = logging.getLogger(__name__)
-
-_env = Environment(
-    loader=PackageLoader("badgeflow", "templates"),
-    autoescape=select_autoescape(),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_env.filters["long_date"] = lambda d: f"{d.day} {d:%B %Y}" if isinstance(d, date) else str(d)
-_learner_pages.register_template_helpers(_env)
 
 
 def build_site(
@@ -53,7 +49,7 @@ def build_site(
     *,
     issuer: IssuerInfo,
     achievements: Sequence[SiteAchievement],
-    credentials: Sequence[SiteCredential],
+    credentials: CredentialSource,
     did_document: JSONDict,
     base_url: str,
     generated_at: datetime,
@@ -64,10 +60,13 @@ def build_site(
     extra_files: Mapping[str, bytes | Callable[[], bytes]] | None = None,
     index_credentials: bool = False,
     full: bool = False,
+    processes: int | None = None,
 ) -> SiteReport:
     """Build the whole verification site in ``output_dir``, writing only what changed.
 
-    Incremental (the default): every file is rendered, compared with the published one
+    Incremental (the default): a credential whose inputs are unchanged since the last build
+    (same digest, files untouched: `badgeflow.site._units`) is neither rendered nor compared;
+    every other file is rendered, compared with the published one
     (through the manifest beside the folder, `badgeflow.site._tree.manifest_path`) and
     written only when new or changed, each atomically (temporary file + rename); files the
     build no longer produces are deleted and the manifest is written last. A crash midway
@@ -102,6 +101,9 @@ def build_site(
         index_credentials: let search engines index credential pages (they are ``noindex``
             and left out of ``sitemap.xml`` otherwise); accept and share pages never are.
         full: rebuild everything and swap the folder in, instead of updating it in place.
+        processes: worker processes rendering the credentials of a full build (None: one
+            per core when there are many, `badgeflow.site._credential_run.default_processes`;
+            the output is the same whatever the number).
 
     Returns:
         What was published.
@@ -114,7 +116,7 @@ def build_site(
     by_slug = _index_achievements(achievements)
     check_public(did_document, "the DID document")
     with site_tree(output_dir, full=full) as tree:
-        writer = _Writer(tree)
+        writer = SiteFileWriter(tree)
         # No build time here: a page is a function of its data alone, so an unchanged page
         # keeps its bytes and an incremental publish leaves it alone.
         common = {
@@ -140,12 +142,22 @@ def build_site(
         for item in achievements:
             _write_achievement(writer, item, issuer, common)
         published = write_credentials(
-            writer, credentials, by_slug, common, generated_at, on_progress, progress_every
+            writer,
+            credentials,
+            by_slug,
+            common,
+            generated_at,
+            site=site_digest(common, achievements),
+            on_progress=on_progress,
+            progress_every=progress_every,
+            processes=processes,
         )
     counts = tree.counts
     logger.info(
-        "published %d credentials, %d pages: %d files changed, %d unchanged, %d deleted%s",
+        "published %d credentials (%d rendered), %d pages: %d files changed, %d unchanged, "
+        "%d deleted%s",
         published,
+        published - writer.kept_units,
         writer.pages,
         counts.changed,
         counts.unchanged,
@@ -160,30 +172,8 @@ def build_site(
         counts.changed,
         counts.unchanged,
         counts.deleted,
+        published - writer.kept_units,
     )
-
-
-class _Writer:
-    def __init__(self, tree: TreeWriter) -> None:
-        self.tree = tree
-        self.pages = 0
-        self.files = 0
-
-    def bytes(self, relative: str, data: bytes) -> None:
-        self.tree.put(relative, data)
-        self.files += 1
-
-    def text(self, relative: str, text: str) -> None:
-        self.bytes(relative, text.encode("utf-8"))
-
-    def json(self, relative: str, document: JSONDict) -> None:
-        self.text(relative, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-
-    def page(self, relative: str, template: str, common: dict[str, Any], **context: Any) -> None:
-        root = "../" * relative.count("/")
-        html = _env.get_template(template).render(**common, **context, root=root)
-        self.text(relative, html)
-        self.pages += 1
 
 
 def _index_achievements(achievements: Sequence[SiteAchievement]) -> dict[str, SiteAchievement]:
@@ -197,7 +187,7 @@ def _index_achievements(achievements: Sequence[SiteAchievement]) -> dict[str, Si
 
 
 def _write_static(
-    writer: _Writer,
+    writer: SiteFileWriter,
     issuer: IssuerInfo,
     did_document: JSONDict,
     base_url: str,
@@ -219,7 +209,7 @@ def _write_static(
 
 
 def _write_achievement(
-    writer: _Writer, item: SiteAchievement, issuer: IssuerInfo, common: dict[str, Any]
+    writer: SiteFileWriter, item: SiteAchievement, issuer: IssuerInfo, common: dict[str, Any]
 ) -> None:
     info = item.info
     writer.bytes(layout.achievement_image(info.slug, "png"), item.image_png.read_bytes())

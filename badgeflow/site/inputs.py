@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from badgeflow.models import AchievementInfo
 
-__all__ = ["CredentialStatus", "SiteAchievement", "SiteCredential", "SiteReport"]
+__all__ = [
+    "CredentialSource",
+    "CredentialStatus",
+    "SiteAchievement",
+    "SiteCredential",
+    "SiteReport",
+]
 
 CredentialStatus = Literal["active", "revoked", "suspended"]
 
@@ -64,6 +70,20 @@ class SiteCredential:
     accept_token: str | None = None
 
 
+class CredentialSource(Protocol):
+    """The credentials to publish: a list, or a stream that can be counted and iterated again.
+
+    The builder iterates it once (twice when credential pages are in the sitemap), so a
+    source can page through the store instead of holding every credential in memory.
+    """
+
+    def __len__(self) -> int:
+        """How many credentials."""
+
+    def __iter__(self) -> Iterator[SiteCredential]:
+        """Every credential, in a stable order."""
+
+
 @dataclass(frozen=True)
 class SiteReport:
     """What `build_site` published.
@@ -77,6 +97,9 @@ class SiteReport:
             file, on a full rebuild).
         files_unchanged: files left as they were (same bytes).
         files_deleted: files of the previous site the build no longer produces.
+        credentials_rendered: credentials whose files were rendered (and compared or
+            written); the others were unchanged and kept without rendering. Not compared:
+            two builds of the same site are equal however much each had to render.
     """
 
     output_dir: Path
@@ -86,3 +109,4 @@ class SiteReport:
     files_changed: int = 0
     files_unchanged: int = 0
     files_deleted: int = 0
+    credentials_rendered: int = field(default=0, compare=False)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from badgeflow.store.schema import AWARD_STATUSES, Award, AwardStatus, Credential, Learner
@@ -17,6 +17,8 @@ __all__ = [
     "CredentialRecord",
     "NewCredential",
     "bare_credential_id",
+    "count_credentials",
+    "credentials_page",
     "credentials_to_bake",
     "get_credential",
     "list_credentials",
@@ -218,3 +220,32 @@ def get_credential(session: Session, credential_id: str) -> CredentialRecord | N
     query = _records().where(Credential.id == bare_credential_id(credential_id))
     row = session.execute(query).one_or_none()
     return None if row is None else _record(row[0], row[1], row[2])
+
+
+def count_credentials(session: Session) -> int:
+    """Return how many credentials there are (all award statuses)."""
+    return int(session.scalar(select(func.count()).select_from(Credential)) or 0)
+
+
+def credentials_page(
+    session: Session, *, after: CredentialRecord | None, limit: int
+) -> list[CredentialRecord]:
+    """Return the next ``limit`` credentials after ``after``, in `list_credentials` order.
+
+    Keyset paging (issued_at, id): a page costs the same wherever it starts, so the site can
+    stream 100,000 credentials without holding them all.
+
+    Args:
+        session: a session.
+        after: the last credential of the previous page, or None for the first page.
+        limit: the page size.
+    """
+    query = _records()
+    if after is not None:
+        query = query.where(
+            or_(
+                Credential.issued_at > after.issued_at,
+                and_(Credential.issued_at == after.issued_at, Credential.id > after.credential_id),
+            )
+        )
+    return [_record(c, a, n) for c, a, n in session.execute(query.limit(limit))]

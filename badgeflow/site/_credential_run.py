@@ -1,0 +1,194 @@
+"""Publish every credential: skip the unchanged ones, render the rest, on several processes.
+
+An incremental publish renders only credentials whose inputs changed (`badgeflow.site._units`);
+everything else is kept as published. A staged (full) build renders them all, spread over
+worker processes when there are many: each worker renders whole credentials into the staging
+folder and reports the files it wrote, so the output is the same bytes whatever the number of
+workers (a test builds with one and two and compares the trees).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from datetime import datetime
+from functools import partial
+from itertools import islice
+from pathlib import Path
+from typing import Any, Final
+
+from badgeflow.site._credential_pages import (
+    CredentialJob,
+    kept_paths,
+    plan_credentials,
+    render_credential,
+)
+from badgeflow.site._tree import TreeWriter
+from badgeflow.site._writer import SiteFileWriter
+from badgeflow.site.inputs import CredentialSource, SiteAchievement
+
+__all__ = ["default_processes", "write_credentials"]
+
+PARALLEL_FROM: Final = 2_000
+"""Fewer credentials to render than this are rendered in the publishing process."""
+_CHUNK: Final = 250
+
+_ChunkResult = tuple[dict[str, str], dict[str, str], int, int, int, int]
+
+
+def default_processes(to_render: int) -> int:
+    """Worker processes for rendering ``to_render`` credentials: one per usable core, or 1."""
+    if to_render < PARALLEL_FROM:
+        return 1
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def write_credentials(
+    writer: SiteFileWriter,
+    credentials: CredentialSource,
+    by_slug: dict[str, SiteAchievement],
+    common: dict[str, Any],
+    generated_at: datetime,
+    *,
+    site: str,
+    on_progress: Callable[[int, int], None] | None,
+    progress_every: int,
+    processes: int | None,
+) -> int:
+    """Publish each credential's page, files, share and accept pages; return how many.
+
+    Args:
+        writer: the site builder's writer.
+        credentials: the credentials to publish.
+        by_slug: the achievements by slug.
+        common: the variables every page gets.
+        generated_at: the build clock (for the expired state).
+        site: the site digest (`badgeflow.site._units.site_digest`).
+        on_progress: called with ``(done, total)`` about every ``progress_every``
+            credentials and once at the end.
+        progress_every: how often ``on_progress`` is called.
+        processes: worker processes for a staged build (None: `default_processes`).
+
+    Raises:
+        CatalogError: a credential for an unknown achievement.
+        CredentialError: an unparsable credential, a duplicate id, or a VC-JWT header that
+            would publish private data.
+    """
+    total = len(credentials)
+    progress = _Progress(on_progress, progress_every, total)
+    jobs = plan_credentials(credentials, by_slug, generated_at, site)
+    tree = writer.tree
+    workers = default_processes(total) if processes is None else processes
+    # A daemonic process (itself a pool worker) may not start processes: render in place.
+    if tree.staged and workers > 1 and not multiprocessing.current_process().daemon:
+        _render_parallel(writer, jobs, by_slug, common, workers, progress)
+    else:
+        for job in jobs:
+            cid = job.credential.credential_id
+            previous = tree.previous_unit(cid)
+            paths = kept_paths(job, previous)
+            if paths is not None and previous is not None and tree.keep_unit(cid, previous, paths):
+                writer.kept(paths)
+            else:
+                _render(writer, job, by_slug, common)
+            progress.add(1)
+    progress.end()
+    return total
+
+
+def _render(
+    writer: SiteFileWriter,
+    job: CredentialJob,
+    by_slug: dict[str, SiteAchievement],
+    common: dict[str, Any],
+) -> None:
+    flags = render_credential(writer, job, by_slug[job.credential.achievement_slug], common)
+    if job.digest is not None:
+        writer.tree.record_unit(job.credential.credential_id, f"{job.digest}:{flags}")
+
+
+def _portable(job: CredentialJob) -> bool:
+    svg = job.credential.baked_svg
+    return svg is None or isinstance(svg, str | partial)
+
+
+def _render_parallel(
+    writer: SiteFileWriter,
+    jobs: Iterator[CredentialJob],
+    by_slug: dict[str, SiteAchievement],
+    common: dict[str, Any],
+    workers: int,
+    progress: _Progress,
+) -> None:
+    # spawn, not fork: the caller may be a Prefect worker with threads running.
+    context = multiprocessing.get_context("spawn")
+    root = writer.tree.root
+    pending: set[Future[_ChunkResult]] = set()
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        try:
+            while chunk := list(islice(jobs, _CHUNK)):
+                local = [job for job in chunk if not _portable(job)]
+                remote = [job for job in chunk if _portable(job)]
+                if remote:
+                    pending.add(pool.submit(_render_chunk, root, remote, by_slug, common))
+                for job in local:  # a lambda does not pickle: rendered here, rarely
+                    _render(writer, job, by_slug, common)
+                progress.add(len(local))
+                while len(pending) >= 2 * workers:
+                    pending = _collect(writer, pending, progress, FIRST_COMPLETED)
+            while pending:
+                pending = _collect(writer, pending, progress, FIRST_COMPLETED)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def _collect(
+    writer: SiteFileWriter,
+    pending: set[Future[_ChunkResult]],
+    progress: _Progress,
+    when: str,
+) -> set[Future[_ChunkResult]]:
+    done, rest = wait(pending, return_when=when)
+    for future in done:
+        entries, units, changed, pages, files, count = future.result()
+        writer.tree.merge(entries, units, changed)
+        writer.pages += pages
+        writer.files += files
+        progress.add(count)
+    return rest
+
+
+def _render_chunk(
+    root: Path,
+    jobs: list[CredentialJob],
+    by_slug: dict[str, SiteAchievement],
+    common: dict[str, Any],
+) -> _ChunkResult:
+    """Render credentials into the staging folder (in a worker process)."""
+    writer = SiteFileWriter(TreeWriter(root, atomic=False))
+    for job in jobs:
+        _render(writer, job, by_slug, common)
+    entries, units, changed = writer.tree.collected()
+    return entries, units, changed, writer.pages, writer.files, len(jobs)
+
+
+class _Progress:
+    def __init__(self, callback: Callable[[int, int], None] | None, every: int, total: int):
+        self.callback, self.every, self.total = callback, every, total
+        self.done = 0
+
+    def add(self, count: int) -> None:
+        if self.callback is None or count == 0:
+            self.done += count
+            return
+        before, self.done = self.done, self.done + count
+        if before // self.every != self.done // self.every or self.done == self.total:
+            self.callback(self.done, self.total)
+
+    def end(self) -> None:
+        if self.callback is not None and self.total == 0:
+            self.callback(0, 0)
