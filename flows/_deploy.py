@@ -30,6 +30,9 @@ from prefect.workers.process import ProcessWorker
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK_POOL = "badgeflow-process"
+RUN_TIME_VARIABLES = ("BADGEFLOW_HOME",)
+"""Environment variables prefect.yaml leaves to the worker: never filled in at deploy time."""
+
 SMTP_LIMIT = "badgeflow-smtp"
 _TEMPLATE = re.compile(r"^[^#\n]*\{\{\s*prefect\.blocks\.secret\.([\w-]+)\s*\}\}", re.MULTILINE)
 _REFERENCE = re.compile(r"^[^#\n]*prefect-secret:([\w-]+)", re.MULTILINE)
@@ -114,7 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     names = [arg for name in args.name or [] for arg in ("--name", name)]
     command = [sys.executable, "-m", "prefect", "--no-prompt", "deploy", *(names or ["--all"])]
-    return subprocess.run(command, cwd=ROOT, check=False).returncode
+    # `prefect deploy` fills in `{{ $VAR }}` from its own environment when VAR is set there. The
+    # pull step's BADGEFLOW_HOME must stay a template, read by each flow run on its worker.
+    env = {k: v for k, v in os.environ.items() if k not in RUN_TIME_VARIABLES}
+    return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
-    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -115,8 +114,8 @@ class Batch(Base):
     stages: Mapped[JSONDict] = mapped_column(default=dict)
     summary: Mapped[JSONDict] = mapped_column(default=dict)
     # The ledger (0011): the run's parameters, and what a resumed run needs per stage.
-    parameters: Mapped[JSONDict] = mapped_column(default=dict, server_default=text("'{}'"))
-    progress: Mapped[JSONDict] = mapped_column(default=dict, server_default=text("'{}'"))
+    parameters: Mapped[JSONDict] = mapped_column(default=dict)
+    progress: Mapped[JSONDict] = mapped_column(default=dict)
 
 
 class Learner(Base):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +25,17 @@ from tests.ops.production_scenario import Outcome, Plan, run_scenario
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 # How the project deploys and re-runs a batch: the one place to change with prefect.yaml.
-DEPLOY_COMMAND = ("make", "deploy")
+# `make deploy`'s script for the two deployments this test runs (tests/flows/test_deployments.py
+# registers all of them); it also creates the work pool and the SMTP limit.
+DEPLOY_COMMAND = (
+    sys.executable,
+    "-m",
+    "flows._deploy",
+    "--name",
+    "nightly-issuance-manual",
+    "--name",
+    "rerun-batch-manual",
+)
 NIGHTLY_DEPLOYMENT = "nightly-issuance/nightly-issuance-manual"
 RERUN_DEPLOYMENT = "rerun-batch/rerun-batch-manual"
 

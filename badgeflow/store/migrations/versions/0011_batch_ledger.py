@@ -23,9 +23,15 @@ EMPTY = sa.text("'{}'")
 
 
 def upgrade() -> None:
+    # The default fills the rows of existing batches, then goes: new rows get their value
+    # from the application (PostgreSQL's json type has no equality, so a server default on
+    # it cannot even be compared by Alembic's autogenerate).
     with op.batch_alter_table("batches") as batch:
         batch.add_column(sa.Column("parameters", sa.JSON(), nullable=False, server_default=EMPTY))
         batch.add_column(sa.Column("progress", sa.JSON(), nullable=False, server_default=EMPTY))
+    with op.batch_alter_table("batches") as batch:
+        batch.alter_column("parameters", server_default=None)
+        batch.alter_column("progress", server_default=None)
 
 
 def downgrade() -> None:
