@@ -108,12 +108,15 @@ def test_admin_retries_a_failed_nightly_run_from_the_ui(tmp_path: Path) -> None:
         assert ledger.batch.status == "failed"
         assert "ingest" not in ledger.batch.stages
         assert (ledger.credentials, ledger.emails, sink.received) == (0, 0, [])
+        # The flow names its run after the batch once it starts: that is what the list shows.
+        name = failed["name"]
+        assert name == f"batch {run['id'][:8]} (all sources)"
 
         # 2. The admin fixes the cause, then retries the run in the UI.
         config.write_text(good_config)
-        ui.open_run(run["name"])
+        ui.open_run(name)
         assert ui.shows_state("Failed"), ui.screenshot("not-failed")
-        ui.retry(run["name"])
+        ui.retry(name)
 
         # 3. The same flow run completes, and the batch is complete with nothing twice.
         _wait_state(api, run["id"], "COMPLETED", attempts=2)
