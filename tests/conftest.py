@@ -27,23 +27,9 @@ def _selects_postgres(markexpr: str) -> bool:
     return "postgres" in markexpr.replace("not postgres", "")
 
 
-# The longest test files (minutes each: real Prefect servers, workers, whole flows), started
-# first so that two xdist workers never finish on one of them alone (`--dist loadfile` hands
-# out files in collection order).
-LONGEST_FIRST = (
-    "tests/ops/test_ui_retry.py",
-    "tests/ops/test_production_run.py",
-    "tests/flows/test_batch_rerun.py",
-    "tests/bench/test_e2e_bench.py",
-    "tests/flows/test_nightly_issuance.py",
-)
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     _deselect_postgres_without_a_database(config, items)
-    rank = {path: n for n, path in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
 
 
 def _deselect_postgres_without_a_database(config, items):
