@@ -24,7 +24,6 @@ from typing import Final
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from badgeflow.store.outbox import sendable
 from badgeflow.store.schema import OUTBOX_STATUSES, Award, Credential, EmailOutbox, Learner
 
 __all__ = [
@@ -78,29 +77,13 @@ def claim_email(
     Returns:
         The claim, or None when the row is no longer sendable (sent meanwhile, say).
     """
-    previous = session.scalar(select(EmailOutbox.status).where(EmailOutbox.id == outbox_id))
-    if previous is None:
-        return None
-    values: dict[str, object] = {
-        "status": "sending",
-        "message_id": message_id,
-        "next_attempt_at": now + lease,
-    }
-    if previous == "sending":
-        values["last_error"] = INTERRUPTED
-    result = session.execute(
-        update(EmailOutbox)
-        .where(
-            EmailOutbox.id == outbox_id,
-            EmailOutbox.status == previous,
-            sendable(max_attempts, now),
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    # One implementation for one row and for a wave (`badgeflow.store.send_batch`).
+    from badgeflow.store.send_batch import claim_emails
+
+    claimed = claim_emails(
+        session, {outbox_id: message_id}, now=now, lease=lease, max_attempts=max_attempts
     )
-    if getattr(result, "rowcount", 0) != 1:
-        return None
-    return Claim(outbox_id=outbox_id, resend=previous == "sending")
+    return claimed[0].claim if claimed else None
 
 
 def hold_email(session: Session, outbox_id: int) -> None:
