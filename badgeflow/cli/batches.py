@@ -19,7 +19,7 @@ __all__ = ["batches", "quarantine"]
 def batches(
     limit: Annotated[int, typer.Option(help="How many recent batches.", min=1)] = 10,
 ) -> None:
-    """List recent batches: status, rows read, quarantined, awards, credentials, emails."""
+    """List recent batches: status, rows read, quarantined, awards, credentials, emails, sources."""
     settings = load_settings()
     sessions = open_sessions(settings)
     with sessions() as session:
@@ -37,10 +37,28 @@ def batches(
             f"{s.get('new_awards', '-'):>5}  {s.get('credentials_issued', '-'):>4}  "
             f"{s.get('emails_sent', '-'):>4}"
             + (f"  failed: {', '.join(b['failed_stages'])}" if b["failed_stages"] else "")
+            + _ran_with(b["parameters"])
         )
     line = report_paths_line(settings.var_dir, rows[0]["id"])
     if line:
         typer.echo(line)
+
+
+_FLAGS = {
+    "full_resync": "full resync",
+    "accept_contract_breach": "contract breach accepted",
+    "full_site_rebuild": "full site rebuild",
+}
+
+
+def _ran_with(parameters: dict[str, object]) -> str:
+    """What the batch's first run recorded: its sources and any admin override."""
+    if not parameters:
+        return ""  # a batch from before the ledger recorded parameters
+    sources = parameters.get("sources")
+    shown = ", ".join(str(s) for s in sources) if isinstance(sources, list) else "?"
+    flags = [label for key, label in _FLAGS.items() if parameters.get(key)]
+    return f"  sources: {shown or 'none'}" + "".join(f"; {flag}" for flag in flags)
 
 
 def quarantine(

@@ -40,6 +40,7 @@ def list_batches(session: Session, *, limit: int = 20) -> list[dict[str, Any]]:
             "finished_at": b.finished_at,
             "status": b.status,
             "summary": dict(b.summary),
+            "parameters": dict(b.parameters or {}),
             "failed_stages": [
                 s for s, v in dict(b.stages).items() if v.get("status") != "succeeded"
             ],

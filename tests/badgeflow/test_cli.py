@@ -255,6 +255,46 @@ def test_batches_and_quarantine_show_what_the_last_run_refused(env, tmp_path):
     )
 
 
+def test_batches_show_the_sources_and_overrides_each_batch_ran_with(env):
+    from datetime import UTC, datetime
+
+    from badgeflow import store
+    from badgeflow.store.ledger import claim_batch
+
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    engine = store.make_engine("sqlite:///var/badgeflow.db")
+    at = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+    recorded = {
+        "as_of": at.isoformat(),
+        "sources": ["moodle-demo", "canvas-demo"],
+        "full_resync": True,
+        "accept_contract_breach": False,
+        "full_site_rebuild": True,
+    }
+    with store.session_factory(engine).begin() as session:
+        claim_batch(
+            session,
+            "b-new",
+            parameters=recorded,
+            as_of=at,
+            now=at,
+            flow_run_id=None,
+            owner_is_live=lambda _: False,
+        )
+        # A batch from before the ledger recorded parameters lists without the column.
+        store.start_batch(session, batch_id="b-old", as_of=at, started_at=at.replace(hour=1))
+    engine.dispose()
+
+    listing = runner.invoke(app, ["batches"])
+    assert listing.exit_code == 0
+    new_line, old_line = (
+        next(line for line in listing.output.splitlines() if line.startswith(batch))
+        for batch in ("b-new", "b-old")
+    )
+    assert new_line.endswith("  sources: moodle-demo, canvas-demo; full resync; full site rebuild")
+    assert "sources:" not in old_line
+
+
 def test_commands_that_need_the_database_say_to_run_init(env):
     result = runner.invoke(app, ["batches"])
     assert result.exit_code == 2
