@@ -55,7 +55,7 @@ bench-e2e: install  ## Only the end-to-end benchmark: a nightly batch of 100,000
 	$(BIN)/python -m bench.e2e_bench $(E2E_ARGS)
 
 deploy: install  ## Work pool, SMTP concurrency limit, then every deployment in prefect.yaml (PREFECT_API_URL)
-	$(BIN)/python -m flows._deploy
+	$(BIN)/python -m flows._deploy $(DEPLOY_ARGS)
 
 lock: install  ## Re-pin requirements/lock.txt from the current .venv
 	{ echo "# Full resolved dependency set (runtime + dev), pinned with ==. Regenerate with 'make lock'."; \

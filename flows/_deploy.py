@@ -4,13 +4,17 @@ Against the server ``PREFECT_API_URL`` names it
 
 1. creates the process work pool ``badgeflow-process`` unless it exists;
 2. creates the global concurrency limit ``badgeflow-smtp`` (SMTP connections across all runs)
-   unless it exists: an existing limit keeps the value ops gave it;
+   unless it exists: an existing limit keeps the value ops gave it; with ``--source-limits``
+   also ``badgeflow-source-<name>`` (1 slot) for every source a deployment in ``prefect.yaml``
+   names and every ``--source`` given, so a manual all-sources run waits for a nightly run of
+   the same source instead of racing it;
 3. stops if a ``{{ prefect.blocks.secret.<name> }}`` template in ``prefect.yaml`` names a Secret
    block that does not exist (``prefect deploy`` would fail half-way), and warns about
    ``prefect-secret:<name>`` references to missing blocks (those are read at run time);
 4. runs ``prefect --no-prompt deploy --all`` (or ``--name`` for each name given).
 
-Usage: ``python -m flows._deploy [--smtp-limit N] [--name DEPLOYMENT ...] [--no-deploy]``.
+Usage: ``python -m flows._deploy [--smtp-limit N] [--source-limits [--source NAME ...]]
+[--name DEPLOYMENT ...] [--no-deploy]``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import yaml
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, WorkPoolCreate
 from prefect.exceptions import ObjectNotFound
@@ -34,6 +39,8 @@ RUN_TIME_VARIABLES = ("BADGEFLOW_HOME",)
 """Environment variables prefect.yaml leaves to the worker: never filled in at deploy time."""
 
 SMTP_LIMIT = "badgeflow-smtp"
+SOURCE_LIMIT = "badgeflow-source-{}"
+"""One batch per source at a time; the nightly flow holds these around a batch."""
 _TEMPLATE = re.compile(r"^[^#\n]*\{\{\s*prefect\.blocks\.secret\.([\w-]+)\s*\}\}", re.MULTILINE)
 _REFERENCE = re.compile(r"^[^#\n]*prefect-secret:([\w-]+)", re.MULTILINE)
 
@@ -73,6 +80,16 @@ def secret_blocks(config_text: str) -> tuple[set[str], set[str]]:
     return set(_TEMPLATE.findall(config_text)), set(_REFERENCE.findall(config_text))
 
 
+def deployed_sources(config_text: str) -> list[str]:
+    """The sources the deployments in ``prefect.yaml`` text name in their ``sources`` parameter."""
+    config = yaml.safe_load(config_text) or {}
+    found: dict[str, None] = {}
+    for deployment in config.get("deployments") or []:
+        sources = (deployment.get("parameters") or {}).get("sources") or []
+        found.update(dict.fromkeys(str(name) for name in sources))
+    return list(found)
+
+
 def missing_blocks(client: SyncPrefectClient, names: set[str]) -> list[str]:
     """The Secret blocks among `names` that do not exist on the server."""
     missing = []
@@ -94,14 +111,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="slots of the badgeflow-smtp limit when it is created: SMTP connections all runs "
         "together may hold (at least mail.smtp_connections; default 4 or $BADGEFLOW_SMTP_LIMIT)",
     )
+    parser.add_argument(
+        "--source-limits",
+        action="store_true",
+        help="also create badgeflow-source-<name> (1 slot) for the sources prefect.yaml names "
+        "and each --source: one batch per source however it was started",
+    )
+    parser.add_argument("--source", action="append", default=[], help="with --source-limits")
     parser.add_argument("--name", action="append", help="deploy only these deployments")
     parser.add_argument("--no-deploy", action="store_true", help="prepare the server only")
     args = parser.parse_args(argv)
-    templates, references = secret_blocks((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    config_text = (ROOT / "prefect.yaml").read_text(encoding="utf-8")
+    templates, references = secret_blocks(config_text)
+    sources = [*deployed_sources(config_text), *args.source] if args.source_limits else []
     with get_client(sync_client=True) as client:
         print(f"work pool {WORK_POOL}: {ensure_work_pool(client)}")
         smtp = ensure_concurrency_limit(client, SMTP_LIMIT, args.smtp_limit)
         print(f"concurrency limit {SMTP_LIMIT}: {smtp}")
+        for source in dict.fromkeys(sources):
+            name = SOURCE_LIMIT.format(source)
+            print(f"concurrency limit {name}: {ensure_concurrency_limit(client, name, 1)}")
         absent = missing_blocks(client, templates)
         unread = missing_blocks(client, references)
     for name in unread:

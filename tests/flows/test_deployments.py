@@ -144,6 +144,22 @@ def test_deploy_script_finds_secret_block_references():
     assert secret_blocks((ROOT / "prefect.yaml").read_text()) == (set(), set())
 
 
+def test_deploy_script_finds_the_sources_the_deployments_name():
+    from flows._deploy import deployed_sources
+
+    text = (
+        "deployments:\n"
+        "  - name: a\n    parameters: {sources: [moodle, canvas]}\n"
+        "  - name: b\n    parameters: {sources: [canvas, blackboard]}\n"
+        "  - name: all\n    parameters: {}\n"
+        "  - name: admin\n"
+    )
+    assert deployed_sources(text) == ["moodle", "canvas", "blackboard"]
+    assert deployed_sources((ROOT / "prefect.yaml").read_text()) == [
+        d["parameters"]["sources"][0] for d in NIGHTLY
+    ]
+
+
 @pytest.mark.slow
 def test_make_deploy_registers_every_deployment(prefect_harness):
     from prefect.client.orchestration import get_client
@@ -154,7 +170,7 @@ def test_make_deploy_registers_every_deployment(prefect_harness):
 
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "BADGEFLOW_SMTP_LIMIT": "3"}
     done = subprocess.run(
-        [sys.executable, "-m", "flows._deploy"],
+        [sys.executable, "-m", "flows._deploy", "--source-limits", "--source", "extra-lms"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -169,6 +185,15 @@ def test_make_deploy_registers_every_deployment(prefect_harness):
         # a second `make deploy` keeps both (and the limit ops may have tuned)
         assert ensure_work_pool(client) == "kept"
         assert ensure_concurrency_limit(client, "badgeflow-smtp", 9) == "kept (3)"
+        # one batch per source: a limit of 1 for each deployed source and each --source
+        sources = [d["parameters"]["sources"][0] for d in NIGHTLY]
+        assert "moodle-demo" in sources and "partner-lms-export" in sources
+        for source in [*sources, "extra-lms"]:
+            name = f"badgeflow-source-{source}"
+            assert f"concurrency limit {name}: created" in done.stdout
+            assert client.read_global_concurrency_limit_by_name(name).limit == 1
+            # other flow tests share this server: a crashed run there must not wait for a lease
+            client.delete_global_concurrency_limit_by_name(name)
         registered = {d.name: d for d in client.read_deployments()}
         # a run of a deployment is named by it in the failure alert
         run = client.create_flow_run_from_deployment(
