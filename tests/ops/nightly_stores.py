@@ -25,6 +25,10 @@ def psycopg_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
+OPS_ADDRESS = "ops@academy.example"
+"""Where the stores' failure alerts go (``ops.alert_to``)."""
+
+
 def write_store_config(
     root: Path, *, database_url: str, smtp_port: int, lms_urls: tuple[str, str, str]
 ) -> Path:
@@ -40,6 +44,7 @@ def write_store_config(
         'smtp_security = "none"\n',
     )
     body += f"\n[issuance]\nchunk_size = {CHUNK_SIZE}\n"
+    body += f'\n[ops]\nalert_to = ["{OPS_ADDRESS}"]\n'  # failure alerts go to the same sink
     config.write_text(body, encoding="utf-8")
     initialise(settings_from(config))  # keys and schema, as `badgeflow init` does
     return config

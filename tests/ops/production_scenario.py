@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from badgeflow.fakelms.talentlms import FakeTalentLMS, TalentLMSDataset
 from tests.badgeflow.notify.smtp_servers import Handler, Servers
 from tests.ops import flow_runs
 from tests.ops.nightly_stores import (
+    OPS_ADDRESS,
     StoreSnapshot,
     batch_row,
     progress,
@@ -77,7 +79,10 @@ class Outcome:
     reference_batch_id: str = ""
     rerun_id: str = ""
     received: dict[str, list[str]] = field(default_factory=dict)
-    """Message-IDs each SMTP sink received, in order ("interrupted", "reference")."""
+    """Message-IDs of the learner emails each SMTP sink received, in order ("interrupted",
+    "reference")."""
+    alerts: dict[str, list[str]] = field(default_factory=dict)
+    """Subjects of the failure alerts to ops each sink received."""
     pids: list[int] = field(default_factory=list)
     leftover_processes: list[int] = field(default_factory=list)
     leftover_databases: list[str] = field(default_factory=list)
@@ -246,7 +251,19 @@ def _run(
     for kind, batch in (("interrupted", run_id), ("reference", reference_id)):
         site = tmp / kind / "var" / "site"
         setattr(outcome, kind, snapshot(psycopg_url(urls[kind]), batch, site))
-        outcome.received[kind] = sinks[kind].message_ids()
+        outcome.received[kind], outcome.alerts[kind] = _split_alerts(sinks[kind].received)
+
+
+def _split_alerts(received: list[bytes]) -> tuple[list[str], list[str]]:
+    """(Message-IDs of the learner emails, subjects of the alerts to ops), in order."""
+    learners, alerts = [], []
+    for raw in received:
+        message = message_from_bytes(raw, policy=policy.default)
+        if OPS_ADDRESS in str(message["To"]):
+            alerts.append(str(message["Subject"]))
+        else:
+            learners.append(str(message["Message-ID"]))
+    return learners, alerts
 
 
 def _kill_mid_issue(

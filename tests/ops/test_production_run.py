@@ -148,6 +148,15 @@ def test_one_award_email_per_credential_each_received_once(outcome):
     assert sorted(outcome.received["interrupted"]) == sorted(outcome.received["reference"])
 
 
+def test_the_killed_run_alerts_ops_once_from_its_worker(outcome):
+    # SIGKILL leaves the flow-run process no chance to run a hook: the worker notices the
+    # exit, reports the run Crashed and runs the flow's on_crashed hook itself.
+    assert outcome.alerts["interrupted"] == [
+        f"[badgeflow] nightly-issuance crashed: nightly-issuance-manual, batch {outcome.batch_id}"
+    ]
+    assert outcome.alerts["reference"] == []
+
+
 def test_batch_summaries_agree_where_they_must(outcome):
     got = outcome.interrupted.batch["summary"]
     want = outcome.reference.batch["summary"]
