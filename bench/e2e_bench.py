@@ -284,6 +284,8 @@ def run(
         "servers_cpu_seconds": own_cpu,
         "peak_rss_flow_mb": sampler.peak_flow / 1024,
         "peak_rss_tree_mb": sampler.peak_tree / 1024,
+        "peak_rss_by_process_mb": [[label, mb] for label, mb in sampler.process_peaks()],
+        "rss_at_tree_peak_mb": [[label, kb / 1024] for label, kb in sampler.at_peak],
         "rows": ledger["rows"],
         "emails_sent": ledger["sent"],
         "smtp_received": sink.messages,
@@ -310,7 +312,11 @@ def describe(f: dict[str, Any]) -> str:
         f"issue), {f['smtp_received']} emails received ({f['emails_per_s']:.0f}/s in notify)\n"
         f"          CPU {f['flow_cpu_seconds']:.0f} s (flow tree) + {f['servers_cpu_seconds']:.0f} "
         f"s (fake LMS + SMTP); peak RSS flow {f['peak_rss_flow_mb']:.0f} MB, "
-        f"tree {f['peak_rss_tree_mb']:.0f} MB"
+        f"tree {f['peak_rss_tree_mb']:.0f} MB\n"
+        f"          peak RSS by process (MB): "
+        + "; ".join(f"{label} {mb:.0f}" for label, mb in f["peak_rss_by_process_mb"])
+        + "\n          at the tree's peak (MB): "
+        + "; ".join(f"{label} {mb:.0f}" for label, mb in f["rss_at_tree_peak_mb"])
     )
 
 
