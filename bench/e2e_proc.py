@@ -86,7 +86,10 @@ class TreeSampler:
         peak_tree: the highest sum over the root and all its descendants (kB).
         peaks: per process id, its label and its own highest RSS seen (kB).
         at_peak: (label, RSS kB) of each process of the tree when it peaked, largest first.
-        samples: (Unix time, root CPU seconds, tree CPU seconds) per sample, in order.
+        samples: (Unix time, root CPU seconds, tree CPU seconds) per sample, in order. The
+            tree's CPU includes processes that have ended since (their last reading: up to
+            one interval of a short-lived worker's CPU may be missed).
+        memory: (Unix time, root RSS kB, tree RSS kB) per sample, in order.
     """
 
     def __init__(self, pid: int, interval: float = 0.2) -> None:
@@ -96,6 +99,8 @@ class TreeSampler:
         self.peaks: dict[int, tuple[str, int]] = {}
         self.at_peak: list[tuple[str, int]] = []
         self.samples: list[tuple[float, float, float]] = []
+        self.memory: list[tuple[float, int, int]] = []
+        self._cpu: dict[int, float] = {}
         self._stop = threading.Event()
 
     def sample(self) -> None:
@@ -116,8 +121,11 @@ class TreeSampler:
             self.at_peak = sorted(
                 ((self.peaks[pid][0], kb) for pid, kb in rss.items()), key=lambda p: -p[1]
             )
-        own = _cpu_seconds(self.pid)
-        self.samples.append((time.time(), own, own + sum(_cpu_seconds(p) for p in pids[1:])))
+        for pid in pids:
+            self._cpu[pid] = max(self._cpu.get(pid, 0.0), _cpu_seconds(pid))
+        now = time.time()
+        self.samples.append((now, self._cpu[self.pid], sum(self._cpu.values())))
+        self.memory.append((now, flow, sum(rss.values())))
 
     def process_peaks(self) -> list[tuple[str, float]]:
         """(label, peak RSS MB) of every process seen, largest first."""
@@ -133,6 +141,13 @@ class TreeSampler:
         first = self.samples[min(bisect_left(times, start), len(times) - 1)]
         last = self.samples[min(bisect_left(times, end), len(times) - 1)]
         return last[1] - first[1], last[2] - first[2]
+
+    def peak_between(self, start: float, end: float) -> tuple[float, float]:
+        """Peak RSS MB (root, tree) sampled between two Unix times (0 when none fell there)."""
+        inside = [(flow, tree) for at, flow, tree in self.memory if start <= at <= end]
+        if not inside:
+            return 0.0, 0.0
+        return max(f for f, _ in inside) / 1024, max(t for _, t in inside) / 1024
 
     def run(self) -> None:
         """Sample until `stop` (run it in a thread)."""
