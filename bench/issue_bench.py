@@ -20,6 +20,7 @@ import pstats
 import resource
 import tempfile
 import time
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -106,8 +107,13 @@ def _cpu() -> tuple[float, float]:
     return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
 
 
-def run(n: int, chunk: int, procs: int, *, profile: bool = False) -> dict[str, Any]:
-    """Issue N synthetic awards in chunks; return CPU and wall figures (and the profile text)."""
+def run(
+    n: int, chunk: int, procs: int, *, profile: bool = False, memory: bool = False
+) -> dict[str, Any]:
+    """Issue N synthetic awards in chunks; return CPU and wall figures (and the profile text).
+
+    With ``memory``, tracemalloc's peak of the issuing (this process only; slower) is added.
+    """
     with tempfile.TemporaryDirectory(prefix="issue-bench-") as tmp:
         settings = _settings(Path(tmp), chunk, procs)
         _init(settings)
@@ -119,6 +125,8 @@ def run(n: int, chunk: int, procs: int, *, profile: bool = False) -> dict[str, A
         profiler = cProfile.Profile(time.process_time) if profile else None
         own0, kids0 = _cpu()
         wall0 = time.perf_counter()
+        if memory:
+            tracemalloc.start()
         if profiler:
             profiler.enable()
         pending = pending_award_ids(runtime)
@@ -128,6 +136,8 @@ def run(n: int, chunk: int, procs: int, *, profile: bool = False) -> dict[str, A
             issued += issue_credentials(runtime, ids, batch_id="bench", issued_at=AS_OF)
         if profiler:
             profiler.disable()
+        traced = tracemalloc.get_traced_memory()[1] / 2**20 if memory else None
+        tracemalloc.stop()
         wall = time.perf_counter() - wall0
         shutdown_pools()
         own1, kids1 = _cpu()
@@ -143,6 +153,8 @@ def run(n: int, chunk: int, procs: int, *, profile: bool = False) -> dict[str, A
         "cpu_children_s": round(kids, 2),
         "ms_per_credential": round(1000 * (own + kids) / max(issued, 1), 3),
     }
+    if traced is not None:
+        result["traced_peak_mb"] = round(traced, 1)
     if profiler:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
@@ -157,8 +169,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--chunk-size", type=int, default=500)
     parser.add_argument("--sign-processes", type=int, default=2)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--memory", action="store_true", help="tracemalloc's peak while issuing")
     args = parser.parse_args(argv)
-    result = run(args.n, args.chunk_size, args.sign_processes, profile=args.profile)
+    result = run(
+        args.n, args.chunk_size, args.sign_processes, profile=args.profile, memory=args.memory
+    )
     profile = result.pop("profile", None)
     if profile:
         print(profile)

@@ -8,32 +8,26 @@ are started with the spawn method (safe beside the threads of an orchestrator) a
 the signer once, through the pool's initializer, never per chunk. The output is the same
 bytes in the same order either way.
 
-A spawned child normally re-imports the parent's ``__main__`` module (for ``python -m
-flows.nightly_issuance`` that is all of Prefect: ~6 s of CPU and ~170 MB per worker, for
-nothing). The workers are therefore all started when the pool is made, with ``__main__``
-hidden for that moment, so each imports only this module's dependencies. The flow shuts
+The workers are started by `badgeflow.procs.spawn_pool`, all at once and without
+re-importing the parent's ``__main__`` (all of Prefect, in the nightly flow). The flow shuts
 the pool down when its issue stage ends (`shutdown_pools`), before other stages start theirs.
 """
 
 from __future__ import annotations
 
 import atexit
-import multiprocessing
-import sys
 import threading
-import types
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from badgeflow.credentials.bake import bake_png
 from badgeflow.credentials.fast import BatchSigner
 from badgeflow.credentials.signer import Signer
 from badgeflow.models import JSONDict
+from badgeflow.procs import spawn_pool
 
 __all__ = ["BakeTarget", "shutdown_pools", "sign_and_bake"]
 
@@ -56,27 +50,9 @@ _lock = threading.Lock()
 _worker_signer: Signer | None = None
 
 
-def _init_worker(signer: Signer, started: Any) -> None:
+def _init_worker(signer: Signer) -> None:
     global _worker_signer
     _worker_signer = signer
-    # No worker takes a task before all have started: every start-up task below is still
-    # pending when the next is submitted, so the executor starts a process for each.
-    started.wait()
-
-
-def _started() -> None:
-    """A start-up task: returns once its worker has run the initializer."""
-
-
-@contextmanager
-def _main_hidden() -> Iterator[None]:
-    """Hide ``__main__`` while processes start, so spawned children do not re-import it."""
-    main = sys.modules["__main__"]
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        sys.modules["__main__"] = main
 
 
 def _pool(signer: Signer, processes: int) -> ProcessPoolExecutor:
@@ -84,17 +60,7 @@ def _pool(signer: Signer, processes: int) -> ProcessPoolExecutor:
     with _lock:
         pool = _pools.get(key)
         if pool is None:
-            context = multiprocessing.get_context("spawn")
-            pool = _pools[key] = ProcessPoolExecutor(
-                max_workers=processes,
-                mp_context=context,
-                initializer=_init_worker,
-                initargs=(signer, context.Barrier(processes)),
-            )
-            with _main_hidden():
-                ready = [pool.submit(_started) for _ in range(processes)]
-            for future in ready:
-                future.result()
+            pool = _pools[key] = spawn_pool(processes, initializer=_init_worker, initargs=(signer,))
         return pool
 
 

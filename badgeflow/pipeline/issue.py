@@ -36,7 +36,7 @@ def credential_uuid(award_key: str) -> str:
 def pending_award_ids(runtime: Runtime) -> list[int]:
     """Return the ids of awards that have no credential yet, oldest first."""
     with runtime.sessions() as session:
-        return [a.award_id for a in store.pending_awards(session, limit=None)]
+        return store.pending_award_ids(session)
 
 
 def issue_credentials(

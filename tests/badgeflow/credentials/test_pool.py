@@ -94,6 +94,7 @@ def test_workers_start_together_without_re_importing_the_main_module(signer):
     try:
         pool = _pool(signer, 2)
         pids = {p.pid for p in pool._processes.values()}  # both started with the pool
+        assert _pool(signer, 2) is pool
         answers = [pool.submit(_imported_main).result() for _ in range(4)]
         assert len(pids) == 2 and {p.pid for p in pool._processes.values()} == pids
     finally:
