@@ -3,7 +3,7 @@
 `sign_and_bake` signs unsigned credentials with the fast `BatchSigner` and bakes each one
 into its badge PNG (written atomically next to its final name, then renamed). With
 ``processes > 1`` a chunk is cut into one contiguous part per process and handed to a
-process pool that lives as long as this process (one per signer and size): its workers
+process pool kept until `shutdown_pools` (one per signer and size): its workers
 are started with the spawn method (safe beside the threads of an orchestrator) and receive
 the signer once, through the pool's initializer, never per chunk. The output is the same
 bytes in the same order either way.
