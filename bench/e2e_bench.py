@@ -179,6 +179,12 @@ def _cpu(sampler: TreeSampler, stage: dict[str, Any]) -> float:
     return sampler.cpu_between(start, datetime.fromisoformat(stage["finished_at"]).timestamp())[1]
 
 
+def _peak(sampler: TreeSampler, stage: dict[str, Any]) -> tuple[float, float]:
+    """Peak RSS MB (flow process, flow tree) within a stage."""
+    start = datetime.fromisoformat(stage["started_at"]).timestamp()
+    return sampler.peak_between(start, datetime.fromisoformat(stage["finished_at"]).timestamp())
+
+
 def run(
     n: int,
     *,
@@ -279,11 +285,14 @@ def run(
         "batch_seconds": (last - first).total_seconds(),
         "stage_seconds": {s: _seconds(stages[s]) for s in STAGES},
         "stage_cpu_seconds": {s: _cpu(sampler, stages[s]) for s in STAGES},
+        "stage_peak_rss_mb": {s: _peak(sampler, stages[s]) for s in STAGES},
         "flow_cpu_seconds": (cpu_after.ru_utime + cpu_after.ru_stime)
         - (cpu_before.ru_utime + cpu_before.ru_stime),
         "servers_cpu_seconds": own_cpu,
         "peak_rss_flow_mb": sampler.peak_flow / 1024,
         "peak_rss_tree_mb": sampler.peak_tree / 1024,
+        "peak_rss_by_process_mb": [[label, mb] for label, mb in sampler.process_peaks()],
+        "rss_at_tree_peak_mb": [[label, kb / 1024] for label, kb in sampler.at_peak],
         "rows": ledger["rows"],
         "emails_sent": ledger["sent"],
         "smtp_received": sink.messages,
@@ -297,6 +306,9 @@ def describe(f: dict[str, Any]) -> str:
     """The figures as the lines `make bench` prints."""
     stage = "  ".join(f"{s} {f['stage_seconds'][s]:.1f}" for s in STAGES)
     cpu = "  ".join(f"{s} {f['stage_cpu_seconds'][s]:.1f}" for s in STAGES)
+    peak = "  ".join(
+        f"{s} {f['stage_peak_rss_mb'][s][0]:.0f}/{f['stage_peak_rss_mb'][s][1]:.0f}" for s in STAGES
+    )
     rows = f["rows"]
     return (
         f"e2e       {f['n']} completions, {f['machine']['cpus']} cores, chunk {f['chunk_size']}, "
@@ -305,12 +317,17 @@ def describe(f: dict[str, Any]) -> str:
         f"(Prefect start-up {f['startup_seconds']:.1f} s, batch {f['batch_seconds']:.1f} s)\n"
         f"          stages (s): {stage}\n"
         f"          stages (CPU s, flow tree): {cpu}\n"
+        f"          stages (peak RSS MB, flow/tree): {peak}\n"
         f"          {rows['completions']} completions stored, {rows['quarantined_rows']} "
         f"quarantined, {rows['credentials']} credentials ({f['credentials_per_s']:.0f}/s in "
         f"issue), {f['smtp_received']} emails received ({f['emails_per_s']:.0f}/s in notify)\n"
         f"          CPU {f['flow_cpu_seconds']:.0f} s (flow tree) + {f['servers_cpu_seconds']:.0f} "
         f"s (fake LMS + SMTP); peak RSS flow {f['peak_rss_flow_mb']:.0f} MB, "
-        f"tree {f['peak_rss_tree_mb']:.0f} MB"
+        f"tree {f['peak_rss_tree_mb']:.0f} MB\n"
+        f"          peak RSS by process (MB): "
+        + "; ".join(f"{label} {mb:.0f}" for label, mb in f["peak_rss_by_process_mb"])
+        + "\n          at the tree's peak (MB): "
+        + "; ".join(f"{label} {mb:.0f}" for label, mb in f["rss_at_tree_peak_mb"])
     )
 
 

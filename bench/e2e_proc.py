@@ -1,4 +1,9 @@
-"""Process helpers for the end-to-end benchmark: a free port, and the RSS of a process tree."""
+"""Process helpers for the end-to-end benchmark: a free port, and the RSS of a process tree.
+
+`TreeSampler` keeps, besides the tree's peak, each process's own peak (labelled by its
+command line: the flow, Prefect's API server, signing and site workers, multiprocessing's
+resource tracker) and what each process held at the moment the tree peaked.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +46,27 @@ def _rss_kb(pid: int) -> int:
 
 
 _TICK = os.sysconf("SC_CLK_TCK")
+_LABEL_MAX = 90
+
+
+def _label(pid: int) -> str:
+    """A short name for a process: its command line, the interpreter path cut to its name."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    words = [a.decode("utf-8", "replace") for a in argv if a]
+    if not words:
+        return "?"
+    words[0] = Path(words[0]).name
+    text = " ".join(words)
+    if "multiprocessing.spawn" in text:
+        text = "multiprocessing spawn worker"
+    elif "multiprocessing.resource_tracker" in text:
+        text = "multiprocessing resource tracker"
+    elif "multiprocessing.forkserver" in text:
+        text = "multiprocessing forkserver"
+    return text[:_LABEL_MAX]
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -58,14 +84,23 @@ class TreeSampler:
     Attributes:
         peak_flow: the root process's highest RSS seen (kB).
         peak_tree: the highest sum over the root and all its descendants (kB).
-        samples: (Unix time, root CPU seconds, tree CPU seconds) per sample, in order.
+        peaks: per process id, its label and its own highest RSS seen (kB).
+        at_peak: (label, RSS kB) of each process of the tree when it peaked, largest first.
+        samples: (Unix time, root CPU seconds, tree CPU seconds) per sample, in order. The
+            tree's CPU includes processes that have ended since (their last reading: up to
+            one interval of a short-lived worker's CPU may be missed).
+        memory: (Unix time, root RSS kB, tree RSS kB) per sample, in order.
     """
 
     def __init__(self, pid: int, interval: float = 0.2) -> None:
         """Watch `pid` every `interval` seconds."""
         self.pid, self.interval = pid, interval
         self.peak_flow = self.peak_tree = 0
+        self.peaks: dict[int, tuple[str, int]] = {}
+        self.at_peak: list[tuple[str, int]] = []
         self.samples: list[tuple[float, float, float]] = []
+        self.memory: list[tuple[float, int, int]] = []
+        self._cpu: dict[int, float] = {}
         self._stop = threading.Event()
 
     def sample(self) -> None:
@@ -75,11 +110,28 @@ class TreeSampler:
             pid = todo.pop()
             pids.append(pid)
             todo += _children(pid)
-        flow = _rss_kb(self.pid)
+        rss = {pid: _rss_kb(pid) for pid in pids}
+        flow = rss[self.pid]
         self.peak_flow = max(self.peak_flow, flow)
-        self.peak_tree = max(self.peak_tree, flow + sum(_rss_kb(p) for p in pids[1:]))
-        own = _cpu_seconds(self.pid)
-        self.samples.append((time.time(), own, own + sum(_cpu_seconds(p) for p in pids[1:])))
+        for pid, kb in rss.items():
+            label, peak = self.peaks.get(pid) or (_label(pid), 0)
+            self.peaks[pid] = (label, max(peak, kb))
+        if sum(rss.values()) > self.peak_tree:
+            self.peak_tree = sum(rss.values())
+            self.at_peak = sorted(
+                ((self.peaks[pid][0], kb) for pid, kb in rss.items()), key=lambda p: -p[1]
+            )
+        for pid in pids:
+            self._cpu[pid] = max(self._cpu.get(pid, 0.0), _cpu_seconds(pid))
+        now = time.time()
+        self.samples.append((now, self._cpu[self.pid], sum(self._cpu.values())))
+        self.memory.append((now, flow, sum(rss.values())))
+
+    def process_peaks(self) -> list[tuple[str, float]]:
+        """(label, peak RSS MB) of every process seen, largest first."""
+        return sorted(
+            ((label, kb / 1024) for label, kb in self.peaks.values()), key=lambda p: -p[1]
+        )
 
     def cpu_between(self, start: float, end: float) -> tuple[float, float]:
         """CPU seconds (root, tree) spent between two Unix times, from the nearest samples."""
@@ -89,6 +141,13 @@ class TreeSampler:
         first = self.samples[min(bisect_left(times, start), len(times) - 1)]
         last = self.samples[min(bisect_left(times, end), len(times) - 1)]
         return last[1] - first[1], last[2] - first[2]
+
+    def peak_between(self, start: float, end: float) -> tuple[float, float]:
+        """Peak RSS MB (root, tree) sampled between two Unix times (0 when none fell there)."""
+        inside = [(flow, tree) for at, flow, tree in self.memory if start <= at <= end]
+        if not inside:
+            return 0.0, 0.0
+        return max(f for f, _ in inside) / 1024, max(t for _, t in inside) / 1024
 
     def run(self) -> None:
         """Sample until `stop` (run it in a thread)."""

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from prefect import get_run_logger
 
+from badgeflow.credentials.pool import shutdown_pools
 from badgeflow.errors import BatchHalted
 from badgeflow.pipeline import BatchSummary, IngestResult
 from badgeflow.store.ledger import BatchClaim
@@ -176,9 +177,15 @@ class BatchRun:
     def _issue(self) -> dict[str, int]:
         pending = awards.list_pending_awards()
         issued_at = datetime.now(UTC).replace(microsecond=0)
-        for done, ids in _chunks(pending, get_settings().issuance.chunk_size):
-            credentials.issue_chunk(ids, self.batch_id, issued_at, first_id=ids[0], count=len(ids))
-            self.logger.info("issued %d/%d credentials", done, len(pending))
+        try:
+            for done, ids in _chunks(pending, get_settings().issuance.chunk_size):
+                credentials.issue_chunk(
+                    ids, self.batch_id, issued_at, first_id=ids[0], count=len(ids)
+                )
+                self.logger.info("issued %d/%d credentials", done, len(pending))
+        finally:
+            # The signing workers' memory is given back before publish starts its own pool.
+            shutdown_pools()
         _, issued = batches.batch_counts(self.batch_id)  # every run of the batch, once each
         self.summary.credentials_issued = sum(issued.values())
         return {"credentials": self.summary.credentials_issued}

@@ -10,7 +10,7 @@ and absent values are omitted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Final, Literal, get_args
 
@@ -179,6 +179,45 @@ def build_credential(
             email or salt is empty, the DID is missing, or validUntil is not after validFrom.
         ValueError: a datetime is naive.
     """
+    return _assemble(
+        credential_id=credential_id,
+        issuer=lambda: issuer_profile(issuer),
+        achievement=achievement,
+        subject_achievement=lambda with_score: achievement_model(
+            achievement, with_score=with_score
+        ),
+        recipient_email=recipient_email,
+        salt=salt,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        awarded_at=awarded_at,
+        score=score,
+        evidence_narrative=evidence_narrative,
+        credential_status=credential_status,
+        recipient_identity=recipient_identity,
+        recipient_did=recipient_did,
+    )
+
+
+def _assemble(
+    *,
+    credential_id: str,
+    issuer: Callable[[], Profile],
+    achievement: AchievementInfo,
+    subject_achievement: Callable[[bool], Achievement],
+    recipient_email: str,
+    salt: str,
+    valid_from: datetime,
+    valid_until: datetime | None,
+    awarded_at: datetime,
+    score: float | None,
+    evidence_narrative: str | None,
+    credential_status: Sequence[JSONDict],
+    recipient_identity: RecipientIdentity,
+    recipient_did: str | None,
+) -> JSONDict:
+    # The issuer and achievement models come from callables, made in `build_credential`'s
+    # order (its first error is reported); `CredentialBuilder` passes cached ones.
     results: tuple[Result, ...] = ()
     if score is not None:
         results = (
@@ -188,7 +227,7 @@ def build_credential(
             ),
         )
     subject = recipient_subject(
-        achievement_model(achievement, with_score=score is not None),
+        subject_achievement(score is not None),
         recipient_identity=recipient_identity,
         recipient_email=recipient_email,
         salt=salt,
@@ -201,7 +240,7 @@ def build_credential(
     credential = OpenBadgeCredential(
         id=credential_id,
         name=achievement.name,
-        issuer=issuer_profile(issuer),
+        issuer=issuer(),
         valid_from=valid_from,
         valid_until=valid_until,
         awarded_date=awarded_at,

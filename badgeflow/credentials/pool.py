@@ -3,16 +3,19 @@
 `sign_and_bake` signs unsigned credentials with the fast `BatchSigner` and bakes each one
 into its badge PNG (written atomically next to its final name, then renamed). With
 ``processes > 1`` a chunk is cut into one contiguous part per process and handed to a
-process pool that lives as long as this process (one per signer and size): its workers
+process pool kept until `shutdown_pools` (one per signer and size): its workers
 are started with the spawn method (safe beside the threads of an orchestrator) and receive
 the signer once, through the pool's initializer, never per chunk. The output is the same
 bytes in the same order either way.
+
+The workers are started by `badgeflow.procs.spawn_pool`, all at once and without
+re-importing the parent's ``__main__`` (all of Prefect, in the nightly flow). The flow shuts
+the pool down when its issue stage ends (`shutdown_pools`), before other stages start theirs.
 """
 
 from __future__ import annotations
 
 import atexit
-import multiprocessing
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -24,6 +27,7 @@ from badgeflow.credentials.bake import bake_png
 from badgeflow.credentials.fast import BatchSigner
 from badgeflow.credentials.signer import Signer
 from badgeflow.models import JSONDict
+from badgeflow.procs import spawn_pool
 
 __all__ = ["BakeTarget", "shutdown_pools", "sign_and_bake"]
 
@@ -56,12 +60,7 @@ def _pool(signer: Signer, processes: int) -> ProcessPoolExecutor:
     with _lock:
         pool = _pools.get(key)
         if pool is None:
-            pool = _pools[key] = ProcessPoolExecutor(
-                max_workers=processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(signer,),
-            )
+            pool = _pools[key] = spawn_pool(processes, initializer=_init_worker, initargs=(signer,))
         return pool
 
 

@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from badgeflow import store
-from badgeflow.credentials import build_credential
+from badgeflow.credentials.builder import CredentialBuilder
 from badgeflow.credentials.pool import BakeTarget, sign_and_bake
 from badgeflow.credentials.vcjwt import encode_vc_jwt
-from badgeflow.models import JSONDict
+from badgeflow.models import AchievementInfo, JSONDict
 from badgeflow.pipeline.recipients import NO_DID, learner_dids
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.status import status_entry, status_list_url
@@ -36,7 +36,7 @@ def credential_uuid(award_key: str) -> str:
 def pending_award_ids(runtime: Runtime) -> list[int]:
     """Return the ids of awards that have no credential yet, oldest first."""
     with runtime.sessions() as session:
-        return [a.award_id for a in store.pending_awards(session, limit=None)]
+        return store.pending_award_ids(session)
 
 
 def issue_credentials(
@@ -73,8 +73,15 @@ def issue_credentials(
             if reserved
             else [[] for _ in range(count)]
         )
+        # The issuer's and each achievement's JSON are built once per chunk.
+        base = runtime.settings.site.base_url
+        infos = {
+            slug: runtime.catalog.achievement_info(slug, site_base_url=base)
+            for slug in {award.achievement_id for award, _ in awards}
+        }
+        builder = CredentialBuilder(runtime.issuer)
         prepared = [
-            _prepare(runtime, award, slots=s, did=did)
+            _prepare(runtime, builder, award, infos[award.achievement_id], slots=s, did=did)
             for (award, did), s in zip(awards, slots, strict=False)
         ]
         # Each achievement's badge image is read once per chunk, not once per credential.
@@ -134,16 +141,20 @@ def _with_recipient(
 
 
 def _prepare(
-    runtime: Runtime, award: AwardToIssue, *, slots: list[StatusSlot], did: str | None
+    runtime: Runtime,
+    builder: CredentialBuilder,
+    award: AwardToIssue,
+    achievement: AchievementInfo,
+    *,
+    slots: list[StatusSlot],
+    did: str | None,
 ) -> tuple[AwardToIssue, str, str, JSONDict]:
     """Build the unsigned credential of an award: (award, credential id, salt, document)."""
     credential_id = credential_uuid(award.award_key)
     salt = secrets.token_hex(16)
     base = runtime.settings.site.base_url
-    achievement = runtime.catalog.achievement_info(award.achievement_id, site_base_url=base)
-    unsigned = build_credential(
+    unsigned = builder.build(
         credential_id=f"urn:uuid:{credential_id}",
-        issuer=runtime.issuer,
         achievement=achievement,
         recipient_email=award.learner_email,
         salt=salt,

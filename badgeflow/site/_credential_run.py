@@ -12,13 +12,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import datetime
 from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any, Final
 
+from badgeflow.procs import spawn_pool
 from badgeflow.site._credential_pages import (
     CredentialJob,
     kept_paths,
@@ -122,11 +123,11 @@ def _render_parallel(
     workers: int,
     progress: _Progress,
 ) -> None:
-    # spawn, not fork: the caller may be a Prefect worker with threads running.
-    context = multiprocessing.get_context("spawn")
+    # spawn, not fork: the caller may be a Prefect worker with threads running; `spawn_pool`
+    # keeps the workers from re-importing the flow's __main__ (all of Prefect).
     root = writer.tree.root
     pending: set[Future[_ChunkResult]] = set()
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with spawn_pool(workers) as pool:
         try:
             while chunk := list(islice(jobs, _CHUNK)):
                 local = [job for job in chunk if not _portable(job)]

@@ -27,6 +27,7 @@ from badgeflow.store.awards import (
     awards_to_issue,
     insert_awards,
     load_awards,
+    pending_award_ids,
     pending_awards,
 )
 from badgeflow.store.batches import (
@@ -167,6 +168,7 @@ __all__ = [
     "normalise_email",
     "outbox_counts",
     "outbox_problems",
+    "pending_award_ids",
     "pending_awards",
     "pending_emails",
     "read_webhook_events",

@@ -33,6 +33,7 @@ __all__ = [
     "awards_to_issue",
     "insert_awards",
     "load_awards",
+    "pending_award_ids",
     "pending_awards",
 ]
 
@@ -197,6 +198,22 @@ def pending_awards(session: Session, *, limit: int | None = None) -> list[AwardT
     """
     query = _to_issue() if limit is None else _to_issue().limit(limit)
     return [_award_to_issue(a, e, n) for a, e, n in session.execute(query)]
+
+
+def pending_award_ids(session: Session) -> list[int]:
+    """Return the ids of the awards `pending_awards` would return, in its order.
+
+    Only the ids are read (no award or learner objects): a queue of 100,000 awards stays a
+    list of integers.
+    """
+    query = (
+        select(Award.id)
+        .join(Learner, Award.learner_id == Learner.id)
+        .outerjoin(Credential, Credential.award_id == Award.id)
+        .where(Credential.id.is_(None), Award.status == "active")
+        .order_by(Award.awarded_at, Award.id)
+    )
+    return list(session.scalars(query))
 
 
 def awards_to_issue(session: Session, award_ids: Collection[int]) -> list[AwardToIssue]:

@@ -6,6 +6,8 @@ benchmark completes and reports the figures its summary line prints.
 
 from __future__ import annotations
 
+import pytest
+
 from badgeflow.site.layout import SHARE_CHANNELS
 from bench import contracts_bench, logs_bench, site_bench
 from bench.rules_bench import bench_rules_at_scale, report
@@ -44,3 +46,11 @@ def test_the_access_log_benchmark_runs_and_its_three_ways_agree():
     # One process, two processes and the full poll store the same (visitor, page, day) rows.
     assert figures["rows"] == figures["parallel_rows"] == figures["poll_hits_new"] > 0
     assert "full poll into SQLite" in logs_bench.describe(figures)
+
+
+@pytest.mark.slow  # a fresh store, key and schema: a few seconds
+def test_the_issue_benchmark_issues_every_award():
+    from bench import issue_bench
+
+    figures = issue_bench.run(12, 5, 1)
+    assert figures["issued"] == 12 and figures["ms_per_credential"] > 0

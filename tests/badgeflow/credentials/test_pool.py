@@ -78,3 +78,25 @@ def test_a_target_per_credential_is_required(signer, issuer, achievement):
         sign_and_bake(
             signer, _unsigned(issuer, achievement, 2), created=ISSUED_AT, images={}, targets=[]
         )
+
+
+def _imported_main() -> bool:
+    """Run in a worker: did it re-import the parent's main module (as ``__mp_main__``)?"""
+    import sys
+
+    return str(sys.modules["__main__"].__name__) == "__mp_main__"
+
+
+@pytest.mark.slow  # spawning the workers takes seconds
+def test_workers_start_together_without_re_importing_the_main_module(signer):
+    from badgeflow.credentials.pool import _pool
+
+    try:
+        pool = _pool(signer, 2)
+        pids = {p.pid for p in pool._processes.values()}  # both started with the pool
+        assert _pool(signer, 2) is pool
+        answers = [pool.submit(_imported_main).result() for _ in range(4)]
+        assert len(pids) == 2 and {p.pid for p in pool._processes.values()} == pids
+    finally:
+        shutdown_pools()
+    assert answers == [False] * 4

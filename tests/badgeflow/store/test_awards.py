@@ -21,6 +21,7 @@ from badgeflow.store import (
     awards_to_issue,
     insert_awards,
     load_awards,
+    pending_award_ids,
     pending_awards,
     save_credentials,
 )
@@ -89,11 +90,13 @@ def test_pending_awards_are_oldest_first_and_skip_issued_or_revoked(sessions):
         assert pending[0].learner_email == "bob@example.org"
         assert pending[0].evidence == ("moodle-main:7:101",)
         assert [a.award_key for a in pending_awards(session, limit=1)] == ["k-bob-1"]
+        assert pending_award_ids(session) == [a.award_id for a in pending]
         save_credentials(
             session, [new_credential(pending[0].award_id, "11111111-1111-4111-8111-111111111111")]
         )
         session.execute(update(Award).where(Award.award_key == "k-ada-2").values(status="revoked"))
     with sessions() as session:
         assert [a.award_key for a in pending_awards(session)] == ["k-ada-1"]
+        assert pending_award_ids(session) == [a.award_id for a in pending_awards(session)]
         assert [a.award_key for a in awards_to_issue(session, ids)] == ["k-ada-1"]
         assert awards_to_issue(session, []) == []
