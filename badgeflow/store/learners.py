@@ -60,7 +60,8 @@ def ensure_learners(session: Session, names_by_email: Mapping[str, str | None]) 
     ids = {email: learner.id for email, learner in found.items()}
     if new:
         # One bulk INSERT for the new learners, then their ids in chunked queries.
-        session.execute(insert(Learner), new)
+        # On the table: the ORM's bulk insert goes row by row when None values vary.
+        session.execute(insert(Learner.__table__), new)
         for chunk in chunks([email for email in emails if email not in ids]):
             query = select(Learner.email, Learner.id).where(Learner.email.in_(chunk))
             ids.update((email, id_) for email, id_ in session.execute(query))

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from badgeflow.store._frames import chunks
@@ -59,22 +59,32 @@ def save_pathway_progress(session: Session, records: Sequence[ProgressRecord]) -
         for found in session.scalars(query):
             stored[found.learner_id, found.pathway] = found
     written = 0
+    fresh: dict[tuple[int, str], dict[str, object]] = {}  # inserted in bulk below
     for record in records:
         learner_id = ids.get(record.learner_email)
         if learner_id is None:
             continue
+        written += 1
+        values = {
+            "tiers_held": record.tiers_held,
+            "tiers_total": record.tiers_total,
+            "next_tier": record.next_tier,
+            "updated_at": record.updated_at,
+        }
         row = stored.get((learner_id, record.pathway))
         if row is None:
-            row = stored[learner_id, record.pathway] = PathwayProgress(
-                learner_id=learner_id, pathway=record.pathway
-            )
-            session.add(row)
-        row.tiers_held = record.tiers_held
-        row.tiers_total = record.tiers_total
-        row.next_tier = record.next_tier
-        row.updated_at = record.updated_at
-        written += 1
+            fresh[learner_id, record.pathway] = {
+                "learner_id": learner_id,
+                "pathway": record.pathway,
+                **values,
+            }
+            continue
+        for attr, value in values.items():
+            setattr(row, attr, value)
     session.flush()
+    if fresh:
+        # One executemany on the table instead of a unit of work per new row.
+        session.execute(insert(PathwayProgress.__table__), list(fresh.values()))
     return written
 
 
