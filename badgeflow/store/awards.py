@@ -165,7 +165,7 @@ def insert_awards(session: Session, awards_df: pd.DataFrame, *, batch_id: str) -
         return []
     # One bulk INSERT (executemany), then the new ids by key, in chunked queries.
     # On the table: the ORM's bulk insert goes row by row when None values vary.
-    session.execute(insert(Award.__table__), rows)
+    session.execute(insert(Award.metadata.tables[Award.__tablename__]), rows)
     ids: dict[str, int] = {}
     for chunk in fr.chunks(list(fresh)):
         query = select(Award.award_key, Award.id).where(Award.award_key.in_(chunk))

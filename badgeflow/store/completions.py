@@ -165,7 +165,9 @@ def upsert_completions(session: Session, df: pd.DataFrame, *, batch_id: str) -> 
         # One bulk INSERT (executemany) instead of a unit of work per new completion. On the
         # table, not the entity: the ORM's bulk insert splits its batch wherever a row's set
         # of None values changes, down to one statement per row (same stored values).
-        session.execute(insert(Completion.__table__), list(fresh.values()))
+        session.execute(
+            insert(Completion.metadata.tables[Completion.__tablename__]), list(fresh.values())
+        )
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=unchanged)
 
 

@@ -61,7 +61,7 @@ def ensure_learners(session: Session, names_by_email: Mapping[str, str | None]) 
     if new:
         # One bulk INSERT for the new learners, then their ids in chunked queries.
         # On the table: the ORM's bulk insert goes row by row when None values vary.
-        session.execute(insert(Learner.__table__), new)
+        session.execute(insert(Learner.metadata.tables[Learner.__tablename__]), new)
         for chunk in chunks([email for email in emails if email not in ids]):
             query = select(Learner.email, Learner.id).where(Learner.email.in_(chunk))
             ids.update((email, id_) for email, id_ in session.execute(query))

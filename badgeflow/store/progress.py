@@ -84,7 +84,10 @@ def save_pathway_progress(session: Session, records: Sequence[ProgressRecord]) -
     session.flush()
     if fresh:
         # One executemany on the table instead of a unit of work per new row.
-        session.execute(insert(PathwayProgress.__table__), list(fresh.values()))
+        session.execute(
+            insert(PathwayProgress.metadata.tables[PathwayProgress.__tablename__]),
+            list(fresh.values()),
+        )
     return written
 
 
