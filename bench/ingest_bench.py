@@ -77,7 +77,7 @@ def _timed(
     label: str, servers: _Servers, profile: int, fn: Callable[[], T]
 ) -> tuple[T, float, float]:
     server_before, before = servers.cpu(), time.process_time()
-    profiler = cProfile.Profile(time.process_time) if profile else None
+    profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
     result = fn()

@@ -80,11 +80,24 @@ def to_datetime(value: object) -> datetime | None:
     return result
 
 
-def to_json(value: object) -> JSONDict | None:
-    """Normalise a raw payload to what a JSON column gives back (so comparisons hold)."""
+def to_payload(value: object) -> JSONDict | None:
+    """The raw payload as `to_json` takes it, not yet normalised.
+
+    A JSON column stores the same text for it as for its `to_json` form (both serialise
+    unknown types with ``str``), so a row that is only inserted, never compared, can skip
+    the normalising round trip. (The one difference: keys that collide once made strings,
+    ``{1: ..., "1": ...}``, which no JSON-decoded payload has.)
+    """
     if is_missing(value):
         return None
-    payload = dict(value) if isinstance(value, Mapping) else {"value": value}
+    return dict(value) if isinstance(value, Mapping) else {"value": value}
+
+
+def to_json(value: object) -> JSONDict | None:
+    """Normalise a raw payload to what a JSON column gives back (so comparisons hold)."""
+    payload = to_payload(value)
+    if payload is None:
+        return None
     normalised: JSONDict = json.loads(json.dumps(payload, default=str))
     return normalised
 

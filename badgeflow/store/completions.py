@@ -67,6 +67,7 @@ _CONTENT: Final = {
     PROGRESS_PCT: "progress_pct",
     RAW: "raw",
 }
+_CONTENT_BUT_RAW: Final = {col: attr for col, attr in _CONTENT.items() if col != RAW}
 _CONVERT: Final = {
     SOURCE_SYSTEM: fr.to_str,
     LEARNER_ID: fr.to_str,
@@ -132,15 +133,21 @@ def upsert_completions(session: Session, df: pd.DataFrame, *, batch_id: str) -> 
     fresh: dict[tuple[str, str], dict[str, Any]] = {}  # new rows, inserted in bulk below
     for record in records:
         key = (str(record[SOURCE]), str(record[SOURCE_RECORD_ID]))
-        values: dict[str, Any] = {
-            attr: _CONVERT[col](record[col]) for col, attr in _CONTENT.items()
-        }
-        values["learner_id"] = learner_ids[_email(record)]
         row = stored.get(key)
         pending = fresh.get(key)
-        if row is None and pending is None:
+        values: dict[str, Any] = {
+            attr: _CONVERT[col](record[col]) for col, attr in _CONTENT_BUT_RAW.items()
+        }
+        # A new row's payload is only stored: the JSON column writes the same text for it
+        # un-normalised (`fr.to_payload`); a stored or pending one is compared, normalised.
+        new = row is None and pending is None
+        values["raw"] = fr.to_payload(record[RAW]) if new else fr.to_json(record[RAW])
+        values["learner_id"] = learner_ids[_email(record)]
+        if new:
             inserted += 1
         else:
+            if pending is not None:
+                pending["raw"] = fr.to_json(pending["raw"])  # idempotent on a normalised one
             before = {a: getattr(row, a) for a in values} if row is not None else pending or {}
             if all(before[attr] == value for attr, value in values.items()):
                 unchanged += 1
