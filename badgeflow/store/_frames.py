@@ -68,6 +68,10 @@ def to_bool(value: object) -> bool:
 
 def to_datetime(value: object) -> datetime | None:
     """Return an aware UTC `datetime` (microsecond precision), refusing naive values."""
+    if isinstance(value, pd.Timestamp) and value.tzinfo is UTC and not value.nanosecond:
+        # A cell of a datetime64[..., UTC] column: what the general path below gives it.
+        fast: datetime = value.to_pydatetime()
+        return fast
     if is_missing(value):
         return None
     stamp = pd.Timestamp(cast(Any, value))

@@ -238,3 +238,21 @@ def test_new_rows_go_in_one_insert_whatever_their_missing_values(sessions, engin
         for column in (LEARNER_NAME, SCORE, MODULES_TOTAL, COMPLETED_AT):
             want = row[column]
             assert pd.isna(got[column]) if want is None else got[column] == want, column
+
+
+def test_a_known_learner_is_renamed_and_keeps_the_name_when_none_comes(sessions):
+    def names():
+        with sessions() as session:
+            return dict(session.execute(select(Learner.email, Learner.name)).tuples().all())
+
+    _upsert(
+        sessions,
+        completions_frame(
+            completion("7:101"),
+            completion("8:101", **{LEARNER_EMAIL: "bob@example.org", LEARNER_NAME: "Bob"}),
+        ),
+    )
+    _upsert(sessions, completions_frame(completion("7:101", **{LEARNER_NAME: "Ada King"})), "b2")
+    assert names() == {"ada@example.org": "Ada King", "bob@example.org": "Bob"}
+    _upsert(sessions, completions_frame(completion("7:101", **{LEARNER_NAME: None})), "b3")
+    assert names() == {"ada@example.org": "Ada King", "bob@example.org": "Bob"}

@@ -6,6 +6,7 @@ import math
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -75,3 +76,17 @@ def test_new_and_duplicate_rows_store_the_normalised_text(sessions, engine):
         )
     for n, raw in enumerate(raws):
         assert stored[f"{n}:101"] == _dumps(fr.to_json(raw))
+
+
+@settings(max_examples=60)
+@given(
+    st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1)),
+    st.integers(min_value=0, max_value=999),
+    st.sampled_from(["UTC", "Europe/Paris", "America/New_York"]),
+)
+def test_a_utc_cell_converts_as_the_general_path_converts_its_text(moment, nanos, zone):
+    stamp = pd.Timestamp(moment).tz_localize(zone) + pd.Timedelta(nanoseconds=nanos)
+    cell = pd.Series([stamp]).dt.tz_convert("UTC").iloc[0]  # as a UTC column gives it
+    fast, general = fr.to_datetime(cell), fr.to_datetime(cell.isoformat())
+    assert fast == general
+    assert (fast.tzinfo, type(fast)) == (general.tzinfo, type(general)) == (UTC, datetime)
