@@ -5,15 +5,24 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import pandas as pd
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from badgeflow.store._frames import chunks
+from badgeflow.models import ACHIEVEMENT_ID, AWARD_STATUS, LEARNER_EMAIL, VALID_FROM, VALID_UNTIL
+from badgeflow.store._frames import chunks, frame
 from badgeflow.store.learners import normalise_email
 from badgeflow.store.schema import Award, Learner, PathwayProgress
 
-__all__ = ["ProgressRecord", "count_holders", "load_pathway_progress", "save_pathway_progress"]
+__all__ = [
+    "ProgressRecord",
+    "count_holders",
+    "load_holdings",
+    "load_pathway_progress",
+    "save_pathway_progress",
+]
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,35 @@ def save_pathway_progress(session: Session, records: Sequence[ProgressRecord]) -
             list(fresh.values()),
         )
     return written
+
+
+def load_holdings(
+    session: Session, learner_emails: Collection[str], achievement_ids: Collection[str]
+) -> pd.DataFrame:
+    """Load the few award columns pathway progress needs, for these learners and achievements.
+
+    Args:
+        session: any session.
+        learner_emails: the learners (normalised here).
+        achievement_ids: the achievements that count (the pathways' tiers).
+
+    Returns:
+        A frame of `LEARNER_EMAIL`, `ACHIEVEMENT_ID`, `VALID_FROM`, `VALID_UNTIL` (UTC) and
+        `AWARD_STATUS`, one row per award (every status).
+    """
+    query = (
+        select(
+            Learner.email, Award.achievement_id, Award.valid_from, Award.valid_until, Award.status
+        )
+        .join(Learner, Award.learner_id == Learner.id)
+        .where(Award.achievement_id.in_(sorted(achievement_ids)))
+    )
+    rows: list[Any] = []
+    for chunk in chunks(sorted({normalise_email(e) for e in learner_emails})):
+        rows.extend(session.execute(query.where(Learner.email.in_(chunk))))
+    columns = (LEARNER_EMAIL, ACHIEVEMENT_ID, VALID_FROM, VALID_UNTIL, AWARD_STATUS)
+    records = [dict(zip(columns, row, strict=True)) for row in rows]
+    return frame(records, columns, {VALID_FROM: "utc", VALID_UNTIL: "utc"})
 
 
 def load_pathway_progress(
