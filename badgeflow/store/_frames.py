@@ -107,6 +107,8 @@ def to_json(value: object) -> JSONDict | None:
 
 
 def to_str_list(value: object) -> list[str]:
+    if type(value) is tuple or type(value) is list:  # the usual cell: skip the checks below
+        return [str(v) for v in value]
     if is_missing(value):
         return []
     if isinstance(value, Iterable) and not isinstance(value, str):
