@@ -59,7 +59,9 @@ def evaluate_awards(runtime: Runtime, *, batch_id: str, as_of: datetime) -> Awar
         learners, completions, facts = facts.scope(
             batch_learners,
             store.load_completions(
-                session, learner_emails=sorted(set(batch_learners) | facts.learners)
+                session,
+                learner_emails=sorted(set(batch_learners) | facts.learners),
+                with_raw=False,  # the rules never read the vendor payload
             ),
         )
         existing = store.load_awards(session, learner_emails=learners)

@@ -13,8 +13,12 @@ from sqlalchemy.orm import Session
 
 from badgeflow.catalog import Catalog
 from badgeflow.models import ACHIEVEMENT_ID, AWARD_STATUS, LEARNER_EMAIL, VALID_FROM, VALID_UNTIL
-from badgeflow.store import load_awards
-from badgeflow.store.progress import ProgressRecord, count_holders, save_pathway_progress
+from badgeflow.store.progress import (
+    ProgressRecord,
+    count_holders,
+    load_holdings,
+    save_pathway_progress,
+)
 
 __all__ = [
     "TierReport",
@@ -89,7 +93,9 @@ def update_pathway_progress(
     """
     if not catalog.pathways or not learners:
         return 0
-    awards = load_awards(session, learner_emails=learners)
+    # Only the tiers' awards, and only the columns `pathway_progress` reads.
+    tiers = {t for p in catalog.pathways.values() for t in p.tiers}
+    awards = load_holdings(session, learners, tiers)
     return save_pathway_progress(session, pathway_progress(catalog, awards, learners, as_of=as_of))
 
 

@@ -68,6 +68,10 @@ def to_bool(value: object) -> bool:
 
 def to_datetime(value: object) -> datetime | None:
     """Return an aware UTC `datetime` (microsecond precision), refusing naive values."""
+    if isinstance(value, pd.Timestamp) and value.tzinfo is UTC and not value.nanosecond:
+        # A cell of a datetime64[..., UTC] column: what the general path below gives it.
+        fast: datetime = value.to_pydatetime()
+        return fast
     if is_missing(value):
         return None
     stamp = pd.Timestamp(cast(Any, value))
@@ -80,16 +84,31 @@ def to_datetime(value: object) -> datetime | None:
     return result
 
 
-def to_json(value: object) -> JSONDict | None:
-    """Normalise a raw payload to what a JSON column gives back (so comparisons hold)."""
+def to_payload(value: object) -> JSONDict | None:
+    """The raw payload as `to_json` takes it, not yet normalised.
+
+    A JSON column stores the same text for it as for its `to_json` form (both serialise
+    unknown types with ``str``), so a row that is only inserted, never compared, can skip
+    the normalising round trip. (The one difference: keys that collide once made strings,
+    ``{1: ..., "1": ...}``, which no JSON-decoded payload has.)
+    """
     if is_missing(value):
         return None
-    payload = dict(value) if isinstance(value, Mapping) else {"value": value}
+    return dict(value) if isinstance(value, Mapping) else {"value": value}
+
+
+def to_json(value: object) -> JSONDict | None:
+    """Normalise a raw payload to what a JSON column gives back (so comparisons hold)."""
+    payload = to_payload(value)
+    if payload is None:
+        return None
     normalised: JSONDict = json.loads(json.dumps(payload, default=str))
     return normalised
 
 
 def to_str_list(value: object) -> list[str]:
+    if type(value) is tuple or type(value) is list:  # the usual cell: skip the checks below
+        return [str(v) for v in value]
     if is_missing(value):
         return []
     if isinstance(value, Iterable) and not isinstance(value, str):

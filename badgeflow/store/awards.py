@@ -75,7 +75,19 @@ def load_awards(session: Session, *, learner_emails: Collection[str] | None = No
         A frame with `AWARD_COLUMNS` plus `AWARD_STATUS`, sorted by award key; datetimes are
         ``datetime64[us, UTC]`` and `EVIDENCE_RECORD_IDS` holds tuples.
     """
-    query = select(Award, Learner.email, Learner.name).join(Learner, Award.learner_id == Learner.id)
+    # Plain columns, not entities: no identity map or instance per row (same values).
+    query = select(
+        Award.award_key,
+        Learner.email,
+        Learner.name,
+        Award.achievement_id,
+        Award.awarded_at,
+        Award.valid_from,
+        Award.valid_until,
+        Award.score,
+        Award.evidence,
+        Award.status,
+    ).join(Learner, Award.learner_id == Learner.id)
     results: list[Any] = []
     if learner_emails is None:
         results.extend(session.execute(query))
@@ -85,18 +97,18 @@ def load_awards(session: Session, *, learner_emails: Collection[str] | None = No
             results.extend(session.execute(query.where(Learner.email.in_(chunk))))
     records = [
         {
-            AWARD_KEY: award.award_key,
-            LEARNER_EMAIL: email,
-            LEARNER_NAME: name,
-            ACHIEVEMENT_ID: award.achievement_id,
-            AWARDED_AT: award.awarded_at,
-            VALID_FROM: award.valid_from,
-            VALID_UNTIL: award.valid_until,
-            SCORE: award.score,
-            EVIDENCE_RECORD_IDS: tuple(award.evidence),
-            AWARD_STATUS: award.status,
+            AWARD_KEY: r.award_key,
+            LEARNER_EMAIL: r.email,
+            LEARNER_NAME: r.name,
+            ACHIEVEMENT_ID: r.achievement_id,
+            AWARDED_AT: r.awarded_at,
+            VALID_FROM: r.valid_from,
+            VALID_UNTIL: r.valid_until,
+            SCORE: r.score,
+            EVIDENCE_RECORD_IDS: tuple(r.evidence),
+            AWARD_STATUS: r.status,
         }
-        for award, email, name in results
+        for r in results
     ]
     records.sort(key=lambda r: str(r[AWARD_KEY]))
     return fr.frame(records, (*AWARD_COLUMNS, AWARD_STATUS), _LOADED_KINDS)
@@ -153,7 +165,8 @@ def insert_awards(session: Session, awards_df: pd.DataFrame, *, batch_id: str) -
     if not rows:
         return []
     # One bulk INSERT (executemany), then the new ids by key, in chunked queries.
-    session.execute(insert(Award), rows)
+    # On the table: the ORM's bulk insert goes row by row when None values vary.
+    session.execute(insert(Award.metadata.tables[Award.__tablename__]), rows)
     ids: dict[str, int] = {}
     for chunk in fr.chunks(list(fresh)):
         query = select(Award.award_key, Award.id).where(Award.award_key.in_(chunk))

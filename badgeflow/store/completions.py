@@ -67,6 +67,7 @@ _CONTENT: Final = {
     PROGRESS_PCT: "progress_pct",
     RAW: "raw",
 }
+_CONTENT_BUT_RAW: Final = {col: attr for col, attr in _CONTENT.items() if col != RAW}
 _CONVERT: Final = {
     SOURCE_SYSTEM: fr.to_str,
     LEARNER_ID: fr.to_str,
@@ -132,15 +133,21 @@ def upsert_completions(session: Session, df: pd.DataFrame, *, batch_id: str) -> 
     fresh: dict[tuple[str, str], dict[str, Any]] = {}  # new rows, inserted in bulk below
     for record in records:
         key = (str(record[SOURCE]), str(record[SOURCE_RECORD_ID]))
-        values: dict[str, Any] = {
-            attr: _CONVERT[col](record[col]) for col, attr in _CONTENT.items()
-        }
-        values["learner_id"] = learner_ids[_email(record)]
         row = stored.get(key)
         pending = fresh.get(key)
-        if row is None and pending is None:
+        values: dict[str, Any] = {
+            attr: _CONVERT[col](record[col]) for col, attr in _CONTENT_BUT_RAW.items()
+        }
+        # A new row's payload is only stored: the JSON column writes the same text for it
+        # un-normalised (`fr.to_payload`); a stored or pending one is compared, normalised.
+        new = row is None and pending is None
+        values["raw"] = fr.to_payload(record[RAW]) if new else fr.to_json(record[RAW])
+        values["learner_id"] = learner_ids[_email(record)]
+        if new:
             inserted += 1
         else:
+            if pending is not None:
+                pending["raw"] = fr.to_json(pending["raw"])  # idempotent on a normalised one
             before = {a: getattr(row, a) for a in values} if row is not None else pending or {}
             if all(before[attr] == value for attr, value in values.items()):
                 unchanged += 1
@@ -162,8 +169,12 @@ def upsert_completions(session: Session, df: pd.DataFrame, *, batch_id: str) -> 
         row.last_batch_id = batch_id
     session.flush()
     if fresh:
-        # One bulk INSERT (executemany) instead of a unit of work per new completion.
-        session.execute(insert(Completion), list(fresh.values()))
+        # One bulk INSERT (executemany) instead of a unit of work per new completion. On the
+        # table, not the entity: the ORM's bulk insert splits its batch wherever a row's set
+        # of None values changes, down to one statement per row (same stored values).
+        session.execute(
+            insert(Completion.metadata.tables[Completion.__tablename__]), list(fresh.values())
+        )
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=unchanged)
 
 
@@ -231,20 +242,31 @@ def record_quarantine(session: Session, df: pd.DataFrame, *, batch_id: str) -> i
 
 
 def load_completions(
-    session: Session, *, learner_emails: Collection[str] | None = None
+    session: Session, *, learner_emails: Collection[str] | None = None, with_raw: bool = True
 ) -> pd.DataFrame:
     """Load stored completions in the canonical layout.
 
     Args:
         session: any session.
         learner_emails: only these learners (any spelling; normalised here); None for all.
+        with_raw: load each row's `RAW` payload; False leaves the column empty (None), which
+            spares decoding every payload when the caller never reads it (the rules).
 
     Returns:
         A frame with `COMPLETION_COLUMNS` plus `RECORD_KEY` (``"<source>:<source_record_id>"``),
         sorted by source and record id; datetimes are ``datetime64[us, UTC]``.
     """
+    # Plain columns, not entities: no identity map or instance per row (same values).
+    content = [(col, attr) for col, attr in _CONTENT.items() if with_raw or col != RAW]
     query = (
-        select(Completion, Learner.email, Learner.name)
+        select(
+            Completion.source,
+            Completion.source_record_id,
+            Completion.fetched_at,
+            Learner.email,
+            Learner.name,
+            *(getattr(Completion, attr) for _, attr in content),
+        )
         .join(Learner, Completion.learner_id == Learner.id)
         .order_by(Completion.source, Completion.source_record_id)
     )
@@ -255,17 +277,20 @@ def load_completions(
         emails = sorted({normalise_email(e) for e in learner_emails})
         for chunk in fr.chunks(emails):
             results.extend(session.execute(query.where(Learner.email.in_(chunk))))
+    columns = [col for col, _ in content]
     records = []
-    for row, email, name in results:
-        record = {col: getattr(row, attr) for col, attr in _CONTENT.items()}
+    for source, record_id, fetched_at, email, name, *values in results:
+        record: dict[str, Any] = dict(zip(columns, values, strict=True))
+        if not with_raw:
+            record[RAW] = None
         record.update(
             {
-                SOURCE: row.source,
-                SOURCE_RECORD_ID: row.source_record_id,
+                SOURCE: source,
+                SOURCE_RECORD_ID: record_id,
                 LEARNER_EMAIL: email,
                 LEARNER_NAME: name,
-                FETCHED_AT: row.fetched_at,
-                RECORD_KEY: f"{row.source}:{row.source_record_id}",
+                FETCHED_AT: fetched_at,
+                RECORD_KEY: f"{source}:{record_id}",
             }
         )
         records.append(record)

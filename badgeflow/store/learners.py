@@ -44,24 +44,28 @@ def ensure_learners(session: Session, names_by_email: Mapping[str, str | None]) 
         Normalised email → learner id, for every email given.
     """
     emails = sorted(names_by_email)
-    found: dict[str, Learner] = {}
+    # Plain columns: a batch touches thousands of learners and renames hardly any, so only
+    # the renamed ones are loaded as entities (and updated through the session).
+    ids: dict[str, int] = {}
+    renamed: dict[int, str] = {}
     for chunk in chunks(emails):
-        for known in session.scalars(select(Learner).where(Learner.email.in_(chunk))):
-            found[known.email] = known
-    new: list[dict[str, str | None]] = []
-    for email in emails:
-        name = names_by_email[email]
-        learner = found.get(email)
-        if learner is None:
-            new.append({"email": email, "name": name})
-        elif name is not None and learner.name != name:
-            learner.name = name
+        query = select(Learner.email, Learner.id, Learner.name).where(Learner.email.in_(chunk))
+        for email, id_, stored_name in session.execute(query):
+            ids[email] = id_
+            name = names_by_email[email]
+            if name is not None and stored_name != name:
+                renamed[id_] = name
+    for chunk_ids in chunks(sorted(renamed)):
+        for learner in session.scalars(select(Learner).where(Learner.id.in_(chunk_ids))):
+            learner.name = renamed[learner.id]
+    unknown = [email for email in emails if email not in ids]
+    new = [{"email": email, "name": names_by_email[email]} for email in unknown]
     session.flush()
-    ids = {email: learner.id for email, learner in found.items()}
     if new:
         # One bulk INSERT for the new learners, then their ids in chunked queries.
-        session.execute(insert(Learner), new)
-        for chunk in chunks([email for email in emails if email not in ids]):
-            query = select(Learner.email, Learner.id).where(Learner.email.in_(chunk))
-            ids.update((email, id_) for email, id_ in session.execute(query))
+        # On the table: the ORM's bulk insert goes row by row when None values vary.
+        session.execute(insert(Learner.metadata.tables[Learner.__tablename__]), new)
+        for chunk in chunks(unknown):
+            by_email = select(Learner.email, Learner.id).where(Learner.email.in_(chunk))
+            ids.update((email, id_) for email, id_ in session.execute(by_email))
     return {email: ids[email] for email in emails}

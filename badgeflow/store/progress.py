@@ -5,15 +5,24 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select
+import pandas as pd
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from badgeflow.store._frames import chunks
+from badgeflow.models import ACHIEVEMENT_ID, AWARD_STATUS, LEARNER_EMAIL, VALID_FROM, VALID_UNTIL
+from badgeflow.store._frames import chunks, frame
 from badgeflow.store.learners import normalise_email
 from badgeflow.store.schema import Award, Learner, PathwayProgress
 
-__all__ = ["ProgressRecord", "count_holders", "load_pathway_progress", "save_pathway_progress"]
+__all__ = [
+    "ProgressRecord",
+    "count_holders",
+    "load_holdings",
+    "load_pathway_progress",
+    "save_pathway_progress",
+]
 
 
 @dataclass(frozen=True)
@@ -59,23 +68,65 @@ def save_pathway_progress(session: Session, records: Sequence[ProgressRecord]) -
         for found in session.scalars(query):
             stored[found.learner_id, found.pathway] = found
     written = 0
+    fresh: dict[tuple[int, str], dict[str, object]] = {}  # inserted in bulk below
     for record in records:
         learner_id = ids.get(record.learner_email)
         if learner_id is None:
             continue
+        written += 1
+        values = {
+            "tiers_held": record.tiers_held,
+            "tiers_total": record.tiers_total,
+            "next_tier": record.next_tier,
+            "updated_at": record.updated_at,
+        }
         row = stored.get((learner_id, record.pathway))
         if row is None:
-            row = stored[learner_id, record.pathway] = PathwayProgress(
-                learner_id=learner_id, pathway=record.pathway
-            )
-            session.add(row)
-        row.tiers_held = record.tiers_held
-        row.tiers_total = record.tiers_total
-        row.next_tier = record.next_tier
-        row.updated_at = record.updated_at
-        written += 1
+            fresh[learner_id, record.pathway] = {
+                "learner_id": learner_id,
+                "pathway": record.pathway,
+                **values,
+            }
+            continue
+        for attr, value in values.items():
+            setattr(row, attr, value)
     session.flush()
+    if fresh:
+        # One executemany on the table instead of a unit of work per new row.
+        session.execute(
+            insert(PathwayProgress.metadata.tables[PathwayProgress.__tablename__]),
+            list(fresh.values()),
+        )
     return written
+
+
+def load_holdings(
+    session: Session, learner_emails: Collection[str], achievement_ids: Collection[str]
+) -> pd.DataFrame:
+    """Load the few award columns pathway progress needs, for these learners and achievements.
+
+    Args:
+        session: any session.
+        learner_emails: the learners (normalised here).
+        achievement_ids: the achievements that count (the pathways' tiers).
+
+    Returns:
+        A frame of `LEARNER_EMAIL`, `ACHIEVEMENT_ID`, `VALID_FROM`, `VALID_UNTIL` (UTC) and
+        `AWARD_STATUS`, one row per award (every status).
+    """
+    query = (
+        select(
+            Learner.email, Award.achievement_id, Award.valid_from, Award.valid_until, Award.status
+        )
+        .join(Learner, Award.learner_id == Learner.id)
+        .where(Award.achievement_id.in_(sorted(achievement_ids)))
+    )
+    rows: list[Any] = []
+    for chunk in chunks(sorted({normalise_email(e) for e in learner_emails})):
+        rows.extend(session.execute(query.where(Learner.email.in_(chunk))))
+    columns = (LEARNER_EMAIL, ACHIEVEMENT_ID, VALID_FROM, VALID_UNTIL, AWARD_STATUS)
+    records = [dict(zip(columns, row, strict=True)) for row in rows]
+    return frame(records, columns, {VALID_FROM: "utc", VALID_UNTIL: "utc"})
 
 
 def load_pathway_progress(

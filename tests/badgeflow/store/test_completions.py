@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from badgeflow.models import (
     COMPLETED,
@@ -23,6 +23,7 @@ from badgeflow.models import (
     ROW_NUMBER,
     SCORE,
     SOURCE,
+    SOURCE_RECORD_ID,
 )
 from badgeflow.store import (
     UpsertCounts,
@@ -187,3 +188,71 @@ def test_record_quarantine_keeps_the_first_failure_and_lists_it(sessions):
         (3, "expect_column_values_to_match_regex", "Email", "x"),
         (4, None, None, None),
     ]
+
+
+def test_load_completions_without_raw_is_the_same_frame_with_raw_left_empty(sessions):
+    rows = [
+        completion(f"{n}:101", **{LEARNER_EMAIL: f"l{n}@example.org", RAW: {"n": n}})
+        for n in range(5)
+    ]
+    _upsert(sessions, completions_frame(*rows))
+    with sessions() as session:
+        full = load_completions(session)
+        lean = load_completions(session, with_raw=False)
+    assert lean[RAW].isna().all()
+    pd.testing.assert_frame_equal(lean.drop(columns=[RAW]), full.drop(columns=[RAW]))
+
+
+def test_new_rows_go_in_one_insert_whatever_their_missing_values(sessions, engine):
+    # The ORM's bulk insert split its batch wherever a row's None values changed.
+    rows = [
+        completion(
+            f"{n}:101",
+            **{
+                LEARNER_EMAIL: f"l{n}@example.org",
+                LEARNER_NAME: None if n % 2 else f"L {n}",
+                COMPLETED_AT: None if n % 3 else AS_OF,
+                SCORE: None if n % 2 else 70.0 + n,
+                MODULES_TOTAL: None if n % 4 else 6,
+            },
+        )
+        for n in range(12)
+    ]
+    inserts: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO completions"):
+            inserts.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        _upsert(sessions, completions_frame(*rows))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(inserts) == 1
+    with sessions() as session:
+        loaded = load_completions(session)
+    by_key = {r[SOURCE_RECORD_ID]: r for r in loaded.to_dict("records")}
+    for row in rows:
+        got = by_key[row[SOURCE_RECORD_ID]]
+        for column in (LEARNER_NAME, SCORE, MODULES_TOTAL, COMPLETED_AT):
+            want = row[column]
+            assert pd.isna(got[column]) if want is None else got[column] == want, column
+
+
+def test_a_known_learner_is_renamed_and_keeps_the_name_when_none_comes(sessions):
+    def names():
+        with sessions() as session:
+            return dict(session.execute(select(Learner.email, Learner.name)).tuples().all())
+
+    _upsert(
+        sessions,
+        completions_frame(
+            completion("7:101"),
+            completion("8:101", **{LEARNER_EMAIL: "bob@example.org", LEARNER_NAME: "Bob"}),
+        ),
+    )
+    _upsert(sessions, completions_frame(completion("7:101", **{LEARNER_NAME: "Ada King"})), "b2")
+    assert names() == {"ada@example.org": "Ada King", "bob@example.org": "Bob"}
+    _upsert(sessions, completions_frame(completion("7:101", **{LEARNER_NAME: None})), "b3")
+    assert names() == {"ada@example.org": "Ada King", "bob@example.org": "Bob"}

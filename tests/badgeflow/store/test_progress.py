@@ -2,15 +2,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from badgeflow.models import ACHIEVEMENT_ID, LEARNER_EMAIL, VALID_FROM, VALID_UNTIL
-from badgeflow.store import insert_awards
+from badgeflow.models import ACHIEVEMENT_ID, AWARD_STATUS, LEARNER_EMAIL, VALID_FROM, VALID_UNTIL
+from badgeflow.store import insert_awards, load_awards
 from badgeflow.store.progress import (
     ProgressRecord,
     count_holders,
+    load_holdings,
     load_pathway_progress,
     save_pathway_progress,
 )
@@ -75,3 +77,25 @@ def test_count_holders_counts_current_active_awards_once_per_learner(sessions):
     with sessions() as session:
         counts = count_holders(session, ["data-foundations", "data-applied", "x"], as_of=AS_OF)
     assert counts == {"data-foundations": 2, "data-applied": 1, "x": 0}
+
+
+def test_holdings_are_the_matching_columns_of_the_stored_awards(sessions):
+    rows = [
+        award("k1"),
+        award("k2", **{ACHIEVEMENT_ID: "data-applied", VALID_UNTIL: AS_OF}),
+        award("k3", **{LEARNER_EMAIL: "bob@example.org"}),
+        award("k4", **{ACHIEVEMENT_ID: "not-a-tier"}),
+    ]
+    with sessions.begin() as session:
+        insert_awards(session, awards_frame(*rows), batch_id="b1")
+        session.execute(update(Award).where(Award.award_key == "k2").values(status="suspended"))
+    columns = [LEARNER_EMAIL, ACHIEVEMENT_ID, VALID_FROM, VALID_UNTIL, AWARD_STATUS]
+    with sessions() as session:
+        held = load_holdings(session, [" ADA@example.org"], {"data-foundations", "data-applied"})
+        full = load_awards(session, learner_emails=["ada@example.org"])
+    want = full[full[ACHIEVEMENT_ID] != "not-a-tier"][columns]
+    key = [ACHIEVEMENT_ID]
+    pd.testing.assert_frame_equal(
+        held.sort_values(key).reset_index(drop=True), want.sort_values(key).reset_index(drop=True)
+    )
+    assert sorted(held[AWARD_STATUS]) == ["active", "suspended"]
