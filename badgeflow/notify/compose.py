@@ -37,6 +37,7 @@ __all__ = [
     "POLICY",
     "EmailDesign",
     "InlineImage",
+    "MessageParts",
     "assemble",
     "clean_line",
     "inline_image",
@@ -141,6 +142,35 @@ class InlineImage:
     def src(self) -> str:
         """The ``src`` attribute value."""
         return f"cid:{self.cid}"
+
+
+@dataclass(frozen=True)
+class MessageParts:
+    """What an email is made of, before it becomes a MIME tree (`assemble`) or bytes.
+
+    Attributes:
+        headers: header name to value (str or `Address`; None leaves it out), in order.
+        text: the plain-text part.
+        html: the HTML part, referring to ``images`` by ``cid:``.
+        images: the inline images.
+        attachment: (file name, PNG) of the baked badge, or None.
+    """
+
+    headers: dict[str, Any]
+    text: str
+    html: str
+    images: tuple[InlineImage, ...]
+    attachment: tuple[str, bytes] | None
+
+    def message(self) -> EmailMessage:
+        """The message, built by `assemble`."""
+        return assemble(
+            headers=self.headers,
+            text=self.text,
+            html=self.html,
+            images=list(self.images),
+            attachment=self.attachment,
+        )
 
 
 def inline_image(

@@ -155,6 +155,8 @@ def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> Se
                     send_wave(runtime, channels, wave, now=now, tally=tally, pool=pool)
                 if tally.stopped:
                     logger.warning("mail server unreachable; %d emails left queued", tally.deferred)
+    if tally.general:
+        logger.info("%d emails written by the email package (not the bytes writer)", tally.general)
     result = SendResult(
         sent=tally.sent,
         failed=tally.failed,
