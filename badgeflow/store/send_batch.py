@@ -86,28 +86,26 @@ def claim_emails(
         .order_by(EmailOutbox.id)
         .with_for_update(skip_locked=True)
     ).all()
+    # One statement, compiled once, run a row at a time: each row's own rowcount says
+    # whether it is ours (it still had the status read above and is still sendable).
+    claim = (
+        update(_TABLE)
+        .where(
+            _TABLE.c.id == bindparam("b_id"),
+            _TABLE.c.status == bindparam("b_status"),
+            sendable(max_attempts, now),
+        )
+        .values(status="sending", message_id=bindparam("b_message_id"), next_attempt_at=now + lease)
+    )
+    statements = {False: claim, True: claim.values(last_error=INTERRUPTED)}
+    connection = session.connection()
     claimed: list[WaveClaim] = []
     for outbox_id, status, old_id, old_next, old_error in rows:
-        values: dict[str, object] = {
-            "status": "sending",
-            "message_id": message_ids[outbox_id],
-            "next_attempt_at": now + lease,
-        }
-        if status == "sending":
-            values["last_error"] = INTERRUPTED
-        result = session.execute(
-            update(EmailOutbox)
-            .where(
-                EmailOutbox.id == outbox_id,
-                EmailOutbox.status == status,
-                sendable(max_attempts, now),
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(result, "rowcount", 0) == 1:
-            claim = Claim(outbox_id=outbox_id, resend=status == "sending")
-            claimed.append(WaveClaim(claim, status, old_id, old_next, old_error))
+        params = {"b_id": outbox_id, "b_status": status, "b_message_id": message_ids[outbox_id]}
+        result = connection.execute(statements[status == "sending"], params)
+        if result.rowcount == 1:
+            claim_row = Claim(outbox_id=outbox_id, resend=status == "sending")
+            claimed.append(WaveClaim(claim_row, status, old_id, old_next, old_error))
     return claimed
 
 
