@@ -41,6 +41,7 @@ __all__ = [
     "assemble",
     "clean_line",
     "inline_image",
+    "mailbox",
     "safe_parties",
     "sender_address",
 ]
@@ -51,6 +52,9 @@ LOGO_HEIGHT = 40
 # and an unbalanced override (U+202E) would reverse the text after it in a subject line.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _SPACES = re.compile(r"\s+")
+_DOT_ATOM_ADDRESS = re.compile(
+    r"([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)\Z"
+)
 
 
 def clean_line(text: str) -> str:
@@ -212,8 +216,33 @@ def sender_address(from_address: str, branding: Branding) -> Address:
     Returns:
         The mailbox, its display name on one line.
     """
+    return _sender(from_address, branding.sender_name)
+
+
+@lru_cache(maxsize=64)
+def _sender(from_address: str, sender_name: str | None) -> Address:
+    # Address objects are immutable: every message of a run shares one.
     name, addr = parseaddr(from_address)
-    return Address(display_name=clean_line(branding.sender_name or name), addr_spec=addr)
+    return Address(display_name=clean_line(sender_name or name), addr_spec=addr)
+
+
+def mailbox(display_name: str, addr_spec: str) -> Address:
+    """``Address(display_name=..., addr_spec=...)``, without parsing a plain address.
+
+    A ``local@domain`` of dot-separated atoms parses to exactly its two halves; anything
+    else goes through the parser (and raises as it does).
+
+    Args:
+        display_name: the display name (on one line).
+        addr_spec: the address.
+
+    Returns:
+        The mailbox.
+    """
+    plain = _DOT_ATOM_ADDRESS.match(addr_spec)
+    if plain is None:
+        return Address(display_name=display_name, addr_spec=addr_spec)
+    return Address(display_name=display_name, username=plain[1], domain=plain[2])
 
 
 def safe_parties(

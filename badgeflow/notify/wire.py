@@ -21,7 +21,6 @@ import binascii
 import hashlib
 import re
 from dataclasses import dataclass
-from email.contentmanager import _encode_text  # type: ignore[attr-defined]
 from email.generator import BytesGenerator
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -30,6 +29,7 @@ from functools import lru_cache
 from io import BytesIO
 from typing import Any, Final
 
+from badgeflow.notify._qp import encode_text
 from badgeflow.notify.compose import POLICY, InlineImage, MessageParts, _image_part
 
 __all__ = ["PreparedEmail", "date_line", "prepare"]
@@ -119,17 +119,22 @@ def prepare(parts: MessageParts) -> PreparedEmail | None:
     """
     head = []
     decoded: dict[str, str] = {}
+    mailboxes: dict[str, tuple[str, ...]] = {"from": (), "to": ()}
     for name, value in parts.headers.items():
         if value is None:
             continue
-        if name.lower() not in _KNOWN:
+        key = name.lower()
+        if key not in _KNOWN:
             return None
-        line, text = _header(name, value)
+        line, text, plain = _header(name, value)
         head.append(line)
-        decoded[name.lower()] = text
-    senders = getaddresses([decoded["from"]]) if "from" in decoded else []
-    recipients = tuple(a for _, a in getaddresses([decoded["to"]])) if "to" in decoded else ()
-    sender = senders[0][1] if senders else ""
+        decoded[key] = text
+        if key in mailboxes:
+            # A plain mailbox is its own envelope address; smtplib parses the others.
+            found = (value.addr_spec,) if plain and isinstance(value, Address) else None
+            mailboxes[key] = found or tuple(a for _, a in getaddresses([text]))
+    sender = mailboxes["from"][0] if mailboxes["from"] else ""
+    recipients = mailboxes["to"]
     if "message-id" not in decoded or not (sender + "".join(recipients)).isascii():
         return None
     root_head, root_body, smtp_body = _tree(parts, b"".join(head))
@@ -146,13 +151,13 @@ def prepare(parts: MessageParts) -> PreparedEmail | None:
     )
 
 
-def _header(name: str, value: Any) -> tuple[bytes, str]:
-    # (the folded line, the value as message[name] reads it)
+def _header(name: str, value: Any) -> tuple[bytes, str, bool]:
+    # (the folded line, the value as message[name] reads it, whether it is written as is)
     plain = _plain(name.lower(), value)
     if plain is None or len(name) + 2 + len(plain) > _MAX_LINE:
         key = (value.display_name, value.addr_spec) if isinstance(value, Address) else value
-        return _general(name, key if isinstance(key, str | tuple) else None, value)
-    return f"{name}: {plain}\n".encode("ascii"), plain
+        return *_general(name, key if isinstance(key, str | tuple) else None, value), False
+    return f"{name}: {plain}\n".encode("ascii"), plain, True
 
 
 def _plain(key: str, value: Any) -> str | None:
@@ -222,7 +227,7 @@ def _flat_head(part: EmailMessage) -> bytes:
 
 
 def _text_leaf(text: str, subtype: str, mime_version: bool) -> tuple[bytes, bytes]:
-    cte, payload = _encode_text(text, "utf-8", None, POLICY)
+    cte, payload = encode_text(text)
     head, items = _leaf_head(subtype, cte, mime_version)
     data = payload.encode("utf-8", "surrogateescape")
     return head + b"\n" + data, items + data

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from badgeflow.catalog_branding import Branding
-from badgeflow.notify.compose import EmailDesign, MessageParts, clean_line, inline_image
+from badgeflow.notify.compose import EmailDesign, MessageParts, clean_line, inline_image, mailbox
 from badgeflow.notify.context import message_headers
 from badgeflow.notify.render import award_email_parts
 from badgeflow.notify.wire import date_line, prepare
@@ -168,3 +168,16 @@ def test_the_date_line_is_what_setting_the_header_writes():
     prepared = prepare(parts)
     assert prepared is not None
     assert prepared.as_bytes(date_line(formatdate(0, usegmt=True))) == message.as_bytes()
+
+
+@given(
+    st.from_regex(
+        r"[A-Za-z0-9_+-]{1,9}(\.[A-Za-z0-9_+-]{1,5}){0,2}@[a-z0-9-]{1,9}(\.[a-z]{2,4})?",
+        fullmatch=True,
+    ),
+    hostile_text.map(clean_line),
+)
+def test_a_plain_mailbox_is_the_parsed_address(addr, name):
+    parsed = Address(display_name=name, addr_spec=addr)
+    made = mailbox(name, addr)
+    assert made == parsed and str(made) == str(parsed) and made.addr_spec == parsed.addr_spec
