@@ -30,6 +30,7 @@ from badgeflow.pipeline._waves import WAVE_PER_CONNECTION, Tally, retry_time, se
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.settings import MailSettings
 from badgeflow.store import OutboxItem
+from badgeflow.store.outbox import pending_email_ids as pending_ids
 
 __all__ = [
     "WAVE_PER_CONNECTION",
@@ -78,8 +79,7 @@ def pending_email_ids(runtime: Runtime, *, now: datetime | None = None) -> list[
     """
     max_attempts = runtime.settings.mail.max_attempts
     with runtime.sessions() as session:
-        items = store.pending_emails(session, limit=None, max_attempts=max_attempts, now=now)
-    return [item.outbox_id for item in items]
+        return pending_ids(session, max_attempts=max_attempts, now=now)
 
 
 def pilot_allows(mail: MailSettings, item: OutboxItem) -> bool:
