@@ -13,7 +13,7 @@ import binascii
 import re
 from typing import Final
 
-__all__ = ["encode_text"]
+__all__ = ["base64_lines", "encode_text"]
 
 _MAX_LINE: Final = 78
 # Bytes quoted-printable escapes besides "=" (replaced first): all but printable ASCII,
@@ -38,6 +38,9 @@ def _wrap(lines: list[str]) -> str:
     encoded: list[str] = []
     append = encoded.append
     for line in lines:
+        if len(line) <= _MAX_LINE and line[-1:] not in (" ", "\t"):
+            append(line)  # nothing to break or to quote (most lines of a template)
+            continue
         start = 0
         last = len(line) - 1 - _MAX_LINE
         while start <= last:
@@ -68,8 +71,28 @@ def _wrap(lines: list[str]) -> str:
 
 
 def _base64(data: bytes) -> str:
-    encoded = binascii.b2a_base64(data, newline=False).decode("ascii")
-    return "".join([encoded[i : i + 76] + "\n" for i in range(0, len(encoded), 76)])
+    return base64_lines(data).decode("ascii")
+
+
+def base64_lines(data: bytes) -> bytes:
+    """``email.contentmanager._encode_base64(data, 78)`` as bytes: 76 characters a line.
+
+    Args:
+        data: the bytes to encode.
+
+    Returns:
+        The base64 text, each line ending in LF.
+    """
+    encoded = binascii.b2a_base64(data, newline=False)
+    size = len(encoded)
+    if not size:
+        return b""
+    return (
+        b"\n".join(
+            map(encoded.__getitem__, map(slice, range(0, size, 76), range(76, size + 76, 76)))
+        )
+        + b"\n"
+    )
 
 
 def encode_text(text: str) -> tuple[str, str]:

@@ -17,7 +17,6 @@ builds the message with `assemble` (the general path). Either way the bytes are 
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import re
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from functools import lru_cache
 from io import BytesIO
 from typing import Any, Final
 
-from badgeflow.notify._qp import encode_text
+from badgeflow.notify._qp import base64_lines, encode_text
 from badgeflow.notify.compose import POLICY, InlineImage, MessageParts, _image_part
 
 __all__ = ["PreparedEmail", "date_line", "prepare"]
@@ -233,12 +232,6 @@ def _text_leaf(text: str, subtype: str, mime_version: bool) -> tuple[bytes, byte
     return head + b"\n" + data, items + data
 
 
-def _base64_lines(data: bytes) -> bytes:
-    # email.contentmanager._encode_base64 at 78 columns: 57 bytes (76 characters) a line.
-    encoded = binascii.b2a_base64(data, newline=False)
-    return b"".join([encoded[i : i + 76] + b"\n" for i in range(0, len(encoded), 76)])
-
-
 def _multipart(
     subtype: str, boundary: str, parts: list[bytes], head: bytes = b""
 ) -> tuple[bytes, bytes]:
@@ -268,7 +261,7 @@ def _tree(parts: MessageParts, headers: bytes) -> tuple[bytes, bytes, bytes | No
     if parts.attachment is not None:
         filename, data = parts.attachment
         attachment_head, items = _attachment_head(filename)
-        payload = _base64_lines(data)
+        payload = base64_lines(data)
         attachment = attachment_head + b"\n" + payload
         digest.update(items)
         digest.update(payload)

@@ -27,3 +27,14 @@ texts = st.one_of(
 @example(("=" * 100 + "\n") * 11)
 def test_encode_text_is_the_email_packages(text):
     assert encode_text(text) == _encode_text(text, "utf-8", None, POLICY)
+
+
+@given(st.binary(max_size=2000))
+@example(b"")
+@example(b"x" * 57)
+def test_base64_lines_are_the_email_packages(data):
+    from email.contentmanager import _encode_base64  # type: ignore[attr-defined]
+
+    from badgeflow.notify._qp import base64_lines
+
+    assert base64_lines(data).decode() == _encode_base64(data, 78)
