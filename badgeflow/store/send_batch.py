@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, case, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from badgeflow.store.delivery import INTERRUPTED, Claim
@@ -86,26 +86,28 @@ def claim_emails(
         .order_by(EmailOutbox.id)
         .with_for_update(skip_locked=True)
     ).all()
-    # One statement, compiled once, run a row at a time: each row's own rowcount says
-    # whether it is ours (it still had the status read above and is still sendable).
+    if not rows:
+        return []
+    # One UPDATE for the wave: a row is ours if it still has the status read above and is
+    # still sendable, exactly the per-row check; RETURNING says which rows those are.
+    statuses = [(outbox_id, status) for outbox_id, status, *_ in rows]
     claim = (
         update(_TABLE)
-        .where(
-            _TABLE.c.id == bindparam("b_id"),
-            _TABLE.c.status == bindparam("b_status"),
-            sendable(max_attempts, now),
+        .where(tuple_(_TABLE.c.id, _TABLE.c.status).in_(statuses), sendable(max_attempts, now))
+        .values(
+            status="sending",
+            message_id=case({i: message_ids[i] for i, _ in statuses}, value=_TABLE.c.id),
+            next_attempt_at=now + lease,
+            last_error=case((_TABLE.c.status == "sending", INTERRUPTED), else_=_TABLE.c.last_error),
         )
-        .values(status="sending", message_id=bindparam("b_message_id"), next_attempt_at=now + lease)
+        .returning(_TABLE.c.id)
     )
-    statements = {False: claim, True: claim.values(last_error=INTERRUPTED)}
-    connection = session.connection()
-    claimed: list[WaveClaim] = []
-    for outbox_id, status, old_id, old_next, old_error in rows:
-        params = {"b_id": outbox_id, "b_status": status, "b_message_id": message_ids[outbox_id]}
-        result = connection.execute(statements[status == "sending"], params)
-        if result.rowcount == 1:
-            claim_row = Claim(outbox_id=outbox_id, resend=status == "sending")
-            claimed.append(WaveClaim(claim_row, status, old_id, old_next, old_error))
+    taken = set(session.execute(claim).scalars())
+    claimed = [
+        WaveClaim(Claim(outbox_id=i, resend=status == "sending"), status, old_id, old_next, error)
+        for i, status, old_id, old_next, error in rows
+        if i in taken
+    ]
     return claimed
 
 
