@@ -7,9 +7,10 @@ the award emails are queued with the real `enqueue_emails`, and the real `send_e
 them in chunks of ``issuance.chunk_size`` to an aiosmtpd server on loopback running in a
 process of its own (it counts messages, bytes and distinct Message-IDs, and keeps nothing).
 
-Figures: emails a second (wall), CPU per email split into render (a render-only pass over a
-sample), SMTP client (time inside the mail session's ``send``) and the rest (the store work:
-loading, claiming, marking), bytes per message, the sink's own CPU, and peak RSS.
+Figures: emails a second (wall), CPU per email split into render (a pass over a sample, to
+bytes as the send loop does), SMTP client (time inside the session's ``send`` or
+``send_prepared``) and the rest (the store work: loading, claiming, marking), bytes per
+message, the sink's own CPU, and peak RSS.
 """
 
 from __future__ import annotations
