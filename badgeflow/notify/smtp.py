@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import Final, Literal
 
 from badgeflow.errors import DeliveryError, DeliveryUnavailable, MailServerUnreachable
+from badgeflow.notify._client import _Client, _TlsClient
 from badgeflow.notify.ratelimit import RateLimiter
 from badgeflow.notify.wire import PreparedEmail, date_line
 
@@ -359,36 +360,6 @@ class SmtpSession:
             raise _error_for(code, f"{where} refused a recipient of {message_id}")
         logger.info("sent message %s via %s", message_id, where)
         return message_id
-
-
-def _data(smtp: smtplib.SMTP, msg: bytes | str) -> tuple[int, bytes]:
-    # smtplib's SMTP.data, dot-stuffing with bytes.replace: its regex over the whole message
-    # costs more than writing the message. Same bytes: "." doubled at every line start.
-    smtp.putcmd("data")
-    code, reply = smtp.getreply()
-    if code != 354:
-        raise smtplib.SMTPDataError(code, reply)
-    if isinstance(msg, str):
-        data = bytes(smtplib._fix_eols(msg).encode("ascii"))  # type: ignore[attr-defined]
-    else:
-        data = bytes(msg)
-    stuffed = data.replace(b"\n.", b"\n..")
-    if stuffed.startswith(b"."):
-        stuffed = b"." + stuffed
-    if stuffed[-2:] != b"\r\n":
-        stuffed += b"\r\n"
-    smtp.send(stuffed + b".\r\n")
-    return smtp.getreply()
-
-
-class _Client(smtplib.SMTP):
-    def data(self, msg: bytes | str) -> tuple[int, bytes]:  # type: ignore[override]
-        return _data(self, msg)
-
-
-class _TlsClient(smtplib.SMTP_SSL):
-    def data(self, msg: bytes | str) -> tuple[int, bytes]:  # type: ignore[override]
-        return _data(self, msg)
 
 
 def _error_for(code: int, text: str) -> DeliveryError:
