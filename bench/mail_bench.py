@@ -7,9 +7,10 @@ the award emails are queued with the real `enqueue_emails`, and the real `send_e
 them in chunks of ``issuance.chunk_size`` to an aiosmtpd server on loopback running in a
 process of its own (it counts messages, bytes and distinct Message-IDs, and keeps nothing).
 
-Figures: emails a second (wall), CPU per email split into render (a render-only pass over a
-sample), SMTP client (time inside the mail session's ``send``) and the rest (the store work:
-loading, claiming, marking), bytes per message, the sink's own CPU, and peak RSS.
+Figures: emails a second (wall), CPU per email split into render (a pass over a sample, to
+bytes as the send loop does), SMTP client (time inside the session's ``send`` or
+``send_prepared``) and the rest (the store work: loading, claiming, marking), bytes per
+message, the sink's own CPU, and peak RSS.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from sqlalchemy import insert
 
 from badgeflow import store
 from badgeflow.notify.mailer import Mailer, MailSession
+from badgeflow.notify.wire import PreparedEmail, prepare
 from badgeflow.pipeline import Runtime, enqueue_emails, pending_email_ids, send_emails
-from badgeflow.pipeline.email_render import render_outbox_email
+from badgeflow.pipeline.email_render import outbox_email_parts
 from badgeflow.settings import Settings
 from badgeflow.store.schema import Award, Credential, Learner
 
@@ -126,6 +128,14 @@ class _TimedSession:
         finally:
             self.spent.append(time.thread_time() - start)
 
+    def send_prepared(self, email: PreparedEmail) -> str:
+        assert self.real is not None
+        start = time.thread_time()
+        try:
+            return self.real.send_prepared(email)  # type: ignore[attr-defined,no-any-return]
+        finally:
+            self.spent.append(time.thread_time() - start)
+
 
 class TimedMailer:
     """Wraps a mailer, adding up the CPU its sessions spend in ``send`` (per thread)."""
@@ -209,12 +219,14 @@ def populate(runtime: Runtime, n: int, folder: Path) -> None:
 
 
 def _render_cpu(runtime: Runtime, sample: list[int]) -> float:
-    """CPU seconds per email of rendering alone (a pass over queued emails, before sending)."""
+    """CPU seconds per email of rendering alone to bytes, as the send loop does (before sending)."""
     with runtime.sessions() as session:
         items = store.emails_to_send(session, sample, now=AS_OF)
     start = time.process_time()
     for item in items:
-        render_outbox_email(runtime, item)
+        parts = outbox_email_parts(runtime, item)
+        if prepare(parts) is None:
+            parts.message().as_bytes()
     return (time.process_time() - start) / max(len(items), 1)
 
 

@@ -37,9 +37,11 @@ __all__ = [
     "POLICY",
     "EmailDesign",
     "InlineImage",
+    "MessageParts",
     "assemble",
     "clean_line",
     "inline_image",
+    "mailbox",
     "safe_parties",
     "sender_address",
 ]
@@ -50,6 +52,9 @@ LOGO_HEIGHT = 40
 # and an unbalanced override (U+202E) would reverse the text after it in a subject line.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _SPACES = re.compile(r"\s+")
+_DOT_ATOM_ADDRESS = re.compile(
+    r"([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)\Z"
+)
 
 
 def clean_line(text: str) -> str:
@@ -143,6 +148,35 @@ class InlineImage:
         return f"cid:{self.cid}"
 
 
+@dataclass(frozen=True)
+class MessageParts:
+    """What an email is made of, before it becomes a MIME tree (`assemble`) or bytes.
+
+    Attributes:
+        headers: header name to value (str or `Address`; None leaves it out), in order.
+        text: the plain-text part.
+        html: the HTML part, referring to ``images`` by ``cid:``.
+        images: the inline images.
+        attachment: (file name, PNG) of the baked badge, or None.
+    """
+
+    headers: dict[str, Any]
+    text: str
+    html: str
+    images: tuple[InlineImage, ...]
+    attachment: tuple[str, bytes] | None
+
+    def message(self) -> EmailMessage:
+        """The message, built by `assemble`."""
+        return assemble(
+            headers=self.headers,
+            text=self.text,
+            html=self.html,
+            images=list(self.images),
+            attachment=self.attachment,
+        )
+
+
 def inline_image(
     role: str, data: bytes, *, domain: str, alt: str, height: int, filename: str
 ) -> InlineImage:
@@ -182,8 +216,33 @@ def sender_address(from_address: str, branding: Branding) -> Address:
     Returns:
         The mailbox, its display name on one line.
     """
+    return _sender(from_address, branding.sender_name)
+
+
+@lru_cache(maxsize=64)
+def _sender(from_address: str, sender_name: str | None) -> Address:
+    # Address objects are immutable: every message of a run shares one.
     name, addr = parseaddr(from_address)
-    return Address(display_name=clean_line(branding.sender_name or name), addr_spec=addr)
+    return Address(display_name=clean_line(sender_name or name), addr_spec=addr)
+
+
+def mailbox(display_name: str, addr_spec: str) -> Address:
+    """``Address(display_name=..., addr_spec=...)``, without parsing a plain address.
+
+    A ``local@domain`` of dot-separated atoms parses to exactly its two halves; anything
+    else goes through the parser (and raises as it does).
+
+    Args:
+        display_name: the display name (on one line).
+        addr_spec: the address.
+
+    Returns:
+        The mailbox.
+    """
+    plain = _DOT_ATOM_ADDRESS.match(addr_spec)
+    if plain is None:
+        return Address(display_name=display_name, addr_spec=addr_spec)
+    return Address(display_name=display_name, username=plain[1], domain=plain[2])
 
 
 def safe_parties(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from email.headerregistry import Address
 from typing import Any
 
 from badgeflow.models import AchievementInfo, IssuerInfo
@@ -14,6 +13,7 @@ from badgeflow.notify.compose import (
     InlineImage,
     clean_line,
     inline_image,
+    mailbox,
     safe_parties,
     sender_address,
 )
@@ -123,7 +123,7 @@ def message_headers(
     return {
         "Subject": subject,
         "From": sender_address(from_address, branding),
-        "To": Address(display_name=clean_line(learner_name or ""), addr_spec=to_address),
+        "To": mailbox(clean_line(learner_name or ""), to_address),
         "Reply-To": branding.reply_to,
         "Message-ID": message_id,
         # RFC 3834: machines should not answer it; Exchange: no out-of-office replies (but

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from badgeflow.errors import DeliveryError
 from badgeflow.notify.smtp import SmtpMailer, message_id_of
+from badgeflow.notify.wire import PreparedEmail
 
 __all__ = ["FileMailer", "FileSession", "MailSession", "Mailer", "SmtpMailer"]
 
@@ -107,14 +108,30 @@ class FileMailer:
         Raises:
             DeliveryError: the message has no Message-ID, or the outbox cannot be written.
         """
-        message_id = message_id_of(message)
+        return self._write(message_id_of(message), message.as_bytes())
+
+    def send_prepared(self, email: PreparedEmail) -> str:
+        """Write a message already written as bytes (see `badgeflow.notify.wire`).
+
+        Args:
+            email: the prepared message; the file holds what `send` writes for it.
+
+        Returns:
+            The message's ``Message-ID``.
+
+        Raises:
+            DeliveryError: the outbox cannot be written.
+        """
+        return self._write(email.message_id, email.as_bytes())
+
+    def _write(self, message_id: str, data: bytes) -> str:
         target = self.path_for(message_id)
         try:
             self.outbox_dir.mkdir(parents=True, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(dir=self.outbox_dir, prefix=".", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    handle.write(message.as_bytes())
+                    handle.write(data)
                     handle.flush()
                     os.fsync(handle.fileno())
                 os.replace(tmp_name, target)
@@ -158,3 +175,7 @@ class FileSession:
     def send(self, message: EmailMessage) -> str:
         """Write one message (see `FileMailer.send`)."""
         return self.mailer.send(message)
+
+    def send_prepared(self, email: PreparedEmail) -> str:
+        """Write one prepared message (see `FileMailer.send_prepared`)."""
+        return self.mailer.send_prepared(email)

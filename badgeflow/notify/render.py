@@ -8,16 +8,17 @@ put on one line first (`clean_line`), and HTML templates are autoescaped.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from email.message import EmailMessage
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, update_wrapper
+from typing import Any, ParamSpec
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from badgeflow.models import AchievementInfo, IssuerInfo
 from badgeflow.notify import _markdown
-from badgeflow.notify.compose import EmailDesign, InlineImage, assemble
+from badgeflow.notify.compose import EmailDesign, InlineImage, MessageParts
 from badgeflow.notify.context import day, message_headers, prepare_context, share_items
 from badgeflow.notify.links import (
     LINKEDIN_ADD_URL,
@@ -31,12 +32,17 @@ __all__ = [
     "LINKEDIN_ADD_URL",
     "AwardLinks",
     "EmailDesign",
+    "award_email_parts",
     "award_links",
     "linkedin_add_to_profile_url",
+    "reissued_email_parts",
     "render_award_email",
     "render_reissued_email",
     "render_revoked_email",
+    "revoked_email_parts",
 ]
+
+_P = ParamSpec("_P")
 
 _env = Environment(
     loader=PackageLoader("badgeflow", "templates"),
@@ -67,8 +73,8 @@ def _compose(
     learner_name: str | None,
     message_id: str,
     attachment: tuple[str, bytes] | None,
-) -> EmailMessage:
-    # What every kind shares: render its two templates, then the headers and the MIME tree.
+) -> MessageParts:
+    # What every kind shares: render its two templates, then the headers.
     env = (design.templates if design else None) or _env
     text = env.get_template(f"email/{kind}.txt").render(context)
     html = env.get_template(f"email/{kind}.html").render(context)
@@ -80,10 +86,21 @@ def _compose(
         learner_name=learner_name,
         message_id=message_id,
     )
-    return assemble(headers=headers, text=text, html=html, images=images, attachment=attachment)
+    return MessageParts(headers, text, html, tuple(images), attachment)
 
 
-def render_award_email(
+def _assembled(parts: Callable[_P, MessageParts], name: str) -> Callable[_P, EmailMessage]:
+    # render_x_email(...) is x_email_parts(...).message(), with the same parameters.
+    def render(*args: _P.args, **kwargs: _P.kwargs) -> EmailMessage:
+        return parts(*args, **kwargs).message()
+
+    update_wrapper(render, parts)
+    render.__name__ = render.__qualname__ = name
+    render.__doc__ = f"`{parts.__name__}`, assembled: the `EmailMessage` (same parameters)."
+    return render
+
+
+def award_email_parts(
     *,
     to_address: str,
     learner_name: str | None,
@@ -98,8 +115,8 @@ def render_award_email(
     email_message: str | None = None,
     issued: date | None = None,
     expires: date | None = None,
-) -> EmailMessage:
-    """Render the email telling a learner they earned a badge.
+) -> MessageParts:
+    """Render the email telling a learner they earned a badge (`render_award_email`: assembled).
 
     Plain text and HTML (inline CSS, table layout, no script), the badge and the logo as
     inline ``cid:`` images when given, the baked PNG attached as ``<slug>.png``. Its
@@ -124,7 +141,7 @@ def render_award_email(
         expires: the expiry date shown, or None when the badge does not expire.
 
     Returns:
-        The message, ready for `Mailer.send`.
+        The message's parts; `MessageParts.message` makes it the message for `Mailer.send`.
 
     Raises:
         jinja2.UndefinedError: a template refers to a variable that is not passed.
@@ -167,7 +184,7 @@ def render_award_email(
     )
 
 
-def render_reissued_email(
+def reissued_email_parts(
     *,
     to_address: str,
     learner_name: str | None,
@@ -180,7 +197,7 @@ def render_reissued_email(
     message_id_domain: str,
     design: EmailDesign | None = None,
     badge_png: bytes | None = None,
-) -> EmailMessage:
+) -> MessageParts:
     """Render the email telling a learner their badge was re-issued as a new credential.
 
     Args:
@@ -197,7 +214,8 @@ def render_reissued_email(
         badge_png: the achievement's plain PNG, shown inline.
 
     Returns:
-        The message (plain text and HTML); its Message-ID is stable per new credential.
+        The message's parts (plain text and HTML); its Message-ID is stable per new
+        credential. `render_reissued_email` gives the message.
     """
     context, images = prepare_context(
         design,
@@ -229,7 +247,7 @@ def render_reissued_email(
     )
 
 
-def render_revoked_email(
+def revoked_email_parts(
     *,
     to_address: str,
     learner_name: str | None,
@@ -241,7 +259,7 @@ def render_revoked_email(
     from_address: str,
     message_id_domain: str,
     design: EmailDesign | None = None,
-) -> EmailMessage:
+) -> MessageParts:
     """Render the email telling a learner their badge was revoked, and why.
 
     It offers no share, download or LinkedIn link: the badge no longer stands.
@@ -259,7 +277,8 @@ def render_revoked_email(
         design: the catalog's branding, logo and templates; None for the packaged look.
 
     Returns:
-        The message (plain text and HTML); its Message-ID is stable per credential.
+        The message's parts (plain text and HTML); its Message-ID is stable per credential.
+        `render_revoked_email` gives the message.
     """
     context, images = prepare_context(
         design,
@@ -282,3 +301,8 @@ def render_revoked_email(
         message_id=_message_id(credential_page, message_id_domain, "revoked"),
         attachment=None,
     )
+
+
+render_award_email = _assembled(award_email_parts, "render_award_email")
+render_reissued_email = _assembled(reissued_email_parts, "render_reissued_email")
+render_revoked_email = _assembled(revoked_email_parts, "render_revoked_email")

@@ -18,20 +18,26 @@ import logging
 import re
 import smtplib
 import ssl
+import time
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import Final, Literal
 
 from badgeflow.errors import DeliveryError, DeliveryUnavailable, MailServerUnreachable
+from badgeflow.notify._client import _Client, _TlsClient
 from badgeflow.notify.ratelimit import RateLimiter
+from badgeflow.notify.wire import PreparedEmail, date_line
 
 __all__ = ["SmtpMailer", "SmtpSecurity", "SmtpSession", "message_id_of"]
 
 logger = logging.getLogger(__name__)
 
 SmtpSecurity = Literal["none", "starttls", "tls"]
+IDLE_CHECK_SECONDS: Final = 5.0
+"""A connection idle this long is checked with ``NOOP`` before the next message."""
 
 
 def message_id_of(message: EmailMessage) -> str:
@@ -65,6 +71,7 @@ class SmtpMailer:
         ca_file: PEM file of CA certificates to trust instead of the system's.
         timeout: socket timeout in seconds.
         rate_limiter: spaces out messages (shared by every session of this mailer).
+        clock: monotonic seconds, to tell how long a connection has been idle.
     """
 
     def __init__(
@@ -79,6 +86,7 @@ class SmtpMailer:
         ca_file: Path | None = None,
         timeout: float = 30.0,
         rate_limiter: RateLimiter | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.host = host
         self.port = port
@@ -88,6 +96,7 @@ class SmtpMailer:
         self.ca_file = ca_file
         self.timeout = timeout
         self.rate_limiter = rate_limiter
+        self.clock = clock
 
     def __repr__(self) -> str:
         return (
@@ -163,11 +172,11 @@ class SmtpMailer:
     def _open(self) -> smtplib.SMTP:
         smtp: smtplib.SMTP
         if self.security == "tls":
-            smtp = smtplib.SMTP_SSL(
+            smtp = _TlsClient(
                 self.host, self.port, timeout=self.timeout, context=self._tls_context()
             )
         else:
-            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            smtp = _Client(self.host, self.port, timeout=self.timeout)
         try:
             smtp.ehlo()
             if self.security == "starttls":
@@ -194,6 +203,7 @@ class SmtpSession:
         self._smtp: smtplib.SMTP | None = None
         self._used = False
         self._drops = 0
+        self._last_reply = 0.0
 
     def __enter__(self) -> SmtpSession:
         return self
@@ -234,7 +244,14 @@ class SmtpSession:
             smtp.close()
 
     def _ready(self) -> smtplib.SMTP:
-        if self._smtp is not None and self._used:
+        idle = self.mailer.clock() - self._last_reply
+        if (
+            self._smtp is not None
+            and self._used
+            and (self._smtp.sock is None or idle >= IDLE_CHECK_SECONDS)
+        ):
+            # Only an idle connection may have been closed by the server unannounced; one
+            # that answered a moment ago is used as it is (a NOOP is a round trip a message).
             try:
                 alive = self._smtp.noop()[0] == 250
             except (smtplib.SMTPException, OSError):
@@ -271,13 +288,45 @@ class SmtpSession:
         if "Date" not in message:
             message["Date"] = formatdate(usegmt=True)
         recipients = [str(a.addr_spec) for a in getattr(message["To"], "addresses", ())]
+        return self._deliver(message_id, recipients, lambda smtp: smtp.send_message(message))
+
+    def send_prepared(self, email: PreparedEmail) -> str:
+        """Send a message already written as bytes (see `badgeflow.notify.wire`), adding ``Date``.
+
+        The server gets the bytes `send` would send for the same message.
+
+        Args:
+            email: the prepared message.
+
+        Returns:
+            The message's ``Message-ID``.
+
+        Raises:
+            MailServerUnreachable: no connection (stop sending; the rest can wait).
+            DeliveryUnavailable: 4xx, or the connection was lost during this message.
+            DeliveryError: the server refused the message for good (5xx).
+        """
+        data = email.wire(date_line(formatdate(usegmt=True)))
+        recipients = list(email.recipients)
+        return self._deliver(
+            email.message_id,
+            recipients,
+            lambda smtp: smtp.sendmail(email.sender, recipients, data),
+        )
+
+    def _deliver(
+        self,
+        message_id: str,
+        recipients: Sequence[str],
+        transmit: Callable[[smtplib.SMTP], dict[str, tuple[int, bytes]]],
+    ) -> str:
         if self.mailer.rate_limiter is not None:
             self.mailer.rate_limiter.acquire()
         smtp = self._ready()
         where = self.mailer.where
         self._used = True
         try:
-            refused = smtp.send_message(message)
+            refused = transmit(smtp)
         except smtplib.SMTPRecipientsRefused as exc:
             code = min({c for c, _ in exc.recipients.values()}, default=550)
             raise _error_for(code, f"{where} refused the recipient of {message_id}") from None
@@ -302,6 +351,8 @@ class SmtpSession:
             if self._drops >= 2:
                 raise MailServerUnreachable(text) from exc
             raise DeliveryUnavailable(text) from exc
+        finally:
+            self._last_reply = self.mailer.clock()
         self._drops = 0
         if refused:
             # Only some recipients were refused (we send to one, so this is unusual).
@@ -321,7 +372,7 @@ def _decode(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
 
 
-def _scrub(text: str, addresses: list[str]) -> str:
+def _scrub(text: str, addresses: Sequence[str]) -> str:
     for address in addresses:
         if address:
             text = re.sub(re.escape(address), "<recipient>", text, flags=re.IGNORECASE)

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Final
 
 from sqlalchemy.orm import Session
@@ -29,7 +30,8 @@ from sqlalchemy.orm import Session
 from badgeflow import store
 from badgeflow.errors import DeliveryError, MailServerUnreachable, is_transient
 from badgeflow.notify.mailer import MailSession
-from badgeflow.pipeline.email_render import outbox_message_id, render_outbox_email
+from badgeflow.notify.wire import PreparedEmail, prepare
+from badgeflow.pipeline.email_render import outbox_email_parts, outbox_message_id
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.settings import MailSettings
 from badgeflow.store import OutboxItem
@@ -61,6 +63,8 @@ class Tally:
     deferred: int = 0
     stopped: bool = False
     """The mail server became unreachable: send nothing more from this chunk."""
+    general: int = 0
+    """Emails the bytes writer left to the email package (`badgeflow.notify.wire`)."""
 
 
 @dataclass
@@ -69,6 +73,7 @@ class _Outcomes:
     failures: list[tuple[OutboxItem, DeliveryError]] = field(default_factory=list)
     attempted: set[int] = field(default_factory=set)
     stop: threading.Event = field(default_factory=threading.Event)
+    general: list[int] = field(default_factory=list)
 
 
 def send_wave(
@@ -133,12 +138,25 @@ def _send_share(
     message_ids: dict[int, str],
     outcomes: _Outcomes,
 ) -> None:
+    # A transport that takes prepared bytes (SMTP, files) gets them; others get the message.
+    send_prepared: Callable[[PreparedEmail], str] | None = getattr(channel, "send_prepared", None)
     try:
         for item in items:
             if outcomes.stop.is_set():
                 return
-            message = render_outbox_email(runtime, item)
-            if str(message["Message-ID"]) != message_ids[item.outbox_id]:
+            parts = outbox_email_parts(runtime, item)
+            prepared = prepare(parts) if send_prepared is not None else None
+            if prepared is not None and send_prepared is not None:
+                message_id, subject = prepared.message_id, prepared.subject
+                send = partial(send_prepared, prepared)
+            else:
+                message = parts.message()
+                message_id = str(message["Message-ID"])
+                subject = str(message["Subject"] or "")
+                send = partial(channel.send, message)
+                if send_prepared is not None:
+                    outcomes.general.append(item.outbox_id)
+            if message_id != message_ids[item.outbox_id]:
                 raise RuntimeError(f"email {item.outbox_id} rendered with another Message-ID")
             resend = claims[item.outbox_id].claim.resend
             if resend:
@@ -147,20 +165,19 @@ def _send_share(
                     "with the same Message-ID %s",
                     item.outbox_id,
                     item.credential_id,
-                    message["Message-ID"],
+                    message_id,
                 )
             outcomes.attempted.add(item.outbox_id)
             try:
-                message_id = channel.send(message)
+                sent_id = send()
             except DeliveryError as exc:
                 outcomes.failures.append((item, exc))
                 if isinstance(exc, MailServerUnreachable):
                     outcomes.stop.set()
                     return
                 continue
-            subject = str(message["Subject"] or "") or None
             outcomes.sent.append(
-                SentEmail(item.outbox_id, message_id, subject, _RESENT if resend else None)
+                SentEmail(item.outbox_id, sent_id, subject or None, _RESENT if resend else None)
             )
     except BaseException:
         outcomes.stop.set()  # the other connections finish their message in flight and stop
@@ -183,6 +200,7 @@ def _record(
         release_claims(session, unused)
     tally.sent += len(outcomes.sent)
     tally.failed += len(outcomes.failures)
+    tally.general += len(outcomes.general)
     tally.resent += sum(c.claim.resend for c in claims if c.claim.outbox_id in outcomes.attempted)
     if outcomes.stop.is_set():
         tally.stopped = True

@@ -16,13 +16,13 @@ from urllib.parse import urlsplit
 from badgeflow import store
 from badgeflow.catalog import Catalog
 from badgeflow.models import AchievementInfo
-from badgeflow.notify.compose import EmailDesign
+from badgeflow.notify.compose import EmailDesign, MessageParts
 from badgeflow.notify.render import (
     _message_id,
+    award_email_parts,
     award_links,
-    render_award_email,
-    render_reissued_email,
-    render_revoked_email,
+    reissued_email_parts,
+    revoked_email_parts,
 )
 from badgeflow.notify.templates import email_environment
 from badgeflow.pipeline.runtime import Runtime
@@ -31,7 +31,7 @@ from badgeflow.store import OutboxItem
 from badgeflow.store.outbox import REVOKED_KIND
 from badgeflow.store.reissue import REISSUE_KIND
 
-__all__ = ["email_design", "outbox_message_id", "render_outbox_email"]
+__all__ = ["email_design", "outbox_email_parts", "outbox_message_id", "render_outbox_email"]
 
 
 def email_design(catalog: Catalog) -> EmailDesign:
@@ -116,12 +116,26 @@ def render_outbox_email(runtime: Runtime, item: OutboxItem) -> EmailMessage:
     Returns:
         The message, with its stable ``Message-ID``.
     """
+    return outbox_email_parts(runtime, item).message()
+
+
+def outbox_email_parts(runtime: Runtime, item: OutboxItem) -> MessageParts:
+    """Render the parts of one outbox row's message, by its kind (see `render_outbox_email`).
+
+    Args:
+        runtime: resources built from settings (catalog, issuer, site base URL, mail settings).
+        item: the queued email.
+
+    Returns:
+        Its headers, text, HTML, images and attachment (`badgeflow.notify.wire.prepare`
+        writes them as bytes, `MessageParts.message` as an `EmailMessage`).
+    """
     if item.kind == REVOKED_KIND:
         return _render_revoked(runtime, item)
     return _render_award(runtime, item, reissued=item.kind == REISSUE_KIND)
 
 
-def _render_award(runtime: Runtime, item: OutboxItem, *, reissued: bool) -> EmailMessage:
+def _render_award(runtime: Runtime, item: OutboxItem, *, reissued: bool) -> MessageParts:
     base = runtime.settings.site.base_url
     catalog = runtime.catalog
     parts = _catalog_parts(catalog)
@@ -141,7 +155,7 @@ def _render_award(runtime: Runtime, item: OutboxItem, *, reissued: bool) -> Emai
     badge_png = parts.badge(item.achievement_id)
     domain = urlsplit(base).hostname or "localhost"
     if reissued:
-        return render_reissued_email(
+        return reissued_email_parts(
             to_address=item.to_address,
             learner_name=item.learner_name,
             achievement=achievement,
@@ -154,7 +168,7 @@ def _render_award(runtime: Runtime, item: OutboxItem, *, reissued: bool) -> Emai
             design=parts.design,
             badge_png=badge_png,
         )
-    return render_award_email(
+    return award_email_parts(
         to_address=item.to_address,
         learner_name=item.learner_name,
         achievement=achievement,
@@ -171,13 +185,13 @@ def _render_award(runtime: Runtime, item: OutboxItem, *, reissued: bool) -> Emai
     )
 
 
-def _render_revoked(runtime: Runtime, item: OutboxItem) -> EmailMessage:
+def _render_revoked(runtime: Runtime, item: OutboxItem) -> MessageParts:
     base = runtime.settings.site.base_url
     with runtime.sessions() as session:
         events = store.status_events(session, item.credential_id)
     reasons = [event.reason for event in events if event.action == "revoke"]
     parts = _catalog_parts(runtime.catalog)
-    return render_revoked_email(
+    return revoked_email_parts(
         to_address=item.to_address,
         learner_name=item.learner_name,
         achievement=parts.achievement(item.achievement_id, base),

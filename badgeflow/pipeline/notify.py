@@ -30,6 +30,7 @@ from badgeflow.pipeline._waves import WAVE_PER_CONNECTION, Tally, retry_time, se
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.settings import MailSettings
 from badgeflow.store import OutboxItem
+from badgeflow.store.outbox import pending_email_ids as pending_ids
 
 __all__ = [
     "WAVE_PER_CONNECTION",
@@ -78,8 +79,7 @@ def pending_email_ids(runtime: Runtime, *, now: datetime | None = None) -> list[
     """
     max_attempts = runtime.settings.mail.max_attempts
     with runtime.sessions() as session:
-        items = store.pending_emails(session, limit=None, max_attempts=max_attempts, now=now)
-    return [item.outbox_id for item in items]
+        return pending_ids(session, max_attempts=max_attempts, now=now)
 
 
 def pilot_allows(mail: MailSettings, item: OutboxItem) -> bool:
@@ -155,6 +155,8 @@ def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> Se
                     send_wave(runtime, channels, wave, now=now, tally=tally, pool=pool)
                 if tally.stopped:
                     logger.warning("mail server unreachable; %d emails left queued", tally.deferred)
+    if tally.general:
+        logger.info("%d emails written by the email package (not the bytes writer)", tally.general)
     result = SendResult(
         sent=tally.sent,
         failed=tally.failed,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Select, or_, select, true
 from sqlalchemy.orm import Session
@@ -154,11 +154,30 @@ def sendable(max_attempts: int, now: datetime | None = None) -> ColumnElement[bo
     )
 
 
+# The columns of an OutboxItem, in its field order: plain rows, no ORM objects to build.
+_ITEM_COLUMNS: Final = (
+    EmailOutbox.id,
+    Credential.id,
+    EmailOutbox.kind,
+    EmailOutbox.to_address,
+    Learner.name,
+    Award.achievement_id,
+    Award.awarded_at,
+    Award.valid_until,
+    Credential.document,
+    Credential.baked_path,
+    EmailOutbox.attempts,
+    Credential.accept_token,
+)
+
+
 def _sendable(
-    max_attempts: int, now: datetime | None = None
-) -> Select[EmailOutbox, Credential, Award, Learner]:
+    max_attempts: int, now: datetime | None = None, *, ids_only: bool = False
+) -> Select[Any]:
+    columns = (EmailOutbox.id,) if ids_only else _ITEM_COLUMNS
     return (
-        select(EmailOutbox, Credential, Award, Learner)
+        select(*columns)
+        .select_from(EmailOutbox)
         .join(Credential, EmailOutbox.credential_id == Credential.id)
         .join(Award, Credential.award_id == Award.id)
         .join(Learner, Award.learner_id == Learner.id)
@@ -176,6 +195,7 @@ def _sendable(
 def _outbox_item(
     item: EmailOutbox, credential: Credential, award: Award, learner: Learner
 ) -> OutboxItem:
+    # The item of ORM rows (the preview's query); equal to OutboxItem(*row of _ITEM_COLUMNS).
     return OutboxItem(
         outbox_id=item.id,
         credential_id=credential.id,
@@ -218,7 +238,23 @@ def pending_emails(
     query = _sendable(max_attempts, now)
     if limit is not None:
         query = query.limit(limit)
-    return [_outbox_item(o, c, a, p) for o, c, a, p in session.execute(query)]
+    return [OutboxItem(*row) for row in session.execute(query)]
+
+
+def pending_email_ids(
+    session: Session, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS, now: datetime | None = None
+) -> list[int]:
+    """The ids of `pending_emails` (same rule, order and locking), without loading the rows.
+
+    Args:
+        session: any session.
+        max_attempts: as in `pending_emails`.
+        now: as in `pending_emails`.
+
+    Returns:
+        Outbox ids, oldest first.
+    """
+    return list(session.scalars(_sendable(max_attempts, now, ids_only=True)))
 
 
 def emails_to_send(
@@ -243,7 +279,7 @@ def emails_to_send(
     found: list[OutboxItem] = []
     for start in range(0, len(ids), _CHUNK):
         query = _sendable(max_attempts, now).where(EmailOutbox.id.in_(ids[start : start + _CHUNK]))
-        found.extend(_outbox_item(o, c, a, p) for o, c, a, p in session.execute(query))
+        found.extend(OutboxItem(*row) for row in session.execute(query))
     return sorted(found, key=lambda item: item.outbox_id)
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, case, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from badgeflow.store.delivery import INTERRUPTED, Claim
@@ -86,28 +86,28 @@ def claim_emails(
         .order_by(EmailOutbox.id)
         .with_for_update(skip_locked=True)
     ).all()
-    claimed: list[WaveClaim] = []
-    for outbox_id, status, old_id, old_next, old_error in rows:
-        values: dict[str, object] = {
-            "status": "sending",
-            "message_id": message_ids[outbox_id],
-            "next_attempt_at": now + lease,
-        }
-        if status == "sending":
-            values["last_error"] = INTERRUPTED
-        result = session.execute(
-            update(EmailOutbox)
-            .where(
-                EmailOutbox.id == outbox_id,
-                EmailOutbox.status == status,
-                sendable(max_attempts, now),
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
+    if not rows:
+        return []
+    # One UPDATE for the wave: a row is ours if it still has the status read above and is
+    # still sendable, exactly the per-row check; RETURNING says which rows those are.
+    statuses = [(outbox_id, status) for outbox_id, status, *_ in rows]
+    claim = (
+        update(_TABLE)
+        .where(tuple_(_TABLE.c.id, _TABLE.c.status).in_(statuses), sendable(max_attempts, now))
+        .values(
+            status="sending",
+            message_id=case({i: message_ids[i] for i, _ in statuses}, value=_TABLE.c.id),
+            next_attempt_at=now + lease,
+            last_error=case((_TABLE.c.status == "sending", INTERRUPTED), else_=_TABLE.c.last_error),
         )
-        if getattr(result, "rowcount", 0) == 1:
-            claim = Claim(outbox_id=outbox_id, resend=status == "sending")
-            claimed.append(WaveClaim(claim, status, old_id, old_next, old_error))
+        .returning(_TABLE.c.id)
+    )
+    taken = set(session.execute(claim).scalars())
+    claimed = [
+        WaveClaim(Claim(outbox_id=i, resend=status == "sending"), status, old_id, old_next, error)
+        for i, status, old_id, old_next, error in rows
+        if i in taken
+    ]
     return claimed
 
 

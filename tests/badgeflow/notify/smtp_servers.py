@@ -38,6 +38,7 @@ class Handler:
     received: list[bytes] = field(default_factory=list)
     sessions: list[object] = field(default_factory=list)
     data_seen: int = 0
+    noops: int = 0
 
     @property
     def connections(self) -> int:
@@ -58,6 +59,10 @@ class Handler:
         if reply:
             return reply.format(address=address)
         envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_NOOP(self, server, session, envelope, arg):
+        self.noops += 1
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):

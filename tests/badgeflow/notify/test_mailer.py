@@ -199,3 +199,17 @@ def test_smtp_mailer_repr_hides_the_password():
     mailer = SmtpMailer("smtp.example.org", 587, username="u", password="hunter2")
     assert "hunter2" not in repr(mailer)
     assert "***" in repr(mailer)
+
+
+def test_file_mailer_writes_a_prepared_email_as_the_message(tmp_path):
+    from badgeflow.notify.compose import MessageParts
+    from badgeflow.notify.wire import prepare
+
+    headers = {"Subject": "Hi", "To": "Ada <ada@example.com>", "Message-ID": "<award.f@x.org>"}
+    parts = MessageParts(headers, "Hi Ada\nFrom us\n", "<p>Hi</p>", (), ("a.png", PNG))
+    prepared = prepare(parts)
+    assert prepared is not None
+    general, fast = FileMailer(tmp_path / "general"), FileMailer(tmp_path / "fast")
+    assert general.send(parts.message()) == fast.session().send_prepared(prepared)
+    path = general.path_for("<award.f@x.org>")
+    assert (fast.outbox_dir / path.name).read_bytes() == path.read_bytes()

@@ -10,8 +10,10 @@ from badgeflow.errors import (
     MailServerUnreachable,
     is_transient,
 )
+from badgeflow.notify.compose import MessageParts
 from badgeflow.notify.ratelimit import RateLimiter
-from badgeflow.notify.smtp import SmtpMailer
+from badgeflow.notify.smtp import IDLE_CHECK_SECONDS, SmtpMailer
+from badgeflow.notify.wire import prepare
 from tests.badgeflow.notify.smtp_servers import (
     Handler,
     Servers,
@@ -185,3 +187,41 @@ def test_the_rate_limit_spaces_messages_with_a_fake_clock(servers):
             session.send(message)
     assert slept == [0.5, 0.5, 0.5]
     assert len(handler.received) == 4
+
+
+def test_a_connection_is_checked_with_noop_only_after_being_idle(servers):
+    now = [100.0]
+    handler = Handler()
+    server = servers.start(handler)
+    mailer = SmtpMailer(server.hostname, server.port, timeout=5, clock=lambda: now[0])
+    with mailer.session() as session:
+        for message in messages(3):
+            session.send(message)
+        assert handler.noops == 0  # the server answered a moment ago: no round trip
+        now[0] += IDLE_CHECK_SECONDS
+        session.send(make_message("<award.idle@badges.example.org>"))
+    assert handler.noops == 1 and handler.connections == 1 and len(handler.received) == 4
+
+
+def test_prepared_bytes_reach_the_server_as_the_message_does(servers):
+    # Lines starting with "." (dot-stuffing) and "From " (smtplib's From-mangling) included.
+    text = "Hi Ada,\n.\n..two dots\nFrom here on\n" + "long line " * 12 + "\n"
+    headers = {
+        "Subject": "You earned the Data Foundations badge",
+        "From": "Academy <badges@academy.example.org>",
+        "To": "Ada <ada@example.com>",
+        "Message-ID": "<award.wire@badges.example.org>",
+    }
+    parts = MessageParts(headers, text, "<p>Hi</p>\nFrom me\n.\n", (), ("b.png", b"PNG" * 99))
+    prepared = prepare(parts)
+    assert prepared is not None
+    handler = Handler()
+    server = servers.start(handler)
+    with SmtpMailer(server.hostname, server.port, timeout=5).session() as session:
+        assert session.send(parts.message()) == session.send_prepared(prepared)
+    general, fast = (_without_date(raw) for raw in handler.received)
+    assert fast == general and b"\r\n..two dots" in fast and b">From here" in fast
+
+
+def _without_date(raw: bytes) -> bytes:
+    return b"".join(line for line in raw.splitlines(True) if not line.startswith(b"Date: "))

@@ -115,3 +115,27 @@ def test_concurrent_senders_do_not_pick_the_same_email(engine, sessions, issued)
         assert len(seen_by_second) == 2
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(EmailOutbox)) == 2
+
+
+def test_items_from_columns_are_the_items_of_the_orm_rows(sessions, issued):
+    from badgeflow.store.outbox import _outbox_item, pending_email_ids
+    from badgeflow.store.schema import Award, Credential, Learner
+
+    with sessions.begin() as session:
+        enqueue_award_emails(session)
+        mark_failed(session, pending_emails(session)[0].outbox_id, error="x", permanent=False)
+    with sessions() as session:
+        items = pending_emails(session, max_attempts=3)
+        query = (
+            select(EmailOutbox, Credential, Award, Learner)
+            .join(Credential, EmailOutbox.credential_id == Credential.id)
+            .join(Award, Credential.award_id == Award.id)
+            .join(Learner, Award.learner_id == Learner.id)
+            .order_by(EmailOutbox.created_at, EmailOutbox.id)
+        )
+        expected = [_outbox_item(*row) for row in session.execute(query)]
+        ids = pending_email_ids(session, max_attempts=3)
+        chunk = emails_to_send(session, ids, max_attempts=3)
+    assert len(items) == 2 and items == expected == chunk
+    assert ids == [item.outbox_id for item in items]
+    assert items[0].attempts == 1 and items[0].document and items[1].learner_name is not None
