@@ -36,7 +36,6 @@ from badgeflow.site.share import CHANNEL_LABELS, ShareSubject, share_target
 __all__ = [
     "EvidenceView",
     "PageWriter",
-    "credential_context",
     "evidence_views",
     "public_name",
     "register_template_helpers",
@@ -154,36 +153,6 @@ def evidence_views(document_evidence: Any, catalog: Sequence[Evidence]) -> list[
             )
         )
     return views
-
-
-def credential_context(
-    credential_id: str,
-    *,
-    learner_name: str | None,
-    achievement: AchievementInfo,
-    document_evidence: Any,
-    base_url: str,
-    index_credentials: bool,
-) -> dict[str, Any]:
-    """The extra template variables of a credential page (evidence, share links, indexing).
-
-    Args:
-        credential_id: the credential's uuid.
-        learner_name: the learner's name from the LMS, if any (see `public_name`).
-        achievement: its achievement.
-        document_evidence: the signed document's ``evidence`` value, if any.
-        base_url: the site's public base URL.
-        index_credentials: whether the issuer lets search engines index credential pages.
-
-    Returns:
-        Variables for ``site/credential.html``.
-    """
-    return {
-        "display_name": public_name(learner_name),
-        "evidence": evidence_views(document_evidence, achievement.evidence),
-        "page_url": layout.join_url(base_url, layout.credential_page(credential_id)),
-        "noindex": not index_credentials,
-    }
 
 
 def write_learner_pages(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,11 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from badgeflow.credentials.ob3.credential import Evidence
 from badgeflow.models import AchievementInfo, IssuerInfo
+from badgeflow.site._credential_pages import plan_credentials, render_credential
 from badgeflow.site._learner_pages import write_learner_pages
 from badgeflow.site._stencils import Identity, Stencil, StencilCache, substitute
 from badgeflow.site._writer import SiteFileWriter
-from badgeflow.site.build import SiteCredential
+from badgeflow.site.build import SiteAchievement, SiteCredential
+from tests.badgeflow.site.factories import GENERATED_AT
 
 BASE_URL = "https://badges.example.org/sub"
 TRICKY = st.lists(
@@ -175,3 +179,127 @@ def test_stencils_hold_across_a_build_with_many_credentials(tmp_path):
     assert len(fast) == 40 * 6 + 2 * 26
     # Every page came from a stencil (share, 5 redirects, accept and accepted variants).
     assert 6 < len(made) < 40 and None not in made
+
+
+def document(cid: str, draw) -> str:
+    identity = {"type": "IdentityObject", "identityType": "emailAddress"}
+    kind = draw(st.sampled_from(["hashed", "nosalt", "plain", "none", "other"]))
+    if kind in ("hashed", "nosalt"):
+        identity.update(hashed=True, identityHash=f"sha256${draw(TRICKY)}")
+        if kind == "hashed":
+            identity["salt"] = draw(TRICKY)
+    elif kind == "plain":
+        identity.update(hashed=False, identityHash="a@b.org")
+    elif kind == "other":
+        identity = {"type": "IdentityObject", "identityType": "studentId", "identityHash": "x"}
+    body: dict = {"credentialSubject": {"identifier": [identity] if kind != "none" else []}}
+    if draw(st.booleans()):
+        body["id"] = draw(st.one_of(st.just(f"urn:uuid:{cid}"), TRICKY))
+    if draw(st.booleans()):
+        body["proof"] = {"verificationMethod": draw(TRICKY)}
+    if draw(st.integers(0, 4)) == 0:
+        body["evidence"] = {"name": draw(TRICKY), "id": "https://e.org/1"}
+    return json.dumps(body)
+
+
+@st.composite
+def site_credentials(draw):
+    items = draw(credentials())
+    return [
+        dataclasses.replace(
+            c,
+            document=document(c.credential_id, draw),
+            status=draw(st.sampled_from(["active", "revoked", "suspended"])),
+            baked_png=draw(st.sampled_from([None, b"png"])),
+            baked_svg=draw(st.sampled_from([None, "<svg/>"])),
+            jwt=draw(st.sampled_from([None, "eyJhbGciOiJFZERTQSJ9.e30.c2ln"])),
+        )
+        for c in items
+    ]
+
+
+def render_all(stencils, issuer, achievements, items, index, made=None) -> dict:
+    tree = RecordingTree()
+    writer = SiteFileWriter(tree, stencils=stencils)  # type: ignore[arg-type]
+    common = {
+        "issuer": issuer,
+        "did_document_url": f"{BASE_URL}/did.json",
+        "base_url": BASE_URL,
+        "index_credentials": index,
+    }
+    for n, job in enumerate(plan_credentials(items, achievements, GENERATED_AT, "site")):
+        item = achievements[job.credential.achievement_slug]
+        render_credential(writer, job, item, common)
+        assert n < len(items)
+    if made is not None and writer._stencils is not None:
+        made.extend(writer._stencils._stencils.values())
+    return tree.files
+
+
+def site_achievements(names) -> dict:
+    return {
+        "a": SiteAchievement(
+            dataclasses.replace(
+                achievement(*names[0], "a"),
+                evidence=(Evidence(name=names[-1][0] or None, id="https://e.org/2"),),
+            ),
+            Path("a.png"),
+        )
+    }
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    issuer_id=st.sampled_from(["did:web:badges.example.org", "did:key:z6Mk"]),
+    issuer_name=TRICKY.filter(str.strip),
+    names=st.lists(st.tuples(TRICKY, TRICKY), min_size=1, max_size=2),
+    items=site_credentials(),
+    index=st.booleans(),
+)
+def test_credential_pages_from_stencils_equal_full_renders(
+    issuer_id, issuer_name, names, items, index
+):
+    issuer = IssuerInfo(id=issuer_id, name=issuer_name, url="https://x.org")
+    achievements = site_achievements(names)
+    fast = render_all(True, issuer, achievements, items, index)
+    assert fast == render_all(False, issuer, achievements, items, index)
+
+
+def test_credential_pages_from_stencils_over_a_varied_batch():
+    issuer = IssuerInfo(id="did:web:badges.example.org", name="A & B", url="https://x.org")
+    achievements = site_achievements([("Data <F>", 'Tables & "joins"')])
+    start = datetime(2026, 2, 27, 22, 0, tzinfo=UTC)
+    statuses = ["active", "active", "revoked", "suspended"]
+    items = [
+        SiteCredential(
+            credential_id=f"c-{n}",
+            document=json.dumps(
+                {
+                    "id": f"urn:uuid:c-{n}" if n % 4 else "",
+                    "credentialSubject": {
+                        "identifier": {
+                            "identityType": "emailAddress",
+                            "hashed": n % 5 != 0,
+                            "identityHash": f"sha256$<{n}>",
+                            "salt": ["s&", "", "x"][n % 3],
+                        }
+                    },
+                    "proof": [{"verificationMethod": f"did:web:x#k{n % 2}"}],
+                }
+            ),
+            achievement_slug="a",
+            awarded_at=start + timedelta(hours=9 * n),
+            valid_until=start + timedelta(days=n - 3) if n % 2 else None,
+            learner_name=["Ada", None, "O'Neil & <Co>"][n % 3],
+            status=statuses[n % 4],  # type: ignore[arg-type]
+            baked_png=b"png" if n % 3 else None,
+            jwt="eyJhbGciOiJFZERTQSJ9.e30.c2ln" if n % 7 == 0 else None,
+        )
+        for n in range(40)
+    ]
+    made: list = []
+    fast = render_all(True, issuer, achievements, items, False, made)
+    assert fast == render_all(False, issuer, achievements, items, False)
+    assert b"O&#39;Neil &amp; &lt;Co&gt;" in fast["credentials/c-2/index.html"]
+    assert None not in made
