@@ -180,6 +180,11 @@ class TreeWriter:
         """What this writer put: file entries, unit records, and how many files it wrote."""
         return self._entries, self._units, self.changed
 
+    def published_any(self, paths: Iterable[str]) -> bool:
+        """Whether any of ``paths`` was there when the build started (and is not yet put)."""
+        existing = self._existing
+        return any(path in existing for path in paths)
+
     def not_produced(self, paths: Iterable[str]) -> int:
         """How many of ``paths`` this build did not put."""
         return sum(1 for path in paths if path not in self._entries)
