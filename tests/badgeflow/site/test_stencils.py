@@ -303,3 +303,79 @@ def test_credential_pages_from_stencils_over_a_varied_batch():
     assert fast == render_all(False, issuer, achievements, items, False)
     assert b"O&#39;Neil &amp; &lt;Co&gt;" in fast["credentials/c-2/index.html"]
     assert None not in made
+
+
+def reference_page(writer, job, item, common) -> None:
+    """The credential page as it was rendered before stencils: the real credential object."""
+    from badgeflow.site._documents import read_credential
+    from badgeflow.site._learner_pages import evidence_views, public_name
+    from badgeflow.site.layout import credential_page, join_url
+
+    c = job.credential
+    parsed = read_credential(c.document, c.credential_id)
+    withheld = parsed.plaintext_email
+    writer.page(
+        f"{credential_page(c.credential_id)}index.html",
+        "site/credential.html",
+        common,
+        credential=c,
+        achievement=item.info,
+        state=job.state,
+        recipient=parsed.recipient,
+        document_id=parsed.document_id,
+        verification_method=parsed.verification_method,
+        has_png=c.baked_png is not None and not withheld,
+        has_svg=c.baked_svg is not None and not withheld,
+        withheld=withheld,
+        has_jwt=c.jwt is not None,
+        display_name=public_name(c.learner_name),
+        evidence=evidence_views(parsed.evidence, item.info.evidence),
+        page_url=join_url(common["base_url"], credential_page(c.credential_id)),
+        noindex=not common["index_credentials"],
+    )
+
+
+def test_credential_pages_equal_the_pages_rendered_from_the_credential_itself():
+    issuer = IssuerInfo(id="did:web:badges.example.org", name="A & B", url="https://x.org")
+    achievements = site_achievements([("Data <F>", 'Tables & "joins"')])
+    start = datetime(2026, 2, 27, 22, 0, tzinfo=UTC)
+    items = [
+        SiteCredential(
+            credential_id=f"c-{n}",
+            document=json.dumps(
+                {
+                    "id": f"urn:uuid:c-{n}",
+                    "credentialSubject": {
+                        "identifier": {
+                            "identityType": "emailAddress",
+                            "hashed": True,
+                            "identityHash": f"sha256$<{n}>",
+                            "salt": "s&",
+                        }
+                    },
+                    "proof": [{"verificationMethod": "did:web:x#k"}],
+                }
+            ),
+            achievement_slug="a",
+            awarded_at=start + timedelta(hours=9 * n, minutes=n),
+            valid_until=start + timedelta(days=n - 3) if n % 2 else None,
+            learner_name=["Ada", None, "O'Neil & <Co>"][n % 3],
+            status=["active", "revoked"][n % 2],  # type: ignore[arg-type]
+            baked_png=b"png",
+        )
+        for n in range(12)
+    ]
+    common = {
+        "issuer": issuer,
+        "did_document_url": f"{BASE_URL}/did.json",
+        "base_url": BASE_URL,
+        "index_credentials": False,
+    }
+    fast = render_all(True, issuer, achievements, items, False)
+    tree = RecordingTree()
+    writer = SiteFileWriter(tree)  # type: ignore[arg-type]
+    for job in plan_credentials(items, achievements, GENERATED_AT, "site"):
+        reference_page(writer, job, achievements["a"], common)
+    assert tree.files
+    for path, data in tree.files.items():
+        assert fast[path] == data
