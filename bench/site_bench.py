@@ -8,7 +8,11 @@ status list. They are made on the fly as the builder iterates, as the publish st
 them from the store, so the peak memory is the builder's. Figures: wall and CPU seconds (this
 process and its worker processes) and files written for the first (full) build, a re-publish
 with nothing changed, a re-publish after one revocation, and a forced full rebuild; the
-peak RSS of the publishing process and of the largest worker.
+peak RSS of the publishing process and of the largest worker. CPU is split into user
+(Python: rendering, digests) and system (the kernel: mkdir/open/write, which on a shared
+disk varies several-fold with the other processes' I/O), and ``render_ms`` is the CPU per
+credential of rendering alone, into memory (steady whatever the disk). ``--nightly`` adds
+the nightly case: an incremental publish of N credentials of which 3/4 are new.
 """
 
 from __future__ import annotations
@@ -158,10 +162,14 @@ def _status(revoked: list[int]) -> dict[str, Any]:
     }
 
 
-def _cpu() -> float:
+def _cpu_split() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF)
     workers = resource.getrusage(resource.RUSAGE_CHILDREN)  # counted once they have exited
-    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+    return own.ru_utime + workers.ru_utime, own.ru_stime + workers.ru_stime
+
+
+def _cpu() -> float:
+    return sum(_cpu_split())
 
 
 def _timed(fn: Callable[[], T]) -> tuple[T, float, float]:
@@ -171,12 +179,47 @@ def _timed(fn: Callable[[], T]) -> tuple[T, float, float]:
     return result, time.perf_counter() - start, _cpu() - cpu
 
 
+class _MemoryTree:
+    """A tree writer that keeps nothing: rendering cost alone."""
+
+    root = Path("/nonexistent")
+    staged = True
+
+    def put(self, relative: str, data: bytes) -> None:
+        """Drop the file."""
+
+    def record_unit(self, key: str, value: str) -> None:
+        """Drop the record."""
+
+
+def render_ms(n: int, folder: Path) -> float:
+    """CPU milliseconds per credential to plan and render N credentials into memory."""
+    from badgeflow.site._credential_pages import plan_credentials, render_credential
+    from badgeflow.site._writer import SiteFileWriter
+
+    by_slug = {a.info.slug: a for a in _achievements(folder)}
+    issuer = IssuerInfo(id=DID, name="Example Academy", url="https://academy.example.org")
+    common = {
+        "issuer": issuer,
+        "did_document_url": f"{BASE}/.well-known/did.json",
+        "base_url": BASE,
+        "index_credentials": False,
+    }
+    items = list(Credentials(n))
+    writer = SiteFileWriter(_MemoryTree())  # type: ignore[arg-type]
+    start = time.process_time()
+    for job in plan_credentials(items, by_slug, AS_OF, "bench"):
+        render_credential(writer, job, by_slug[job.credential.achievement_slug], common)
+    return (time.process_time() - start) * 1000 / n
+
+
 def run(
     n: int,
     workdir: Path | None = None,
     *,
     processes: int | None = None,
     rebuild: bool = True,
+    nightly: bool = False,
 ) -> dict[str, float]:
     """Publish N credentials four ways and return seconds and file counts.
 
@@ -185,6 +228,7 @@ def run(
         workdir: where to build (default: a temporary folder, removed afterwards).
         processes: worker processes for the full builds (None: the builder's default).
         rebuild: also time a forced full rebuild (the last phase).
+        nightly: also time an incremental publish of N where 3/4 are new (``nightly_*``).
 
     Returns:
         ``full_*`` (first build), ``noop_*`` (nothing changed), ``revoke_*`` (one
@@ -211,16 +255,50 @@ def run(
             )
 
         items = Credentials(n)
+        user, system = _cpu_split()
         first, full_s, full_cpu = _timed(lambda: publish(items, [], False))
+        full_user = _cpu_split()[0] - user
+        full_system = _cpu_split()[1] - system
         noop, noop_s, noop_cpu = _timed(lambda: publish(items, [], False))
         items = Credentials(n, frozenset({n // 2}))
         revoke, revoke_s, revoke_cpu = _timed(lambda: publish(items, [n // 2], False))
         again, rebuild_s, rebuild_cpu = (
             _timed(lambda: publish(items, [n // 2], True)) if rebuild else (first, 0.0, 0.0)
         )
+        night: dict[str, float] = {}
+        if nightly:
+            publish_to = root / "nightly"
+
+            def night_publish(batch: Credentials) -> SiteReport:
+                return build_site(
+                    publish_to,
+                    issuer=issuer,
+                    achievements=achievements,
+                    credentials=batch,
+                    did_document={"id": DID},
+                    base_url=BASE,
+                    generated_at=AS_OF,
+                    extra_json={"status/revocation/1": _status([])},
+                    processes=processes,
+                )
+
+            night_publish(Credentials(n // 4))
+            done, night_s, night_cpu = _timed(lambda: night_publish(Credentials(n)))
+            night = {
+                "nightly_seconds": night_s,
+                "nightly_cpu_seconds": night_cpu,
+                "nightly_files_written": done.files_changed,
+                "nightly_new": n - n // 4,
+            }
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        render = render_ms(min(n, 3_000), root)
     return {
+        **night,
+        "render_ms": render,
+        "full_cpu_ms": full_cpu * 1000 / n,
+        "full_user_seconds": full_user,
+        "full_system_seconds": full_system,
         "n": n,
         "files": first.files_written,
         "full_seconds": full_s,
@@ -255,6 +333,13 @@ def describe(figures: dict[str, float]) -> str:
             f"{f[f'{name}_files_written']:.0f} written)"
         )
 
+    night = ""
+    if "nightly_seconds" in f:
+        night = (
+            f"\n          nightly (incremental, {f['nightly_new']:.0f} new): "
+            f"{phase('nightly')}, {f['nightly_cpu_seconds'] * 1000 / f['nightly_new']:.2f} ms "
+            "CPU per new credential"
+        )
     return (
         f"site      {f['n']:.0f} credentials, {f['files']:.0f} files: full build {phase('full')}; "
         f"re-publish after 1 revocation {phase('revoke')}\n"
@@ -263,7 +348,11 @@ def describe(figures: dict[str, float]) -> str:
         f"({f['cpu_ratio']:.1f}x less CPU)\n"
         f"          credentials rendered: {f.get('noop_rendered', 0):.0f} when nothing changed, "
         f"{f.get('revoke_rendered', 0):.0f} after 1 revocation; peak RSS "
-        f"{f.get('peak_rss_mb', 0):.0f} MB (largest worker {f.get('worker_peak_rss_mb', 0):.0f} MB)"
+        f"{f.get('peak_rss_mb', 0):.0f} MB "
+        f"(largest worker {f.get('worker_peak_rss_mb', 0):.0f} MB)\n"
+        f"          full build CPU {f.get('full_cpu_ms', 0):.2f} ms per credential (user "
+        f"{f.get('full_user_seconds', 0):.2f} s, system {f.get('full_system_seconds', 0):.2f} s); "
+        f"rendering alone {f.get('render_ms', 0):.2f} ms per credential{night}"
     )
 
 
@@ -273,8 +362,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000, help="number of credentials")
     parser.add_argument("--processes", type=int, default=None, help="worker processes")
     parser.add_argument("--no-rebuild", action="store_true", help="skip the forced rebuild")
+    parser.add_argument("--nightly", action="store_true", help="time the nightly case too")
     args = parser.parse_args()
-    print(describe(run(args.n, processes=args.processes, rebuild=not args.no_rebuild)))
+    figures = run(
+        args.n, processes=args.processes, rebuild=not args.no_rebuild, nightly=args.nightly
+    )
+    print(describe(figures))
 
 
 if __name__ == "__main__":

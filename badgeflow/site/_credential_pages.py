@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,9 +11,16 @@ from typing import Any, Protocol
 from badgeflow.credentials.jws import decode_compact
 from badgeflow.errors import CatalogError, CredentialError
 from badgeflow.site import _learner_pages, layout
-from badgeflow.site._documents import check_public, read_credential
+from badgeflow.site._documents import (
+    ParsedCredential,
+    RecipientHash,
+    check_public,
+    read_credential,
+)
 from badgeflow.site._learner_pages import PageWriter
+from badgeflow.site._stencils import Identity
 from badgeflow.site._units import credential_digest, credential_paths
+from badgeflow.site._writer import environment
 from badgeflow.site.inputs import SiteAchievement, SiteCredential
 
 __all__ = [
@@ -130,28 +137,13 @@ def render_credential(
     if credential.jwt is not None:
         check_public(decode_compact(credential.jwt).header, f"the VC-JWT of {cid}")
         writer.text(layout.credential_jwt(cid), credential.jwt)
-    writer.page(
-        f"{layout.credential_page(cid)}index.html",
-        "site/credential.html",
+    _write_page(
+        writer,
         common,
-        credential=credential,
-        achievement=item.info,
-        state=job.state,
-        recipient=parsed.recipient,
-        document_id=parsed.document_id,
-        verification_method=parsed.verification_method,
-        has_png=has_png,
-        has_svg=has_svg,
-        withheld=withheld,
-        has_jwt=credential.jwt is not None,
-        **_learner_pages.credential_context(
-            cid,
-            learner_name=credential.learner_name,
-            achievement=item.info,
-            document_evidence=parsed.evidence,
-            base_url=common["base_url"],
-            index_credentials=common["index_credentials"],
-        ),
+        job,
+        item,
+        parsed,
+        {"png": has_png, "svg": has_svg, "withheld": withheld, "jwt": credential.jwt is not None},
     )
     _learner_pages.write_learner_pages(
         writer,
@@ -163,6 +155,91 @@ def render_credential(
     )
     flags = {"j": not withheld, "p": has_png, "s": has_svg, "w": credential.jwt is not None}
     return "".join(flag for flag, on in flags.items() if on)
+
+
+@dataclass(frozen=True)
+class _Moment:
+    """A date as the credential page prints it (``isoformat()`` and the ``long_date`` filter)."""
+
+    iso: str
+    long: str
+
+    def isoformat(self) -> str:
+        return self.iso
+
+    def __str__(self) -> str:  # what the long_date filter prints for a non-date
+        return self.long
+
+
+@dataclass(frozen=True)
+class _CredentialView:
+    """What the credential page reads from its credential, as text (see `_write_page`)."""
+
+    credential_id: str
+    awarded_at: _Moment
+    valid_until: _Moment | None
+
+
+def _write_page(
+    writer: SiteWriter,
+    common: dict[str, Any],
+    job: CredentialJob,
+    item: SiteAchievement,
+    parsed: ParsedCredential,
+    shows: dict[str, bool],
+) -> None:
+    """Write the credential's page, from a stencil unless its document carries evidence."""
+    credential = job.credential
+    cid = credential.credential_id
+    awarded, until = credential.awarded_at, credential.valid_until
+    name = _learner_pages.public_name(credential.learner_name)
+    recipient = parsed.recipient
+    values = {"cid": cid, "awarded": awarded.isoformat(), "awarded_on": _long_date(awarded)}
+    for slot, value in (
+        ("until", until.isoformat() if until is not None else None),
+        ("until_on", _long_date(until) if until is not None else None),
+        ("name", name),
+        ("document_id", parsed.document_id),
+        ("salt", recipient.salt if recipient is not None else None),
+        ("hash", recipient.identity_hash if recipient is not None else None),
+        ("method", parsed.verification_method),
+    ):
+        if value or (value is not None and slot == "salt"):  # the template tests the others
+            values[slot] = value
+
+    def context(v: Mapping[str, str]) -> dict[str, Any]:
+        page_url = layout.join_url(common["base_url"], layout.credential_page(v["cid"]))
+        return {
+            "credential": _CredentialView(
+                v["cid"],
+                _Moment(v["awarded"], v["awarded_on"]),
+                _Moment(v["until"], v["until_on"]) if "until" in v else None,
+            ),
+            "achievement": item.info,
+            "state": job.state,
+            "recipient": RecipientHash(v["hash"], v["salt"]) if "salt" in v else None,
+            "document_id": v.get("document_id"),
+            "verification_method": v.get("method"),
+            "has_png": shows["png"],
+            "has_svg": shows["svg"],
+            "withheld": shows["withheld"],
+            "has_jwt": shows["jwt"],
+            "display_name": v.get("name"),
+            "evidence": _learner_pages.evidence_views(parsed.evidence, item.info.evidence),
+            "page_url": page_url,
+            "noindex": not common["index_credentials"],
+        }
+
+    relative = f"{layout.credential_page(cid)}index.html"
+    if parsed.evidence is not None:  # the document's own evidence: no two pages share it
+        writer.page(relative, "site/credential.html", common, **context(values))
+        return
+    key = (Identity(item.info), job.state, *shows.values(), *values)
+    writer.stencil_page(relative, "site/credential.html", common, key, values, context, ("cid",))
+
+
+def _long_date(moment: datetime) -> str:
+    return str(environment.filters["long_date"](moment))
 
 
 def credential_state(credential: SiteCredential, now: datetime) -> str:

@@ -4,7 +4,9 @@ An incremental publish renders only credentials whose inputs changed (`badgeflow
 everything else is kept as published. A staged (full) build renders them all, spread over
 worker processes when there are many: each worker renders whole credentials into the staging
 folder and reports the files it wrote, so the output is the same bytes whatever the number of
-workers (a test builds with one and two and compares the trees).
+workers (a test builds with one and two and compares the trees). An incremental publish
+with many new credentials (a nightly batch: none of their files exist yet) spreads those
+over the workers too, which write them in place; changed ones are rendered here.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import datetime
 from functools import partial
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Final
 
@@ -27,6 +29,7 @@ from badgeflow.site._credential_pages import (
     render_credential,
 )
 from badgeflow.site._tree import TreeWriter
+from badgeflow.site._units import credential_paths
 from badgeflow.site._writer import SiteFileWriter
 from badgeflow.site.inputs import CredentialSource, SiteAchievement
 
@@ -70,7 +73,9 @@ def write_credentials(
         on_progress: called with ``(done, total)`` about every ``progress_every``
             credentials and once at the end.
         progress_every: how often ``on_progress`` is called.
-        processes: worker processes for a staged build (None: `default_processes`).
+        processes: worker processes (None: `default_processes`); an incremental build
+            uses them only for credentials with no file published yet, when there are
+            at least `PARALLEL_FROM` of them.
 
     Raises:
         CatalogError: a credential for an unknown achievement.
@@ -83,20 +88,47 @@ def write_credentials(
     tree = writer.tree
     workers = default_processes(total) if processes is None else processes
     # A daemonic process (itself a pool worker) may not start processes: render in place.
-    if tree.staged and workers > 1 and not multiprocessing.current_process().daemon:
+    if workers < 2 or multiprocessing.current_process().daemon:
+        here: Iterator[CredentialJob] = _fresh_jobs(writer, jobs, by_slug, common, progress)
+    elif tree.staged:
+        here = iter(())
         _render_parallel(writer, jobs, by_slug, common, workers, progress)
     else:
-        for job in jobs:
-            cid = job.credential.credential_id
-            previous = tree.previous_unit(cid)
-            paths = kept_paths(job, previous)
-            if paths is not None and previous is not None and tree.keep_unit(cid, previous, paths):
-                writer.kept(paths)
-            else:
-                _render(writer, job, by_slug, common)
-            progress.add(1)
+        # Credentials new since the last build (none of their files there) go to the workers
+        # when there are many, as on a first build; the others are kept or rendered here.
+        fresh = _fresh_jobs(writer, jobs, by_slug, common, progress)
+        first = list(islice(fresh, PARALLEL_FROM))
+        here = chain(first, fresh)
+        if len(first) == PARALLEL_FROM:
+            _render_parallel(writer, here, by_slug, common, workers, progress)
+    for job in here:
+        _render(writer, job, by_slug, common)
+        progress.add(1)
     progress.end()
     return total
+
+
+def _fresh_jobs(
+    writer: SiteFileWriter,
+    jobs: Iterator[CredentialJob],
+    by_slug: dict[str, SiteAchievement],
+    common: dict[str, Any],
+    progress: _Progress,
+) -> Iterator[CredentialJob]:
+    """Keep unchanged credentials, render changed ones; yield those with no file published yet."""
+    tree = writer.tree
+    for job in jobs:
+        cid = job.credential.credential_id
+        previous = tree.previous_unit(cid)
+        paths = kept_paths(job, previous)
+        if paths is not None and previous is not None and tree.keep_unit(cid, previous, paths):
+            writer.kept(paths)
+        elif previous is None and not tree.published_any(credential_paths(job.credential, "jpsw")):
+            yield job
+            continue
+        else:
+            _render(writer, job, by_slug, common)
+        progress.add(1)
 
 
 def _render(
@@ -125,7 +157,8 @@ def _render_parallel(
 ) -> None:
     # spawn, not fork: the caller may be a Prefect worker with threads running; `spawn_pool`
     # keeps the workers from re-importing the flow's __main__ (all of Prefect).
-    root = writer.tree.root
+    tree = writer.tree
+    root = tree.root
     pending: set[Future[_ChunkResult]] = set()
     with spawn_pool(workers) as pool:
         try:
@@ -133,7 +166,9 @@ def _render_parallel(
                 local = [job for job in chunk if not _portable(job)]
                 remote = [job for job in chunk if _portable(job)]
                 if remote:
-                    pending.add(pool.submit(_render_chunk, root, remote, by_slug, common))
+                    pending.add(
+                        pool.submit(_render_chunk, root, remote, by_slug, common, tree.staged)
+                    )
                 for job in local:  # a lambda does not pickle: rendered here, rarely
                     _render(writer, job, by_slug, common)
                 progress.add(len(local))
@@ -168,9 +203,10 @@ def _render_chunk(
     jobs: list[CredentialJob],
     by_slug: dict[str, SiteAchievement],
     common: dict[str, Any],
+    staged: bool,
 ) -> _ChunkResult:
-    """Render credentials into the staging folder (in a worker process)."""
-    writer = SiteFileWriter(TreeWriter(root, atomic=False))
+    """Render credentials (in a worker process): into the staging folder, or new ones in place."""
+    writer = SiteFileWriter(TreeWriter(root, atomic=not staged))
     for job in jobs:
         _render(writer, job, by_slug, common)
     entries, units, changed = writer.tree.collected()

@@ -17,7 +17,7 @@ the token from leaving the site in a ``Referer`` header.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 from xml.sax.saxutils import escape
@@ -29,13 +29,13 @@ from badgeflow.credentials.ob3.credential import Evidence
 from badgeflow.models import AchievementInfo
 from badgeflow.site import layout
 from badgeflow.site._markdown import render_markdown
+from badgeflow.site._stencils import Identity, substitute
 from badgeflow.site.inputs import CredentialSource, SiteAchievement, SiteCredential
 from badgeflow.site.share import CHANNEL_LABELS, ShareSubject, share_target
 
 __all__ = [
     "EvidenceView",
     "PageWriter",
-    "credential_context",
     "evidence_views",
     "public_name",
     "register_template_helpers",
@@ -75,6 +75,18 @@ class PageWriter(Protocol):
 
     def text(self, relative: str, text: str) -> None:
         """Write a text file."""
+
+    def stencil_page(
+        self,
+        relative: str,
+        template: str,
+        common: dict[str, Any],
+        key: Hashable,
+        values: Mapping[str, str],
+        context: Callable[[Mapping[str, str]], dict[str, Any]],
+        ids: Collection[str] = (),
+    ) -> None:
+        """Render a page that differs from its siblings only in ``values``."""
 
 
 @dataclass(frozen=True)
@@ -143,36 +155,6 @@ def evidence_views(document_evidence: Any, catalog: Sequence[Evidence]) -> list[
     return views
 
 
-def credential_context(
-    credential_id: str,
-    *,
-    learner_name: str | None,
-    achievement: AchievementInfo,
-    document_evidence: Any,
-    base_url: str,
-    index_credentials: bool,
-) -> dict[str, Any]:
-    """The extra template variables of a credential page (evidence, share links, indexing).
-
-    Args:
-        credential_id: the credential's uuid.
-        learner_name: the learner's name from the LMS, if any (see `public_name`).
-        achievement: its achievement.
-        document_evidence: the signed document's ``evidence`` value, if any.
-        base_url: the site's public base URL.
-        index_credentials: whether the issuer lets search engines index credential pages.
-
-    Returns:
-        Variables for ``site/credential.html``.
-    """
-    return {
-        "display_name": public_name(learner_name),
-        "evidence": evidence_views(document_evidence, achievement.evidence),
-        "page_url": layout.join_url(base_url, layout.credential_page(credential_id)),
-        "noindex": not index_credentials,
-    }
-
-
 def write_learner_pages(
     writer: PageWriter,
     common: dict[str, Any],
@@ -182,6 +164,9 @@ def write_learner_pages(
     state: str,
 ) -> None:
     """Write a credential's share page, one redirect page per channel and its accept pages.
+
+    Each page comes from a stencil (`badgeflow.site._stencils`) for its achievement (and
+    state and files, for the accept pages): the same bytes as rendering it in full.
 
     Args:
         writer: the site builder's writer.
@@ -193,38 +178,88 @@ def write_learner_pages(
     """
     cid = layout.check_credential_id(credential.credential_id)
     expires = credential.valid_until
-    subject = ShareSubject(
-        credential_id=cid,
-        page_url=layout.join_url(common["base_url"], layout.credential_page(cid)),
-        achievement_name=achievement.name,
-        issuer_name=common["issuer"].name,
-        issued=credential.awarded_at.date(),
-        expires=expires.date() if expires is not None else None,
+    issued, until = credential.awarded_at.date(), expires.date() if expires is not None else None
+    base_url, issuer_name = common["base_url"], common["issuer"].name
+
+    def subject(credential_id: str) -> ShareSubject:
+        return ShareSubject(
+            credential_id=credential_id,
+            page_url=layout.join_url(base_url, layout.credential_page(credential_id)),
+            achievement_name=achievement.name,
+            issuer_name=issuer_name,
+            issued=issued,
+            expires=until,
+        )
+
+    def shared(values: Mapping[str, str]) -> dict[str, Any]:
+        return {"subject": subject(values["cid"]), "achievement": achievement, "cid": values["cid"]}
+
+    ids = ("cid",)
+    key = Identity(achievement)
+    writer.stencil_page(
+        f"{layout.share_page(cid)}index.html",
+        "site/share.html",
+        common,
+        key,
+        {"cid": cid},
+        shared,
+        ids,
     )
-    shared = {"subject": subject, "achievement": achievement, "cid": cid}
-    writer.page(f"{layout.share_page(cid)}index.html", "site/share.html", common, **shared)
     for channel in layout.SHARE_CHANNELS:
-        writer.page(
+        target = _share_target(
+            channel, subject, (base_url, achievement.name, issuer_name, issued, until)
+        )
+
+        def redirect(v: Mapping[str, str], channel: str = channel) -> dict[str, Any]:
+            return {**shared(v), "channel": channel, "target": v["target"]}
+
+        writer.stencil_page(
             f"{layout.share_redirect(cid, channel)}index.html",
             "site/redirect.html",
             common,
-            **shared,
-            channel=channel,
-            target=share_target(channel, subject),
+            (key, channel),
+            {"cid": cid, "target": target(cid)},
+            redirect,
+            ids,
         )
     token = credential.accept_token
     if token is None:
         return
-    personal = {
-        **shared,
-        "learner_name": public_name(credential.learner_name),
-        "files": files,
-        "state": state,
-    }
-    writer.page(f"{layout.accept_page(token)}index.html", "site/accept.html", common, **personal)
-    writer.page(
-        f"{layout.accepted_page(token)}index.html", "site/accepted.html", common, **personal
-    )
+    name = public_name(credential.learner_name)
+    values = {"cid": cid} if name is None else {"cid": cid, "name": name}
+    flags = (key, state, name is not None, tuple(sorted(files.items())))
+
+    def personal(v: Mapping[str, str]) -> dict[str, Any]:
+        return {**shared(v), "learner_name": v.get("name"), "files": files, "state": state}
+
+    accept = layout.accept_page(token)
+    for relative, template in (
+        (f"{accept}index.html", "site/accept.html"),
+        (f"{layout.accepted_page(token)}index.html", "site/accepted.html"),
+    ):
+        writer.stencil_page(relative, template, common, flags, values, personal, ids)
+
+
+_targets: dict[object, Callable[[str], str]] = {}
+
+
+def _share_target(
+    channel: str, subject: Callable[[str], ShareSubject], key: tuple[object, ...]
+) -> Callable[[str], str]:
+    """``share_target(channel, subject(cid))`` as a function of ``cid``.
+
+    Cached per ``key``: every field of the subject but the credential id.
+    """
+    full = (channel, *key)
+    made = _targets.get(full)
+    if made is None:
+        if len(_targets) >= 4_096:
+            _targets.clear()
+        made = substitute(lambda cid: share_target(channel, subject(cid))) or (
+            lambda cid: share_target(channel, subject(cid))
+        )
+        _targets[full] = made
+    return made
 
 
 def write_crawler_files(

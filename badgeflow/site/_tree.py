@@ -70,9 +70,10 @@ def manifest_path(output_dir: Path) -> Path:
 class TreeWriter:
     """Put files under ``root``, writing only those whose bytes differ from what is there.
 
-    Each write goes to a temporary file in the target's folder, renamed over the target, so a
-    reader (or a crash) sees the old file or the new one, never half of one. A staging
-    folder nobody reads yet (``atomic=False``) is written straight.
+    Replacing a file goes through a temporary file in the target's folder, renamed over the
+    target, so a reader (or a crash) sees the old file or the new one, never half of one. A
+    file that did not exist when the build started, and every file of a staging folder
+    nobody reads yet (``atomic=False``), is written straight.
     """
 
     def __init__(
@@ -110,17 +111,14 @@ class TreeWriter:
             return
         folder, _, _ = relative.rpartition("/")
         if folder not in self._folders:
-            (self.root / folder).mkdir(parents=True, exist_ok=True)
+            _make_folder(f"{self.root}/{folder}")
             self._folders.add(folder)
         target = f"{self.root}/{relative}"
-        if not self._atomic:
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            try:
-                _write_all(fd, data)
-                stat = os.fstat(fd)
-            finally:
-                os.close(fd)
-        else:
+        # A file that was not there when the build started is written in place: nobody can
+        # be reading it yet, and one half-written by a crash is in no manifest, so the next
+        # build compares it by content and rewrites it. Replacing a file is atomic.
+        stat = _write_new(target, data, exclusive=self._atomic) if old is None else None
+        if stat is None:
             stat = _replace_atomically(Path(target), data)
         self._entries[relative] = f"{digest} {stat.st_size} {stat.st_mtime_ns} {stat.st_ino}"
         self.changed += 1
@@ -182,6 +180,11 @@ class TreeWriter:
         """What this writer put: file entries, unit records, and how many files it wrote."""
         return self._entries, self._units, self.changed
 
+    def published_any(self, paths: Iterable[str]) -> bool:
+        """Whether any of ``paths`` was there when the build started (and is not yet put)."""
+        existing = self._existing
+        return any(path in existing for path in paths)
+
     def not_produced(self, paths: Iterable[str]) -> int:
         """How many of ``paths`` this build did not put."""
         return sum(1 for path in paths if path not in self._entries)
@@ -219,6 +222,32 @@ class TreeWriter:
             handle.write(json.dumps(dict(sorted(self._units.items())), separators=(",", ":")))
             handle.write("}")
         os.replace(temporary, path)
+
+
+def _make_folder(path: str) -> None:
+    try:
+        os.mkdir(path)
+    except FileNotFoundError:
+        os.makedirs(path, exist_ok=True)
+    except FileExistsError:
+        if not os.path.isdir(path):
+            raise
+
+
+def _write_new(target: str, data: bytes, *, exclusive: bool) -> os.stat_result | None:
+    """Write a file in place; None if ``exclusive`` and something is already there."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    try:
+        fd = os.open(target, flags, 0o644)
+    except (FileExistsError, IsADirectoryError):
+        if exclusive:
+            return None
+        raise
+    try:
+        _write_all(fd, data)
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -307,11 +336,13 @@ def _read_manifest(path: Path) -> tuple[dict[str, str], dict[str, str], int]:
 def site_tree(output_dir: Path, *, full: bool) -> Iterator[TreeWriter]:
     """Open the site folder for one build; publish on a clean exit.
 
-    Incremental (the default, in place): files are written as they are put, each atomically;
-    on exit, files the build did not produce are deleted and the manifest is written. A
-    crash midway leaves every file either old or new (never half), and the old manifest,
-    whose entries no longer match the rewritten files; the next build compares those by
-    content and fixes the rest.
+    Incremental (the default, in place): files are written as they are put, a changed one
+    atomically, a new one straight (a reader can catch it half written only while it is
+    written); on exit,
+    files the build did not produce are deleted and the manifest is written. A crash midway
+    leaves every existing file either old or new (never half), maybe a new file half
+    written, and the old manifest, whose entries match neither; the next build compares
+    those by content and fixes the rest.
 
     Full (``full=True``, or a missing or empty folder): everything is written into a staging
     folder beside ``output_dir``, swapped in whole at the end, so readers see the old site or

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection, Hashable, Mapping
 from datetime import date
 from typing import Any
 
@@ -10,6 +11,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select
 
 from badgeflow.models import JSONDict
 from badgeflow.site import _learner_pages
+from badgeflow.site._stencils import StencilCache
 from badgeflow.site._tree import TreeWriter
 
 __all__ = ["SiteFileWriter", "environment"]
@@ -32,12 +34,13 @@ _templates: dict[str, Template] = {}
 class SiteFileWriter:
     """Render pages and put files through a `TreeWriter`, counting pages and files."""
 
-    def __init__(self, tree: TreeWriter) -> None:
-        """Write through ``tree``."""
+    def __init__(self, tree: TreeWriter, *, stencils: bool = True) -> None:
+        """Write through ``tree``; ``stencils`` off renders every page in full (for tests)."""
         self.tree = tree
         self.pages = 0
         self.files = 0
         self.kept_units = 0
+        self._stencils = StencilCache(_render) if stencils else None
 
     def bytes(self, relative: str, data: bytes) -> None:
         """Write a binary file."""
@@ -54,11 +57,41 @@ class SiteFileWriter:
 
     def page(self, relative: str, template: str, common: dict[str, Any], **context: Any) -> None:
         """Render a template to a page; its links are relative to the page's folder."""
-        compiled = _templates.get(template)
-        if compiled is None:
-            compiled = _templates[template] = environment.get_template(template)
         root = "../" * relative.count("/")
-        self.text(relative, compiled.render(**common, **context, root=root))
+        self.text(relative, _render(template, {**common, **context, "root": root}))
+        self.pages += 1
+
+    def stencil_page(
+        self,
+        relative: str,
+        template: str,
+        common: dict[str, Any],
+        key: Hashable,
+        values: Mapping[str, str],
+        context: Callable[[Mapping[str, str]], dict[str, Any]],
+        ids: Collection[str] = (),
+    ) -> None:
+        """Render a page that differs from its siblings only in ``values`` (`_stencils`).
+
+        Args:
+            relative: the page's path.
+            template: the template's name.
+            common: the variables every page gets (the same for the writer's lifetime).
+            key: everything else the page depends on (hashable, stable while writing).
+            values: the per-page values (plain text).
+            context: the page's variables for given values.
+            ids: the values that are safe file names.
+        """
+        if self._stencils is None:
+            self.page(relative, template, common, **context(values))
+            return
+        root = "../" * relative.count("/")
+
+        def full(slots: Mapping[str, str]) -> dict[str, Any]:
+            return {**common, **context(slots), "root": root}
+
+        page = self._stencils.render((template, root, key), template, values, full, ids)
+        self.text(relative, page)
         self.pages += 1
 
     def kept(self, paths: list[str]) -> None:
@@ -66,3 +99,10 @@ class SiteFileWriter:
         self.kept_units += 1
         self.files += len(paths)
         self.pages += sum(1 for path in paths if path.endswith(".html"))
+
+
+def _render(template: str, context: dict[str, Any]) -> str:
+    compiled = _templates.get(template)
+    if compiled is None:
+        compiled = _templates[template] = environment.get_template(template)
+    return compiled.render(context)

@@ -2,7 +2,7 @@
 
 An incremental build renders the site's own pages each time but skips every credential whose
 inputs did not change (`badgeflow.site._units`), and writes only new or changed files, in
-place and each atomically; a full rebuild is built beside ``output_dir`` (credentials spread
+place (a changed one atomically); a full rebuild is built beside ``output_dir`` (credentials spread
 over worker processes) and swapped in whole (see `badgeflow.site._tree`). Pages only use
 relative links, so the folder works from any base URL and straight from disk.
 """
@@ -68,11 +68,12 @@ def build_site(
     (same digest, files untouched: `badgeflow.site._units`) is neither rendered nor compared;
     every other file is rendered, compared with the published one
     (through the manifest beside the folder, `badgeflow.site._tree.manifest_path`) and
-    written only when new or changed, each atomically (temporary file + rename); files the
-    build no longer produces are deleted and the manifest is written last. A crash midway
-    leaves every file old or new, never half, and the next build fixes the rest. Full
-    (``full=True``, and the first build into a missing or empty folder): built beside the
-    folder and swapped in whole, so readers see the old site or the new one.
+    written only when new or changed, a changed one atomically (temporary file + rename), a
+    new one straight (a reader can catch it half written only while it is written); files
+    the build no longer produces are deleted and the manifest is written last. A crash
+    midway leaves every existing file old or new, never half, and the next build fixes the
+    rest. Full (``full=True``, and the first build into a missing or empty folder): built
+    beside the folder and swapped in whole, so readers see the old site or the new one.
 
     Layout (relative to ``base_url``): ``index.html``; ``issuer/index.html``,
     ``issuer/profile.json``, ``issuer/logo.<ext>``; ``achievements/<slug>/index.html``,

@@ -160,3 +160,39 @@ def test_one_and_two_worker_processes_build_identical_trees(tmp_path):
     manifests = [json.loads(manifest_path(tmp_path / n).read_text("utf-8")) for n in ("one", "two")]
     assert manifests[0]["units"] == manifests[1]["units"]
     assert set(manifests[0]["files"]) == set(manifests[1]["files"])
+
+
+@pytest.mark.slow  # two spawned worker processes import the site builder: a few seconds
+def test_new_credentials_of_an_incremental_publish_rendered_by_workers_match_one_process(
+    tmp_path, monkeypatch
+):
+    from badgeflow.site import _credential_run
+
+    monkeypatch.setattr(_credential_run, "PARALLEL_FROM", 3)
+    items = cacheable(12)
+    later = [dataclasses.replace(c, status="revoked") if n == 0 else c for n, c in enumerate(items)]
+    reports = []
+    for name, processes in (("one", 1), ("two", 2)):
+        build(tmp_path, tmp_path / name, credentials=items[:4], extra_json={STATUS: {"n": 1}})
+        age_manifest(tmp_path / name)
+        reports.append(
+            build(
+                tmp_path,
+                tmp_path / name,
+                credentials=later,
+                extra_json={STATUS: {"n": 2}},
+                processes=processes,
+            )
+        )
+    build(tmp_path, tmp_path / "full", credentials=later, extra_json={STATUS: {"n": 2}}, full=True)
+    assert contents(tmp_path / "two") == contents(tmp_path / "one") == contents(tmp_path / "full")
+    one, two = reports
+    assert (one.files_changed, one.files_unchanged, one.credentials_rendered) == (
+        two.files_changed,
+        two.files_unchanged,
+        two.credentials_rendered,
+    )
+    assert two.credentials_rendered == 9  # 8 new ones, 1 revoked
+    manifests = [json.loads(manifest_path(tmp_path / n).read_text("utf-8")) for n in ("one", "two")]
+    assert manifests[0]["units"] == manifests[1]["units"]
+    assert set(manifests[0]["files"]) == set(manifests[1]["files"])

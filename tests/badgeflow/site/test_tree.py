@@ -240,3 +240,36 @@ def test_new_files_are_world_readable(tmp_path):
     assert report.files_changed == 1
     page = tmp_path / "site" / "credentials" / CID2 / "index.html"
     assert oct(page.stat().st_mode & 0o777) == oct(0o644)
+
+
+def test_a_new_file_is_written_in_place_and_one_that_appeared_meanwhile_is_replaced(tmp_path):
+    from badgeflow.site._tree import TreeWriter
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "late.html").write_bytes(b"appeared after the walk")
+    (tmp_path / "a" / "folder.html").mkdir()  # a folder where a file goes
+    writer = TreeWriter(tmp_path, {}, {})
+    writer.put("a/new.html", b"new")
+    writer.put("a/late.html", b"ours")
+    writer.put("a/folder.html", b"file")
+    writer.put("b/c/deep.html", b"deep")
+    assert (tmp_path / "a" / "new.html").read_bytes() == b"new"
+    assert (tmp_path / "a" / "late.html").read_bytes() == b"ours"
+    assert (tmp_path / "a" / "folder.html").read_bytes() == b"file"
+    assert (tmp_path / "b" / "c" / "deep.html").read_bytes() == b"deep"
+    assert writer.changed == 4
+    assert not [p for p in tmp_path.rglob("*") if ".tmp-" in p.name]
+    entries, _, _ = writer.collected()
+    stat = (tmp_path / "a" / "late.html").stat()
+    assert entries["a/late.html"].endswith(f" 4 {stat.st_mtime_ns} {stat.st_ino}")
+
+
+def test_a_file_half_written_by_a_crash_is_rewritten_next_time(tmp_path):
+    publish(tmp_path)
+    site = tmp_path / "site"
+    page = site / "credentials" / CID1 / "index.html"
+    whole = page.read_bytes()
+    page.write_bytes(whole[:100])  # as a crash mid-write of a new file leaves it
+    report = publish(tmp_path)
+    assert page.read_bytes() == whole
+    assert report.files_changed == 1
