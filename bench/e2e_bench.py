@@ -64,7 +64,13 @@ class CountingSink:
 
 
 def _config(
-    root: Path, urls: dict[str, str], smtp_port: int, chunk: int, procs: int, hold_mail: bool
+    root: Path,
+    urls: dict[str, str],
+    smtp_port: int,
+    chunk: int,
+    procs: int,
+    hold_mail: bool,
+    connections: int,
 ) -> Path:
     config = root / "badgeflow.toml"
     pilot = 'pilot_recipients = ["nobody@bench.invalid"]' if hold_mail else ""
@@ -87,6 +93,7 @@ output_dir = "{root / "var" / "site"}"
 transport = "smtp"
 smtp_host = "127.0.0.1"
 smtp_port = {smtp_port}
+smtp_connections = {connections}
 {pilot}
 
 [issuance]
@@ -195,6 +202,7 @@ def run(
     hold_mail: bool = False,
     work_dir: Path | None = None,
     sink: str = "block",
+    smtp_connections: int = 2,
 ) -> dict[str, Any]:
     """Run one nightly batch of n completions end to end and return its figures.
 
@@ -209,6 +217,8 @@ def run(
             the receiving side costs what a relay would, not aiosmtpd's ~8 ms per message) or
             ``aiosmtpd`` (stock, line by line). Either way it runs in this process and its CPU
             is reported apart from the flow's.
+        smtp_connections: ``mail.smtp_connections`` (SMTP connections the send task keeps
+            busy at once, so rendering one email overlaps waiting for the server's answer).
 
     Returns:
         The figures (see `describe`).
@@ -240,7 +250,9 @@ def run(
         smtp = server(counter, hostname="127.0.0.1", port=free_port())
         smtp.start()
         stack.callback(smtp.stop)
-        config = _config(root, urls, smtp.port, chunk_size, sign_processes, hold_mail)
+        config = _config(
+            root, urls, smtp.port, chunk_size, sign_processes, hold_mail, smtp_connections
+        )
         settings = _settings(config)
         _init(settings)
         env = {**os.environ, CONFIG_ENV: str(config)}
@@ -304,6 +316,7 @@ def run(
         "rows": ledger["rows"],
         "emails_sent": ledger["sent"],
         "smtp_sink": sink,
+        "smtp_connections": smtp_connections,
         "smtp_received": counter.messages,
         "credentials_per_s": credentials / issue_s if issue_s else 0.0,
         "emails_per_s": counter.messages / notify_s if notify_s else 0.0,
@@ -322,7 +335,8 @@ def describe(f: dict[str, Any]) -> str:
     return (
         f"e2e       {f['n']} completions, {f['machine']['cpus']} cores, chunk {f['chunk_size']}, "
         f"{f['sign_processes']} signing process(es)"
-        f"{', mail held' if f['hold_mail'] else ''}: total {f['wall_seconds']:.1f} s wall "
+        f"{', mail held' if f['hold_mail'] else ''}, "
+        f"{f.get('smtp_connections', 1)} SMTP connection(s): total {f['wall_seconds']:.1f} s wall "
         f"(Prefect start-up {f['startup_seconds']:.1f} s, batch {f['batch_seconds']:.1f} s)\n"
         f"          stages (s): {stage}\n"
         f"          stages (CPU s, flow tree): {cpu}\n"
@@ -359,6 +373,9 @@ def main(argv: list[str] | None = None) -> None:
         default="block",
         help="SMTP server: aiosmtpd reading DATA in blocks (default) or stock aiosmtpd",
     )
+    parser.add_argument(
+        "--smtp-connections", type=int, default=2, help="mail.smtp_connections (default 2)"
+    )
     args = parser.parse_args(argv)
     figures = run(
         args.n,
@@ -367,6 +384,7 @@ def main(argv: list[str] | None = None) -> None:
         hold_mail=args.hold_mail,
         work_dir=args.work_dir,
         sink=args.sink,
+        smtp_connections=args.smtp_connections,
     )
     print(describe(figures))
     out = ROOT / "bench" / "results" / "latest.json"
