@@ -15,6 +15,7 @@ from badgeflow.pipeline.ob2 import ob2_output
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.pipeline.status import status_list_credentials
 from badgeflow.site.build import SiteAchievement, SiteCredential, SiteReport, build_site
+from badgeflow.site.lock import site_lock
 from badgeflow.store import CredentialRecord
 
 __all__ = ["publish_site"]
@@ -45,7 +46,8 @@ def publish_site(
     not change since the last publish is not rendered again, only new or changed files are
     written, and files the store no longer produces are deleted
     (`badgeflow.site.build_site`). ``full`` rebuilds the whole site beside the old one and
-    swaps it in.
+    swaps it in. One publish of the folder at a time (`badgeflow.site.lock`): a second one
+    waits for the first.
 
     Args:
         runtime: resources built from settings.
@@ -66,6 +68,24 @@ def publish_site(
         )
         for slug in catalog.achievement_slugs
     ]
+    output_dir = runtime.settings.site.output_dir
+
+    def waiting() -> None:
+        logger.info("site: another publish of %s is running; waiting for it to finish", output_dir)
+
+    with site_lock(output_dir, on_wait=waiting):
+        report = _publish(runtime, achievements, generated_at, on_progress, full)
+    return report
+
+
+def _publish(
+    runtime: Runtime,
+    achievements: list[SiteAchievement],
+    generated_at: datetime,
+    on_progress: Callable[[int, int], None] | None,
+    full: bool,
+) -> SiteReport:
+    base = runtime.settings.site.base_url
     # Baked on the fly as each page is written, so only one baked SVG is held at a time.
     svgs = {a.info.slug: a.image_svg.read_text("utf-8") for a in achievements if a.image_svg}
     credentials = _StoredCredentials(runtime, svgs)

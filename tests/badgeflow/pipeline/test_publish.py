@@ -46,3 +46,29 @@ def test_publish_pages_through_the_store_and_renders_only_what_changed(
         assert revoked.credentials_rendered == 1
         page = site / "credentials" / stored[3] / "index.html"
         assert "Revoked." in page.read_text("utf-8")
+
+
+@pytest.mark.slow  # issues a credential first (signing, baking): several seconds
+def test_a_publish_waits_while_another_holds_the_site(tmp_path, db_url, caplog):
+    import logging
+    import threading
+    import time
+
+    from badgeflow.site.lock import site_lock
+
+    caplog.set_level(logging.INFO, logger="badgeflow")
+    with issued_runtime(tmp_path, db_url, count=1, publish=False) as runtime:
+        site = runtime.settings.site.output_dir
+        reports = []
+        with site_lock(site):  # the weekly rebuild, say
+            waiter = threading.Thread(
+                target=lambda: reports.append(publish_site(runtime, generated_at=AS_OF))
+            )
+            waiter.start()
+            deadline = time.monotonic() + 60
+            while "waiting for it to finish" not in caplog.text:
+                assert time.monotonic() < deadline, "the second publish never waited"
+                time.sleep(0.05)
+            assert not (site / "credentials").exists()  # nothing written while waiting
+        waiter.join(60)
+        assert [r.credentials_published for r in reports] == [1]
