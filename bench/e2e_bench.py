@@ -70,7 +70,7 @@ def _config(
     chunk: int,
     procs: int,
     hold_mail: bool,
-    connections: int,
+    connections: int = 1,
 ) -> Path:
     config = root / "badgeflow.toml"
     pilot = 'pilot_recipients = ["nobody@bench.invalid"]' if hold_mail else ""
