@@ -63,19 +63,9 @@ class CountingSink:
         return "250 Message accepted for delivery"
 
 
-def _config(
-    root: Path,
-    urls: dict[str, str],
-    smtp_port: int,
-    chunk: int,
-    procs: int,
-    hold_mail: bool,
-    connections: int = 1,
-) -> Path:
-    config = root / "badgeflow.toml"
-    pilot = 'pilot_recipients = ["nobody@bench.invalid"]' if hold_mail else ""
-    config.write_text(
-        f'''var_dir = "{root / "var"}"
+def store_toml(root: Path) -> str:
+    """The TOML of a fresh benchmark store under `root`: SQLite, keys, site, the catalog."""
+    return f'''var_dir = "{root / "var"}"
 catalog_dir = "{ROOT / "badge_catalog"}"
 contracts_dir = "{ROOT / "data_contracts"}"
 
@@ -88,7 +78,23 @@ passphrase = "bench-passphrase"
 
 [site]
 output_dir = "{root / "var" / "site"}"
+'''
 
+
+def _config(
+    root: Path,
+    urls: dict[str, str],
+    smtp_port: int,
+    chunk: int,
+    procs: int,
+    hold_mail: bool,
+    connections: int = 1,
+) -> Path:
+    config = root / "badgeflow.toml"
+    pilot = 'pilot_recipients = ["nobody@bench.invalid"]' if hold_mail else ""
+    config.write_text(
+        store_toml(root)
+        + f'''
 [mail]
 transport = "smtp"
 smtp_host = "127.0.0.1"

@@ -34,8 +34,8 @@ from badgeflow.demo import demo_csv_path
 from badgeflow.models import AWARD_COLUMNS
 from badgeflow.pipeline import Runtime, issue_credentials, pending_award_ids
 from badgeflow.settings import Settings
+from bench.e2e_bench import store_toml
 
-ROOT = Path(__file__).resolve().parents[1]
 AS_OF = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 CONFIG_ENV = "BADGEFLOW_CONFIG"
 SLUGS = ("data-foundations", "sql-essentials", "data-privacy-basics")
@@ -44,20 +44,8 @@ SLUGS = ("data-foundations", "sql-essentials", "data-privacy-basics")
 def _settings(root: Path, chunk: int, procs: int) -> Settings:
     config = root / "badgeflow.toml"
     config.write_text(
-        f'''var_dir = "{root / "var"}"
-catalog_dir = "{ROOT / "badge_catalog"}"
-contracts_dir = "{ROOT / "data_contracts"}"
-
-[database]
-url = "sqlite:///{root / "var" / "badgeflow.db"}"
-
-[signing]
-keys_dir = "{root / "var" / "keys"}"
-passphrase = "bench-passphrase"
-
-[site]
-output_dir = "{root / "var" / "site"}"
-
+        store_toml(root)
+        + f'''
 [issuance]
 chunk_size = {chunk}
 sign_processes = {procs}
