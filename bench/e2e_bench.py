@@ -151,7 +151,8 @@ def _stop_group(child: subprocess.Popen[bytes]) -> None:
         os.killpg(child.pid, signal.SIGKILL)
 
 
-def _settings(config: Path) -> Settings:
+def settings_from(config: Path) -> Settings:
+    """The settings a config file gives, read as the flow reads them (``BADGEFLOW_CONFIG``)."""
     previous = os.environ.get(CONFIG_ENV)
     os.environ[CONFIG_ENV] = str(config)
     try:
@@ -259,7 +260,7 @@ def run(
         config = _config(
             root, urls, smtp.port, chunk_size, sign_processes, hold_mail, smtp_connections
         )
-        settings = _settings(config)
+        settings = settings_from(config)
         _init(settings)
         env = {**os.environ, CONFIG_ENV: str(config)}
         apply_offline_defaults(env, prefect_home=settings.var_dir / "prefect")

@@ -25,7 +25,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bench.e2e_bench import AS_OF, _config, _settings
+from bench.e2e_bench import AS_OF, _config, settings_from
 from bench.e2e_data import build_datasets
 
 T = TypeVar("T")
@@ -114,7 +114,7 @@ def run(n: int, *, profile: int = 0) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             config = _config(root, servers.urls, 2525, 250, 1, True)
-            settings = _settings(config)
+            settings = settings_from(config)
             with redirect_stdout(io.StringIO()):
                 _init(settings)
             runtime = runtime_for(settings)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import os
 import pstats
 import resource
 import tempfile
@@ -34,10 +33,9 @@ from badgeflow.demo import demo_csv_path
 from badgeflow.models import AWARD_COLUMNS
 from badgeflow.pipeline import Runtime, issue_credentials, pending_award_ids
 from badgeflow.settings import Settings
-from bench.e2e_bench import store_toml
+from bench.e2e_bench import settings_from, store_toml
 
 AS_OF = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
-CONFIG_ENV = "BADGEFLOW_CONFIG"
 SLUGS = ("data-foundations", "sql-essentials", "data-privacy-basics")
 
 
@@ -57,15 +55,7 @@ path = "{demo_csv_path()}"
 ''',
         encoding="utf-8",
     )
-    previous = os.environ.get(CONFIG_ENV)
-    os.environ[CONFIG_ENV] = str(config)
-    try:
-        return Settings()
-    finally:
-        if previous is None:
-            del os.environ[CONFIG_ENV]
-        else:
-            os.environ[CONFIG_ENV] = previous
+    return settings_from(config)
 
 
 def _awards(n: int) -> pd.DataFrame:
