@@ -23,10 +23,10 @@ import uuid
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import bindparam, update
+from sqlalchemy import Table, bindparam, update
 
 from badgeflow.engagement.bots import AgentClassifier, Exclusions
 from badgeflow.engagement.counting import CredentialIndex, LineCounter
@@ -275,7 +275,7 @@ def _seed_database(url: str, credentials: list[tuple[str, str]]) -> None:
         )
         # save_credentials draws fresh accept tokens; the log uses the bench's own.
         session.connection().execute(
-            update(Credential.__table__)
+            update(cast(Table, Credential.__table__))
             .where(Credential.__table__.c.id == bindparam("cid"))
             .values(accept_token=bindparam("token")),
             [{"cid": cid, "token": token} for cid, token in credentials],

@@ -17,6 +17,7 @@ import resource
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -90,9 +91,13 @@ def bench_catalog() -> Catalog:
         expiring[t[3]] = 730
         if i % 3 == 0:
             expiring[t[0]] = 365
-        policy = "suspend" if i % 2 else "keep"
+        policy: Literal["keep", "suspend"] = "suspend" if i % 2 else "keep"
         pathways[f"ladder-{i}"] = Pathway.model_construct(
-            slug=f"ladder-{i}", name=f"Ladder {i}", tiers=tuple(t), on_prerequisite_expiry=policy
+            slug=f"ladder-{i}",
+            name=f"Ladder {i}",
+            levels=tuple((slug,) for slug in t),
+            tiers=tuple(t),
+            on_prerequisite_expiry=policy,
         )
     for j in range(10):
         course = COURSES[(7 * j + 3) % 60]

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -245,7 +246,7 @@ def main() -> None:
         if args.quick
         else {"sign": 300, "fast": 20_000, "rules": 30_000, "contract": 30_000}
     )
-    results = {
+    results: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count()},
         "signing": bench_signing(sizes["sign"], sizes["fast"]),
         "rules": {"n": sizes["rules"], **bench_rules(sizes["rules"])},

@@ -7,6 +7,7 @@ they are resolved here, on the Prefect side, before any connector or key is open
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import cast
 
 from prefect.blocks.system import Secret
 
@@ -17,7 +18,7 @@ from badgeflow.settings import Settings
 
 def read_secret_block(name: str) -> str:
     """The text value of the Prefect Secret block `name`."""
-    value = Secret.load(name).get()
+    value = cast("Secret[str]", Secret.load(name)).get()
     return value if isinstance(value, str) else str(value)
 
 

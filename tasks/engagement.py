@@ -47,7 +47,7 @@ def _sessions() -> sessionmaker[Session]:
 @task(
     name="poll-access-logs", cache_policy=NO_CACHE, retries=2, retry_condition_fn=retry_if_transient
 )
-def poll_logs() -> list[dict[str, object]]:
+def poll_logs() -> list[dict[str, str | int | bool]]:
     """Read what the site's access logs gained since the last poll into deduplicated hits."""
     logger = get_run_logger()
     reports = poll_access_logs(get_settings(), _sessions(), clock=_now, progress=logger.info)

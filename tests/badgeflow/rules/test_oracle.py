@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from badgeflow.catalog import Catalog
 from badgeflow.errors import CatalogError
 from badgeflow.models import (
     ACHIEVEMENT_ID,
@@ -34,7 +35,7 @@ from tests.badgeflow.test_rules_properties import AS_OF, PROPERTY, SPAN, START, 
 FEWER = settings(PROPERTY, max_examples=25)
 
 
-def old_syntax_only(catalog):
+def old_syntax_only(catalog: Catalog) -> Catalog:
     """The catalog less the achievements the old flat rules cannot express (data-mentor)."""
     kept = {}
     for slug, achievement in catalog.achievements.items():
