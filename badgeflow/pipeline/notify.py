@@ -20,12 +20,13 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from badgeflow import store
 from badgeflow.errors import DeliveryError, MailServerUnreachable
 from badgeflow.notify.mailer import MailSession
+from badgeflow.pipeline._send_procs import process_shares, send_from_processes
 from badgeflow.pipeline._waves import WAVE_PER_CONNECTION, Tally, retry_time, send_wave
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.settings import MailSettings
@@ -40,6 +41,7 @@ __all__ = [
     "pilot_allows",
     "retry_time",
     "send_emails",
+    "send_part",
 ]
 
 logger = logging.getLogger(__name__)
@@ -110,7 +112,9 @@ def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> Se
     as many as it takes. A 4xx answer or a lost connection
     fails the email for now (retried after a backoff, up to ``mail.max_attempts``); a 5xx
     answer fails it for good. When the server cannot be reached at all, the chunk stops and
-    the rest stay queued.
+    the rest stay queued. With ``mail.send_processes`` above 1 (and a chunk worth it), the
+    chunk is cut into parts that worker processes send, each over its share of the
+    connections (`badgeflow.pipeline._send_procs`); the counts are those of the parts added.
 
     Args:
         runtime: resources built from settings.
@@ -123,7 +127,41 @@ def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> Se
     Raises:
         DeliveryError: the transport cannot be used at all (TLS or login refused, unwritable
             outbox); nothing of the chunk was attempted. An unreachable server is not
-            raised: the chunk is counted ``deferred`` and stays queued.
+            raised: the chunk is counted ``deferred`` and stays queued. Also raised when a
+            send worker process died.
+    """
+    shares = process_shares(runtime.settings, len(outbox_ids))
+    if shares:
+        parts = send_from_processes(runtime.settings, outbox_ids, shares, now=now)
+        result = SendResult(
+            **{f.name: sum(getattr(p, f.name) for p in parts) for f in fields(SendResult)}
+        )
+    else:
+        result = send_part(runtime, outbox_ids, now=now)
+    logger.info(
+        "emails: %d sent, %d failed (%d for good), %d held (chunk of %d)",
+        result.sent,
+        result.failed,
+        result.permanent,
+        result.held,
+        len(outbox_ids),
+    )
+    return result
+
+
+def send_part(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> SendResult:
+    """Send a chunk (or a worker's part of one) in this process, as `send_emails` describes.
+
+    Args:
+        runtime: resources built from settings.
+        outbox_ids: the emails to send.
+        now: the batch clock.
+
+    Returns:
+        What happened to them.
+
+    Raises:
+        DeliveryError: the transport cannot be used at all (see `send_emails`).
     """
     mail = runtime.settings.mail
     with runtime.sessions() as session:
@@ -157,7 +195,7 @@ def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> Se
                     logger.warning("mail server unreachable; %d emails left queued", tally.deferred)
     if tally.general:
         logger.info("%d emails written by the email package (not the bytes writer)", tally.general)
-    result = SendResult(
+    return SendResult(
         sent=tally.sent,
         failed=tally.failed,
         permanent=tally.permanent,
@@ -165,15 +203,6 @@ def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> Se
         resent=tally.resent,
         deferred=tally.deferred,
     )
-    logger.info(
-        "emails: %d sent, %d failed (%d for good), %d held (chunk of %d)",
-        result.sent,
-        result.failed,
-        result.permanent,
-        result.held,
-        len(outbox_ids),
-    )
-    return result
 
 
 def _open_channels(runtime: Runtime, stack: ExitStack, wanted: int) -> list[MailSession]:
