@@ -322,6 +322,8 @@ def run(
         "sink_cpu_seconds": sink["cpu_seconds"],
         "failed": failed,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # The largest ended child: a send worker when there are any (else the sink).
+        "peak_rss_child_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
 
 
@@ -351,7 +353,8 @@ def describe(figures: dict[str, float]) -> str:
             f"{f['steady_cpu_ms']:.2f} without the workers' start-up "
             f"({f['workers_startup_cpu_seconds']:.1f} s measured apart; render alone "
             f"{f['render_ms']:.2f}); {f['bytes_per_message'] / 1024:.1f} KiB a message; "
-            f"sink {f['sink_cpu_seconds']:.1f} s CPU; peak RSS here {f['peak_rss_mb']:.0f} MB"
+            f"sink {f['sink_cpu_seconds']:.1f} s CPU; peak RSS here {f['peak_rss_mb']:.0f} MB, "
+            f"largest worker {f['peak_rss_child_mb']:.0f} MB"
         )
     return (
         f"mail      {f['n']:.0f} award emails over {f['connections']:.0f} SMTP connection(s): "

@@ -12,7 +12,9 @@ out, a later run sends them again with the same Message-ID, so the worst case is
 duplicate the recipient's server and client can recognise, never a silent one. A crash the
 process survives records what it knows first, leaving only the messages in flight
 ``sending``; a killed process leaves at most a wave per connection. See
-`badgeflow.pipeline._waves` and `badgeflow.store.delivery` for the states.
+`badgeflow.pipeline._waves` and `badgeflow.store.delivery` for the states. With
+``mail.send_processes`` above 1, worker processes send the parts of each chunk, each with
+this same loop (`badgeflow.pipeline._send_procs`).
 """
 
 from __future__ import annotations
