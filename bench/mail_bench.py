@@ -44,7 +44,7 @@ from sqlalchemy import insert
 from badgeflow import store
 from badgeflow.notify.mailer import Mailer, MailSession
 from badgeflow.notify.wire import PreparedEmail, prepare
-from badgeflow.pipeline import Runtime, enqueue_emails, pending_email_ids, send_emails
+from badgeflow.pipeline import Runtime, _send_procs, enqueue_emails, pending_email_ids, send_emails
 from badgeflow.pipeline._send_procs import shutdown_send_pools
 from badgeflow.pipeline.email_render import outbox_email_parts
 from badgeflow.procs import spawn_pool
@@ -293,6 +293,7 @@ def run(
             result = send_emails(runtime, ids[first : first + chunk], now=AS_OF)
             sent, failed = sent + result.sent, failed + result.failed
         send_s, send_cpu = time.perf_counter() - start, time.process_time() - cpu
+        workers_rss = _workers_peak_rss_mb()
         shutdown_send_pools()
         runtime.engine.dispose()
     workers_cpu = max(0.0, _children_cpu() - children - sink["cpu_seconds"])
@@ -322,8 +323,7 @@ def run(
         "sink_cpu_seconds": sink["cpu_seconds"],
         "failed": failed,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        # The largest ended child: a send worker when there are any (else the sink).
-        "peak_rss_child_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "peak_rss_worker_mb": workers_rss,
     }
 
 
@@ -333,6 +333,17 @@ def _startup_cpu(processes: int) -> float:
     pool = spawn_pool(processes, initializer=importlib.import_module, initargs=(_WORKER,))
     pool.shutdown()
     return _children_cpu() - before
+
+
+def _workers_peak_rss_mb() -> float:
+    """The largest peak RSS of the send workers still running (/proc VmHWM: after exec only)."""
+    peak = 0
+    for pool in _send_procs._pools.values():  # the bench looks inside: no public handle
+        for process in pool._processes.values():
+            status = Path(f"/proc/{process.pid}/status").read_text(encoding="ascii")
+            found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+            peak = max(peak, int(found.group(1)) if found else 0)
+    return peak / 1024
 
 
 def _children_cpu() -> float:
@@ -354,7 +365,7 @@ def describe(figures: dict[str, float]) -> str:
             f"({f['workers_startup_cpu_seconds']:.1f} s measured apart; render alone "
             f"{f['render_ms']:.2f}); {f['bytes_per_message'] / 1024:.1f} KiB a message; "
             f"sink {f['sink_cpu_seconds']:.1f} s CPU; peak RSS here {f['peak_rss_mb']:.0f} MB, "
-            f"largest worker {f['peak_rss_child_mb']:.0f} MB"
+            f"largest worker {f['peak_rss_worker_mb']:.0f} MB"
         )
     return (
         f"mail      {f['n']:.0f} award emails over {f['connections']:.0f} SMTP connection(s): "
