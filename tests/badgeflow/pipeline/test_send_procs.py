@@ -24,7 +24,7 @@ from badgeflow.settings import Settings
 from badgeflow.store.schema import EmailOutbox
 from bench.mail_bench import AS_OF, populate
 from bench.mail_bench import _settings as bench_settings
-from tests.badgeflow.notify.smtp_servers import Handler, Servers
+from tests.badgeflow.notify.smtp_servers import Handler, Servers, free_port
 
 N = 120
 
@@ -196,4 +196,28 @@ def test_an_error_in_a_worker_is_raised_and_nothing_is_lost_or_doubled(tmp_path,
     assert result.sent == N - statuses["sent"]
     assert {row[1] for row in _rows(runtime)} == {"sent"}
     assert len(_by_message_id(handler.received)) == N  # each exactly once
+    runtime.engine.dispose()
+
+
+@pytest.mark.slow
+def test_workers_keep_the_pilot_the_unreachable_server_and_a_refused_transport(
+    tmp_path, smtp_server
+):
+    handler, port = smtp_server
+    runtime = _queue(tmp_path, port)
+    statuses = lambda: Counter(row[1] for row in _rows(runtime))  # noqa: E731
+    # No STARTTLS offered: the transport cannot be used; raised, nothing claimed.
+    with pytest.raises(DeliveryError):
+        _send_all(runtime, 2, smtp_security="starttls")
+    assert statuses() == {"pending": N}
+    # Nobody listening: every part stays queued, counted deferred.
+    result = _send_all(runtime, 2, smtp_port=free_port())
+    assert (result.sent, result.deferred) == (0, N)
+    assert statuses() == {"pending": N}
+    # Pilot mode: the parts hold what the pilot does not allow, and send the rest.
+    pilot = [f"learner{i}@example.com" for i in range(0, N, 3)]
+    result = _send_all(runtime, 2, pilot_recipients=pilot)
+    assert (result.sent, result.held) == (len(pilot), N - len(pilot))
+    assert statuses() == {"sent": len(pilot), "held": N - len(pilot)}
+    assert len(handler.received) == len(pilot)
     runtime.engine.dispose()
