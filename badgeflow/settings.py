@@ -230,6 +230,17 @@ class MailSettings(BaseModel):
             "chunk); the relay's per-client connection limit is the ceiling."
         ),
     )
+    send_processes: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description=(
+            "Processes that render and send each chunk of emails (1: in the flow's own "
+            "process). smtp_connections stays the total, shared out between them (each gets "
+            "at least one), and smtp_max_per_minute the total rate. More pays on large "
+            "batches: set it to the worker's cores."
+        ),
+    )
     pilot_recipients: list[str] = Field(
         default_factory=list,
         description=(

@@ -1,8 +1,9 @@
 """End-to-end benchmark: one nightly batch of n completions, through the real flow.
 
 ``python -m bench.e2e_bench [--n 100000] [--chunk-size 1000] [--sign-processes 2]
-[--sink block|aiosmtpd]`` (or ``make bench-e2e``). Four fake LMS servers (Canvas, TalentLMS,
-Docebo, Moodle: real HTTP on loopback, each in its vendor's wire format) serve synthetic
+[--smtp-connections 2] [--send-processes 2] [--sink block|aiosmtpd]`` (or ``make bench-e2e``).
+Four fake LMS servers (Canvas, TalentLMS, Docebo, Moodle: real HTTP on loopback, each in its
+vendor's wire format) serve synthetic
 learners of the catalog's courses (`bench.e2e_data`); an aiosmtpd server on loopback (reading
 DATA in blocks unless ``--sink aiosmtpd``: `bench.block_sink`) counts the emails; the store is
 SQLite. The flow runs as ``badgeflow run`` runs it: ``python -m flows.nightly_issuance`` in a
@@ -89,6 +90,7 @@ def _config(
     procs: int,
     hold_mail: bool,
     connections: int = 1,
+    send_processes: int = 1,
 ) -> Path:
     config = root / "badgeflow.toml"
     pilot = 'pilot_recipients = ["nobody@bench.invalid"]' if hold_mail else ""
@@ -100,6 +102,7 @@ transport = "smtp"
 smtp_host = "127.0.0.1"
 smtp_port = {smtp_port}
 smtp_connections = {connections}
+send_processes = {send_processes}
 {pilot}
 
 [issuance]
@@ -210,6 +213,7 @@ def run(
     work_dir: Path | None = None,
     sink: str = "block",
     smtp_connections: int = 2,
+    send_processes: int = 2,
 ) -> dict[str, Any]:
     """Run one nightly batch of n completions end to end and return its figures.
 
@@ -226,6 +230,8 @@ def run(
             is reported apart from the flow's.
         smtp_connections: ``mail.smtp_connections`` (SMTP connections the send task keeps
             busy at once, so rendering one email overlaps waiting for the server's answer).
+        send_processes: ``mail.send_processes`` (processes that render and send each chunk,
+            sharing the connections).
 
     Returns:
         The figures (see `describe`).
@@ -258,7 +264,14 @@ def run(
         smtp.start()
         stack.callback(smtp.stop)
         config = _config(
-            root, urls, smtp.port, chunk_size, sign_processes, hold_mail, smtp_connections
+            root,
+            urls,
+            smtp.port,
+            chunk_size,
+            sign_processes,
+            hold_mail,
+            smtp_connections,
+            send_processes,
         )
         settings = settings_from(config)
         _init(settings)
@@ -324,6 +337,7 @@ def run(
         "emails_sent": ledger["sent"],
         "smtp_sink": sink,
         "smtp_connections": smtp_connections,
+        "send_processes": send_processes,
         "smtp_received": counter.messages,
         "credentials_per_s": credentials / issue_s if issue_s else 0.0,
         "emails_per_s": counter.messages / notify_s if notify_s else 0.0,
@@ -383,6 +397,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--smtp-connections", type=int, default=2, help="mail.smtp_connections (default 2)"
     )
+    parser.add_argument(
+        "--send-processes", type=int, default=2, help="mail.send_processes (default 2)"
+    )
     args = parser.parse_args(argv)
     figures = run(
         args.n,
@@ -392,6 +409,7 @@ def main(argv: list[str] | None = None) -> None:
         work_dir=args.work_dir,
         sink=args.sink,
         smtp_connections=args.smtp_connections,
+        send_processes=args.send_processes,
     )
     print(describe(figures))
     out = ROOT / "bench" / "results" / "latest.json"

@@ -1,21 +1,29 @@
 """Award emails at nightly scale: N queued emails sent through `send_emails` to a local SMTP sink.
 
-``python -m bench.mail_bench [--n N] [--connections C]`` runs it alone; ``bench/run.py`` calls
+``python -m bench.mail_bench [--n N] [--connections C] [--processes P] [--sink block|aiosmtpd]``
+runs it alone; ``bench/run.py`` calls
 `run`. The store is built directly (learners, awards, credentials rows on SQLite; a baked PNG
 per credential, shared by every 97th credential of an achievement to keep the set-up cheap),
 the award emails are queued with the real `enqueue_emails`, and the real `send_emails` sends
 them in chunks of ``issuance.chunk_size`` to an aiosmtpd server on loopback running in a
-process of its own (it counts messages, bytes and distinct Message-IDs, and keeps nothing).
+process of its own (it counts messages, bytes and distinct Message-IDs, and keeps nothing;
+``--sink block`` reads DATA in blocks, as the end-to-end benchmark's sink does:
+`bench.block_sink`). ``--processes`` sets ``mail.send_processes``: the chunks are then sent by
+worker processes, whose CPU (start-up included) is counted from ``RUSAGE_CHILDREN`` once
+they have ended, the sink's own CPU taken out.
 
 Figures: emails a second (wall), CPU per email split into render (a pass over a sample, to
 bytes as the send loop does), SMTP client (time inside the session's ``send`` or
 ``send_prepared``) and the rest (the store work: loading, claiming, marking), bytes per
-message, the sink's own CPU, and peak RSS.
+message, the sink's own CPU, and peak RSS. With worker processes the split is not
+measured (the SMTP client runs in the workers): the CPU per email is the benchmark's process
+plus its workers.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import multiprocessing
 import re
 import resource
@@ -36,8 +44,10 @@ from sqlalchemy import insert
 from badgeflow import store
 from badgeflow.notify.mailer import Mailer, MailSession
 from badgeflow.notify.wire import PreparedEmail, prepare
-from badgeflow.pipeline import Runtime, enqueue_emails, pending_email_ids, send_emails
+from badgeflow.pipeline import Runtime, _send_procs, enqueue_emails, pending_email_ids, send_emails
+from badgeflow.pipeline._send_procs import shutdown_send_pools
 from badgeflow.pipeline.email_render import outbox_email_parts
+from badgeflow.procs import spawn_pool
 from badgeflow.settings import Settings
 from badgeflow.store.schema import Award, Credential, Learner
 
@@ -45,12 +55,15 @@ ROOT = Path(__file__).resolve().parents[1]
 BASE = "https://badges.example.org"
 AS_OF = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 _BAKED_VARIANTS = 97
+_WORKER = "badgeflow.pipeline.notify"
 _MESSAGE_ID = re.compile(rb"^Message-ID: (<[^>]+>)", re.MULTILINE | re.IGNORECASE)
 
 
-def _sink(pipe: Connection) -> None:
+def _sink(pipe: Connection, kind: str = "aiosmtpd") -> None:
     """Child process: an aiosmtpd server counting what it accepts, until told to stop."""
     from aiosmtpd.controller import Controller
+
+    from bench.block_sink import BlockDataController
 
     class Counter:
         messages = 0
@@ -70,7 +83,8 @@ def _sink(pipe: Connection) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     handler = Counter()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, data_size_limit=0)
+    server = BlockDataController if kind == "block" else Controller
+    controller = server(handler, hostname="127.0.0.1", port=port, data_size_limit=0)
     controller.start()
     pipe.send(port)
     pipe.recv()
@@ -79,11 +93,11 @@ def _sink(pipe: Connection) -> None:
 
 
 @contextmanager
-def smtp_sink() -> Iterator[tuple[int, dict[str, float]]]:
+def smtp_sink(kind: str = "aiosmtpd") -> Iterator[tuple[int, dict[str, float]]]:
     """Run the counting SMTP server in a child process; yield its port and, after, its counts."""
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
-    process = context.Process(target=_sink, args=(child,), daemon=True)
+    process = context.Process(target=_sink, args=(child, kind), daemon=True)
     process.start()
     counts: dict[str, float] = {}
     if not parent.poll(300):  # a cold start on a loaded machine takes a while
@@ -153,7 +167,7 @@ class TimedMailer:
         return self.inner.send(message)
 
 
-def _settings(root: Path, port: int, connections: int) -> Settings:
+def _settings(root: Path, port: int, connections: int, processes: int = 1) -> Settings:
     return Settings(
         var_dir=root / "var",
         catalog_dir=ROOT / "badge_catalog",
@@ -164,6 +178,7 @@ def _settings(root: Path, port: int, connections: int) -> Settings:
             "smtp_host": "127.0.0.1",
             "smtp_port": port,
             "smtp_connections": connections,
+            "send_processes": processes,
             "from_address": "Example Academy <badges@example.org>",
         },
     )
@@ -230,22 +245,33 @@ def _render_cpu(runtime: Runtime, sample: list[int]) -> float:
     return (time.process_time() - start) / max(len(items), 1)
 
 
-def run(n: int, workdir: Path | None = None, *, connections: int = 1) -> dict[str, float]:
+def run(
+    n: int,
+    workdir: Path | None = None,
+    *,
+    connections: int = 1,
+    processes: int = 1,
+    sink_kind: str = "aiosmtpd",
+) -> dict[str, float]:
     """Queue and send n award emails; return throughput, CPU split, bytes and memory.
 
     Args:
         n: number of credentials (one award email each).
         workdir: where the database and baked images go (default: a temporary folder).
         connections: ``mail.smtp_connections``.
+        processes: ``mail.send_processes``.
+        sink_kind: ``aiosmtpd`` (stock) or ``block`` (`bench.block_sink`).
 
     Returns:
         ``emails_per_s``, ``send_seconds``, ``send_cpu_seconds``, CPU ms per email for
         ``render``, ``smtp`` and ``store_other``, ``bytes_per_message``, sink counts and
-        ``peak_rss_mb``.
+        ``peak_rss_mb``; with processes, ``workers_cpu_seconds`` and ``total_cpu_ms``.
     """
-    with tempfile.TemporaryDirectory(dir=workdir) as tmp, smtp_sink() as (port, sink):
+    startup_cpu = _startup_cpu(processes) if processes > 1 else 0.0
+    children = _children_cpu()
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp, smtp_sink(sink_kind) as (port, sink):
         root = Path(tmp)
-        settings = _settings(root, port, connections)
+        settings = _settings(root, port, connections, processes)
         engine = store.make_engine(settings.database.url)
         store.migrate(engine)
         engine.dispose()
@@ -267,7 +293,10 @@ def run(n: int, workdir: Path | None = None, *, connections: int = 1) -> dict[st
             result = send_emails(runtime, ids[first : first + chunk], now=AS_OF)
             sent, failed = sent + result.sent, failed + result.failed
         send_s, send_cpu = time.perf_counter() - start, time.process_time() - cpu
+        workers_rss = _workers_peak_rss_mb()
+        shutdown_send_pools()
         runtime.engine.dispose()
+    workers_cpu = max(0.0, _children_cpu() - children - sink["cpu_seconds"])
     if (sent, sink["messages"], sink["distinct"]) != (n, n, n) or queued != n:
         raise SystemExit(f"mail bench: queued {queued}, sent {sent}, sink {sink}, n {n}")
     smtp_cpu = sum(timed.spent) / n
@@ -275,6 +304,11 @@ def run(n: int, workdir: Path | None = None, *, connections: int = 1) -> dict[st
     return {
         "n": n,
         "connections": connections,
+        "processes": processes,
+        "workers_cpu_seconds": workers_cpu,
+        "workers_startup_cpu_seconds": startup_cpu,
+        "total_cpu_ms": (send_cpu + workers_cpu) / n * 1000,
+        "steady_cpu_ms": (send_cpu + workers_cpu - startup_cpu) / n * 1000,
         "setup_seconds": setup_s,
         "queue_seconds": queue_s,
         "queue_cpu_seconds": queue_cpu,
@@ -289,12 +323,50 @@ def run(n: int, workdir: Path | None = None, *, connections: int = 1) -> dict[st
         "sink_cpu_seconds": sink["cpu_seconds"],
         "failed": failed,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_worker_mb": workers_rss,
     }
+
+
+def _startup_cpu(processes: int) -> float:
+    """CPU seconds of starting the send workers alone (spawn and imports), measured apart."""
+    before = _children_cpu()
+    pool = spawn_pool(processes, initializer=importlib.import_module, initargs=(_WORKER,))
+    pool.shutdown()
+    return _children_cpu() - before
+
+
+def _workers_peak_rss_mb() -> float:
+    """The largest peak RSS of the send workers still running (/proc VmHWM: after exec only)."""
+    peak = 0
+    for pool in _send_procs._pools.values():  # the bench looks inside: no public handle
+        for process in pool._processes.values():
+            status = Path(f"/proc/{process.pid}/status").read_text(encoding="ascii")
+            found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+            peak = max(peak, int(found.group(1)) if found else 0)
+    return peak / 1024
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def describe(figures: dict[str, float]) -> str:
     """One block of summary lines, as `bench/run.py` prints them."""
     f = figures
+    if f.get("processes", 1) > 1:
+        return (
+            f"mail      {f['n']:.0f} award emails from {f['processes']:.0f} processes over "
+            f"{f['connections']:.0f} SMTP connection(s): {f['emails_per_s']:.0f}/s "
+            f"({f['send_seconds']:.1f} s wall; CPU {f['send_cpu_seconds']:.1f} s here + "
+            f"{f['workers_cpu_seconds']:.1f} s in the workers, start-up included)\n"
+            f"          CPU per email {f['total_cpu_ms']:.2f} ms, "
+            f"{f['steady_cpu_ms']:.2f} without the workers' start-up "
+            f"({f['workers_startup_cpu_seconds']:.1f} s measured apart; render alone "
+            f"{f['render_ms']:.2f}); {f['bytes_per_message'] / 1024:.1f} KiB a message; "
+            f"sink {f['sink_cpu_seconds']:.1f} s CPU; peak RSS here {f['peak_rss_mb']:.0f} MB, "
+            f"largest worker {f['peak_rss_worker_mb']:.0f} MB"
+        )
     return (
         f"mail      {f['n']:.0f} award emails over {f['connections']:.0f} SMTP connection(s): "
         f"{f['emails_per_s']:.0f}/s ({f['send_seconds']:.1f} s wall, "
@@ -311,8 +383,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.mail_bench")
     parser.add_argument("--n", type=int, default=100_000, help="number of award emails")
     parser.add_argument("--connections", type=int, default=2, help="mail.smtp_connections")
+    parser.add_argument("--processes", type=int, default=1, help="mail.send_processes")
+    parser.add_argument(
+        "--sink",
+        choices=("aiosmtpd", "block"),
+        default="aiosmtpd",
+        help="SMTP sink: stock aiosmtpd, or reading DATA in blocks (the end-to-end bench's)",
+    )
     args = parser.parse_args()
-    print(describe(run(args.n, connections=args.connections)))
+    figures = run(
+        args.n, connections=args.connections, processes=args.processes, sink_kind=args.sink
+    )
+    print(describe(figures))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from prefect import get_run_logger
 from badgeflow.credentials.pool import shutdown_pools
 from badgeflow.errors import BatchHalted
 from badgeflow.pipeline import BatchSummary, IngestResult
+from badgeflow.pipeline._send_procs import shutdown_send_pools
 from badgeflow.store.ledger import BatchClaim
 from tasks import awards, batches, contracts, credentials, lms, notify, site
 from tasks._settings import get_settings
@@ -210,12 +211,15 @@ class BatchRun:
             sofar["bounced"] = notify.read_bounces(started).hard
         queued = notify.queue_emails(started)
         sofar.setdefault("queued", len(queued))
-        for done, ids in _chunks(queued, get_settings().issuance.chunk_size):
-            sent = notify.send_chunk(ids, datetime.now(UTC), first_id=ids[0], count=len(ids))
-            for key in EMAIL_COUNTS[1:]:
-                sofar[key] = sofar.get(key, 0) + int(getattr(sent, key))
-            batches.save_progress(self.batch_id, {"notify": sofar})
-            self.logger.info("sent %d/%d emails", done, len(queued))
+        try:
+            for done, ids in _chunks(queued, get_settings().issuance.chunk_size):
+                sent = notify.send_chunk(ids, datetime.now(UTC), first_id=ids[0], count=len(ids))
+                for key in EMAIL_COUNTS[1:]:
+                    sofar[key] = sofar.get(key, 0) + int(getattr(sent, key))
+                batches.save_progress(self.batch_id, {"notify": sofar})
+                self.logger.info("sent %d/%d emails", done, len(queued))
+        finally:
+            shutdown_send_pools()  # the send workers (mail.send_processes) end with the stage
         s.emails_queued = sofar["queued"]
         s.emails_sent, s.emails_failed = sofar.get("sent", 0), sofar.get("failed", 0)
         s.emails_held, s.emails_deferred = sofar.get("held", 0), sofar.get("deferred", 0)

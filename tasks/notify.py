@@ -38,7 +38,8 @@ def send_chunk(outbox_ids: list[int], now: datetime, first_id: int, count: int) 
     """Render and send one chunk of queued emails.
 
     Over SMTP the chunk holds ``mail.smtp_connections`` slots of the ``badgeflow-smtp``
-    concurrency limit while it sends, so runs together never open more connections than the
+    concurrency limit while it sends (``mail.send_processes`` if more: one connection per
+    send process at least), so runs together never open more connections than the
     limit allows (no limit defined: no-op). Not retried by Prefect: an unreachable server
     leaves the rest queued (``deferred``), and a crashed chunk's claims expire and are
     sent by the next run with the same Message-ID.
@@ -47,14 +48,17 @@ def send_chunk(outbox_ids: list[int], now: datetime, first_id: int, count: int) 
     mail = runtime.settings.mail
     if mail.transport != "smtp":
         return send_emails(runtime, outbox_ids, now=now)
+    # Several send processes open at least one connection each.
+    slots = max(mail.smtp_connections, mail.send_processes)
     with ExitStack() as stack:
         try:
-            stack.enter_context(concurrency(SMTP_LIMIT, occupy=mail.smtp_connections, strict=False))
+            stack.enter_context(concurrency(SMTP_LIMIT, occupy=slots, strict=False))
         except ConcurrencySlotAcquisitionError as exc:  # more slots than the limit has
             raise ConfigurationError(
-                f"mail.smtp_connections ({mail.smtp_connections}) could not be granted by "
-                f"the {SMTP_LIMIT!r} concurrency limit ({exc}): lower the setting, or raise "
-                f"the limit (`prefect gcl update {SMTP_LIMIT} --limit {mail.smtp_connections}`)"
+                f"mail.smtp_connections ({mail.smtp_connections}, or mail.send_processes "
+                f"{mail.send_processes} if more) could not be granted by the {SMTP_LIMIT!r} "
+                f"concurrency limit ({exc}): lower the setting, or raise the limit "
+                f"(`prefect gcl update {SMTP_LIMIT} --limit {slots}`)"
             ) from exc
         return send_emails(runtime, outbox_ids, now=now)
 

@@ -12,7 +12,9 @@ out, a later run sends them again with the same Message-ID, so the worst case is
 duplicate the recipient's server and client can recognise, never a silent one. A crash the
 process survives records what it knows first, leaving only the messages in flight
 ``sending``; a killed process leaves at most a wave per connection. See
-`badgeflow.pipeline._waves` and `badgeflow.store.delivery` for the states.
+`badgeflow.pipeline._waves` and `badgeflow.store.delivery` for the states. With
+``mail.send_processes`` above 1, worker processes send the parts of each chunk, each with
+this same loop (`badgeflow.pipeline._send_procs`).
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from badgeflow import store
 from badgeflow.errors import DeliveryError, MailServerUnreachable
 from badgeflow.notify.mailer import MailSession
+from badgeflow.pipeline._send_procs import process_shares, send_from_processes
 from badgeflow.pipeline._waves import WAVE_PER_CONNECTION, Tally, retry_time, send_wave
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.settings import MailSettings
@@ -40,6 +43,7 @@ __all__ = [
     "pilot_allows",
     "retry_time",
     "send_emails",
+    "send_part",
 ]
 
 logger = logging.getLogger(__name__)
@@ -110,7 +114,9 @@ def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> Se
     as many as it takes. A 4xx answer or a lost connection
     fails the email for now (retried after a backoff, up to ``mail.max_attempts``); a 5xx
     answer fails it for good. When the server cannot be reached at all, the chunk stops and
-    the rest stay queued.
+    the rest stay queued. With ``mail.send_processes`` above 1 (and a chunk worth it), the
+    chunk is cut into parts that worker processes send, each over its share of the
+    connections (`badgeflow.pipeline._send_procs`); the counts are those of the parts added.
 
     Args:
         runtime: resources built from settings.
@@ -123,7 +129,41 @@ def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> Se
     Raises:
         DeliveryError: the transport cannot be used at all (TLS or login refused, unwritable
             outbox); nothing of the chunk was attempted. An unreachable server is not
-            raised: the chunk is counted ``deferred`` and stays queued.
+            raised: the chunk is counted ``deferred`` and stays queued. Also raised when a
+            send worker process died.
+    """
+    shares = process_shares(runtime.settings, len(outbox_ids))
+    if shares:
+        parts = send_from_processes(runtime.settings, outbox_ids, shares, now=now)
+        result = SendResult(
+            **{f.name: sum(getattr(p, f.name) for p in parts) for f in fields(SendResult)}
+        )
+    else:
+        result = send_part(runtime, outbox_ids, now=now)
+    logger.info(
+        "emails: %d sent, %d failed (%d for good), %d held (chunk of %d)",
+        result.sent,
+        result.failed,
+        result.permanent,
+        result.held,
+        len(outbox_ids),
+    )
+    return result
+
+
+def send_part(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> SendResult:
+    """Send a chunk (or a worker's part of one) in this process, as `send_emails` describes.
+
+    Args:
+        runtime: resources built from settings.
+        outbox_ids: the emails to send.
+        now: the batch clock.
+
+    Returns:
+        What happened to them.
+
+    Raises:
+        DeliveryError: the transport cannot be used at all (see `send_emails`).
     """
     mail = runtime.settings.mail
     with runtime.sessions() as session:
@@ -157,7 +197,7 @@ def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> Se
                     logger.warning("mail server unreachable; %d emails left queued", tally.deferred)
     if tally.general:
         logger.info("%d emails written by the email package (not the bytes writer)", tally.general)
-    result = SendResult(
+    return SendResult(
         sent=tally.sent,
         failed=tally.failed,
         permanent=tally.permanent,
@@ -165,15 +205,6 @@ def send_emails(runtime: Runtime, outbox_ids: list[int], *, now: datetime) -> Se
         resent=tally.resent,
         deferred=tally.deferred,
     )
-    logger.info(
-        "emails: %d sent, %d failed (%d for good), %d held (chunk of %d)",
-        result.sent,
-        result.failed,
-        result.permanent,
-        result.held,
-        len(outbox_ids),
-    )
-    return result
 
 
 def _open_channels(runtime: Runtime, stack: ExitStack, wanted: int) -> list[MailSession]:
