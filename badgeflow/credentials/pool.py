@@ -24,12 +24,13 @@ from datetime import datetime
 from pathlib import Path
 
 from badgeflow.credentials.bake import bake_png
+from badgeflow.credentials.builder import CredentialBuilder, CredentialSpec
 from badgeflow.credentials.fast import BatchSigner
 from badgeflow.credentials.signer import Signer
-from badgeflow.models import JSONDict
+from badgeflow.models import AchievementInfo, IssuerInfo, JSONDict
 from badgeflow.procs import spawn_pool
 
-__all__ = ["BakeTarget", "shutdown_pools", "sign_and_bake"]
+__all__ = ["BakeTarget", "build_sign_and_bake", "shutdown_pools", "sign_and_bake"]
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,89 @@ def _worker_part(
     if _worker_signer is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("signing worker started without its signer")
     return _sign_and_bake_here(_worker_signer, created, docs, images, targets, proof_as_array)
+
+
+def _build_part(
+    issuer: IssuerInfo,
+    achievements: Mapping[str, AchievementInfo],
+    specs: Sequence[CredentialSpec],
+) -> list[JSONDict]:
+    builder = CredentialBuilder(issuer)
+    return [builder.build_spec(spec, achievements) for spec in specs]
+
+
+def _worker_build_part(
+    issuer: IssuerInfo,
+    achievements: Mapping[str, AchievementInfo],
+    specs: Sequence[CredentialSpec],
+    created: datetime,
+    images: Mapping[str, bytes],
+    targets: Sequence[BakeTarget],
+    proof_as_array: bool,
+) -> list[str]:
+    docs = _build_part(issuer, achievements, specs)
+    return _worker_part(created, docs, images, targets, proof_as_array)
+
+
+def build_sign_and_bake(
+    signer: Signer,
+    issuer: IssuerInfo,
+    achievements: Mapping[str, AchievementInfo],
+    specs: Sequence[CredentialSpec],
+    *,
+    created: datetime,
+    images: Mapping[str, bytes],
+    targets: Sequence[BakeTarget],
+    processes: int = 1,
+    proof_as_array: bool = True,
+) -> list[str]:
+    """Build each credential from its spec, sign it and bake it; return the signed JSON texts.
+
+    The same documents as `CredentialBuilder.build_spec` followed by `sign_and_bake`, but
+    with ``processes > 1`` each worker builds its own part too: the parent sends a few
+    fields per credential (not the unsigned document) and the building runs in parallel.
+
+    Args:
+        signer: the issuer's key (it must pickle when ``processes > 1``).
+        issuer: the issuing organisation.
+        achievements: achievement by slug, for every spec's ``achievement``.
+        specs: one per credential.
+        created: the proofs' ``created`` time.
+        images: badge PNG bytes by key.
+        targets: per credential, its image key and the baked PNG to write.
+        processes: 1 does everything here; more spreads the chunk over worker processes.
+        proof_as_array: write ``proof`` as a one-element array.
+
+    Returns:
+        The signed credentials as JSON text, in input order.
+
+    Raises:
+        CredentialError: a credential cannot be built or signed, or an image is not a PNG.
+    """
+    if len(specs) != len(targets):
+        raise ValueError("build_sign_and_bake needs one bake target per credential")
+    if processes <= 1 or len(specs) < 2:
+        docs = _build_part(issuer, achievements, specs)
+        return _sign_and_bake_here(signer, created, docs, images, targets, proof_as_array)
+    pool = _pool(signer, processes)
+    size = -(-len(specs) // processes)
+    futures = []
+    for start in range(0, len(specs), size):
+        part = specs[start : start + size]
+        part_targets = targets[start : start + size]
+        futures.append(
+            pool.submit(
+                _worker_build_part,
+                issuer,
+                {slug: achievements[slug] for slug in {s.achievement for s in part}},
+                part,
+                created,
+                {key: images[key] for key in {t.image for t in part_targets}},
+                part_targets,
+                proof_as_array,
+            )
+        )
+    return [document for future in futures for document in future.result()]
 
 
 def sign_and_bake(
