@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import atexit
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,7 +30,13 @@ from badgeflow.credentials.signer import Signer
 from badgeflow.models import AchievementInfo, IssuerInfo, JSONDict
 from badgeflow.procs import spawn_pool
 
-__all__ = ["BakeTarget", "build_sign_and_bake", "shutdown_pools", "sign_and_bake"]
+__all__ = [
+    "BakeTarget",
+    "build_sign_and_bake",
+    "build_sign_and_bake_parts",
+    "shutdown_pools",
+    "sign_and_bake",
+]
 
 
 @dataclass(frozen=True)
@@ -162,30 +168,86 @@ def build_sign_and_bake(
     Raises:
         CredentialError: a credential cannot be built or signed, or an image is not a PNG.
     """
+    parts = build_sign_and_bake_parts(
+        signer,
+        issuer,
+        achievements,
+        specs,
+        created=created,
+        images=images,
+        targets=targets,
+        processes=processes,
+        proof_as_array=proof_as_array,
+    )
+    return [document for _, part in parts for document in part]
+
+
+def build_sign_and_bake_parts(
+    signer: Signer,
+    issuer: IssuerInfo,
+    achievements: Mapping[str, AchievementInfo],
+    specs: Sequence[CredentialSpec],
+    *,
+    created: datetime,
+    images: Mapping[str, bytes],
+    targets: Sequence[BakeTarget],
+    processes: int = 1,
+    proof_as_array: bool = True,
+) -> Iterator[tuple[int, list[str]]]:
+    """`build_sign_and_bake`, part by part: (index of the part's first spec, its documents).
+
+    With ``processes > 1`` the specs are cut into two parts per process, all submitted at
+    once, and each part is yielded as soon as it (and every part before it) is done, so the
+    caller stores one part while the workers sign the next ones. The parts come in input
+    order and together hold every document once.
+
+    Args:
+        signer: as `build_sign_and_bake`.
+        issuer: as `build_sign_and_bake`.
+        achievements: as `build_sign_and_bake`.
+        specs: as `build_sign_and_bake`.
+        created: as `build_sign_and_bake`.
+        images: as `build_sign_and_bake`.
+        targets: as `build_sign_and_bake`.
+        processes: as `build_sign_and_bake`.
+        proof_as_array: as `build_sign_and_bake`.
+
+    Yields:
+        (start, documents) per part, in order.
+
+    Raises:
+        CredentialError: as `build_sign_and_bake`.
+    """
     if len(specs) != len(targets):
         raise ValueError("build_sign_and_bake needs one bake target per credential")
     if processes <= 1 or len(specs) < 2:
         docs = _build_part(issuer, achievements, specs)
-        return _sign_and_bake_here(signer, created, docs, images, targets, proof_as_array)
+        if docs:
+            yield 0, _sign_and_bake_here(signer, created, docs, images, targets, proof_as_array)
+        return
     pool = _pool(signer, processes)
-    size = -(-len(specs) // processes)
+    size = -(-len(specs) // (2 * processes))
     futures = []
     for start in range(0, len(specs), size):
         part = specs[start : start + size]
         part_targets = targets[start : start + size]
-        futures.append(
-            pool.submit(
-                _worker_build_part,
-                issuer,
-                {slug: achievements[slug] for slug in {s.achievement for s in part}},
-                part,
-                created,
-                {key: images[key] for key in {t.image for t in part_targets}},
-                part_targets,
-                proof_as_array,
-            )
+        future = pool.submit(
+            _worker_build_part,
+            issuer,
+            {slug: achievements[slug] for slug in {s.achievement for s in part}},
+            part,
+            created,
+            {key: images[key] for key in {t.image for t in part_targets}},
+            part_targets,
+            proof_as_array,
         )
-    return [document for future in futures for document in future.result()]
+        futures.append((start, future))
+    try:
+        for start, future in futures:
+            yield start, future.result()
+    finally:
+        for _, future in futures:  # a failed part: the rest are not waited for
+            future.cancel()
 
 
 def sign_and_bake(

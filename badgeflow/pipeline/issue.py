@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from badgeflow import store
 from badgeflow.credentials.builder import CredentialSpec
-from badgeflow.credentials.pool import BakeTarget, build_sign_and_bake
+from badgeflow.credentials.pool import BakeTarget, build_sign_and_bake_parts
 from badgeflow.credentials.vcjwt import encode_vc_jwt
 from badgeflow.pipeline.recipients import NO_DID, learner_dids
 from badgeflow.pipeline.runtime import Runtime
@@ -98,8 +98,10 @@ def issue_credentials(
         # One batch signer per chunk (or per worker's part of it): the proof options are
         # canonicalised once and each credential shape compiled once, giving the same bytes
         # as `issue` per credential. `proof` is an array: the OB 3.0 JSON Schema accepts
-        # nothing else.
-        documents = build_sign_and_bake(
+        # nothing else. Each part is stored while the workers sign the next ones (all in
+        # this one transaction).
+        stored = 0
+        for start, documents in build_sign_and_bake_parts(
             runtime.signer,
             runtime.issuer,
             infos,
@@ -108,18 +110,20 @@ def issue_credentials(
             images=images,
             targets=targets,
             processes=runtime.settings.issuance.sign_processes,
-        )
-        jwts = _vc_jwts(runtime, documents)
-        rows = [
-            _finish(runtime, award, (credential_id, salt, document, jwt), batch_id, issued_at, t)
-            for (award, credential_id, salt, _), document, jwt, t in zip(
-                prepared, documents, jwts, targets, strict=True
+        ):
+            end = start + len(documents)
+            jwts = _vc_jwts(runtime, documents)
+            rows = [
+                _finish(runtime, award, (cid, salt, document, jwt), batch_id, issued_at, t)
+                for (award, cid, salt, _), document, jwt, t in zip(
+                    prepared[start:end], documents, jwts, targets[start:end], strict=True
+                )
+            ]
+            stored += store.save_credentials(session, rows)
+            store.save_status_entries_many(
+                session,
+                [(row.id, chosen) for row, chosen in zip(rows, slots[start:end], strict=False)],
             )
-        ]
-        stored = store.save_credentials(session, rows)
-        store.save_status_entries_many(
-            session, [(row.id, chosen) for row, chosen in zip(rows, slots, strict=False)]
-        )
     logger.info("issued %d credentials (%d awards in chunk)", stored, len(award_ids))
     return stored
 

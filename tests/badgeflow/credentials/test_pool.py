@@ -14,6 +14,7 @@ from badgeflow.credentials.builder import CredentialSpec
 from badgeflow.credentials.pool import (
     BakeTarget,
     build_sign_and_bake,
+    build_sign_and_bake_parts,
     shutdown_pools,
     sign_and_bake,
 )
@@ -162,3 +163,29 @@ def test_workers_building_from_specs_give_the_same_bytes_in_the_same_order(
 def test_a_target_per_spec_is_required(signer, issuer, achievement):
     with pytest.raises(ValueError, match="one bake target per credential"):
         build_sign_and_bake(signer, issuer, {}, _specs(2), created=ISSUED_AT, images={}, targets=[])
+
+
+@pytest.mark.slow  # spawning the workers takes seconds
+def test_parts_come_in_order_two_per_process_and_hold_every_document_once(
+    signer, issuer, achievement, tmp_path
+):
+    specs = _specs(7)
+    targets = [BakeTarget("badge", tmp_path / f"{i}.png") for i in range(len(specs))]
+    try:
+        parts = list(
+            build_sign_and_bake_parts(
+                signer,
+                issuer,
+                {"data-foundations": achievement},
+                specs,
+                created=ISSUED_AT,
+                images={"badge": BADGE.read_bytes()},
+                targets=targets,
+                processes=2,
+            )
+        )
+    finally:
+        shutdown_pools()
+    assert [(start, len(docs)) for start, docs in parts] == [(0, 2), (2, 2), (4, 2), (6, 1)]
+    here = _run_specs(signer, issuer, achievement, specs, tmp_path / "here", processes=1)
+    assert [d for _, docs in parts for d in docs] == here[0]
