@@ -98,7 +98,7 @@ def issue_credentials(
         # One batch signer per chunk (or per worker's part of it): the proof options are
         # canonicalised once and each credential shape compiled once, giving the same bytes
         # as `issue` per credential. `proof` is an array: the OB 3.0 JSON Schema accepts
-        # nothing else. Each part is stored while the workers sign the next ones (all in
+        # nothing else. The first part is stored while the workers finish the others (all in
         # this one transaction).
         stored = 0
         for start, documents in build_sign_and_bake_parts(
