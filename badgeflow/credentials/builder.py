@@ -8,7 +8,8 @@ hands every document its own copy; the rest goes through `build_credential`'s ow
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -21,7 +22,7 @@ from badgeflow.credentials.build import (
 from badgeflow.credentials.ob3 import Achievement, Profile
 from badgeflow.models import AchievementInfo, IssuerInfo, JSONDict
 
-__all__ = ["CredentialBuilder"]
+__all__ = ["CredentialBuilder", "CredentialSpec"]
 
 
 class _Fixed:
@@ -42,6 +43,27 @@ def _copy(value: Any) -> Any:
     if type(value) is list:
         return [_copy(item) for item in value]
     return value
+
+
+@dataclass(frozen=True)
+class CredentialSpec:
+    """The arguments of `CredentialBuilder.build` for one credential, its achievement by slug.
+
+    Small and picklable: a signing worker builds the credential from it (`build_spec`), so
+    the parent process sends a few fields per credential instead of the unsigned document.
+    """
+
+    credential_id: str
+    achievement: str
+    recipient_email: str
+    salt: str
+    valid_from: datetime
+    valid_until: datetime | None
+    awarded_at: datetime
+    score: float | None
+    credential_status: tuple[JSONDict, ...] = ()
+    recipient_identity: RecipientIdentity = "hashed_email"
+    recipient_did: str | None = None
 
 
 class CredentialBuilder:
@@ -110,4 +132,34 @@ class CredentialBuilder:
             credential_status=credential_status,
             recipient_identity=recipient_identity,
             recipient_did=recipient_did,
+        )
+
+    def build_spec(
+        self, spec: CredentialSpec, achievements: Mapping[str, AchievementInfo]
+    ) -> JSONDict:
+        """Build one unsigned credential from its spec (the same document as `build`).
+
+        Args:
+            spec: the credential's arguments.
+            achievements: achievement by slug (``spec.achievement`` among them).
+
+        Returns:
+            The unsigned credential.
+
+        Raises:
+            CredentialError: as `build_credential`.
+            KeyError: the spec's achievement is not in ``achievements``.
+        """
+        return self.build(
+            credential_id=spec.credential_id,
+            achievement=achievements[spec.achievement],
+            recipient_email=spec.recipient_email,
+            salt=spec.salt,
+            valid_from=spec.valid_from,
+            valid_until=spec.valid_until,
+            awarded_at=spec.awarded_at,
+            score=spec.score,
+            credential_status=spec.credential_status,
+            recipient_identity=spec.recipient_identity,
+            recipient_did=spec.recipient_did,
         )

@@ -17,19 +17,26 @@ from __future__ import annotations
 
 import atexit
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from badgeflow.credentials.bake import bake_png
+from badgeflow.credentials.builder import CredentialBuilder, CredentialSpec
 from badgeflow.credentials.fast import BatchSigner
 from badgeflow.credentials.signer import Signer
-from badgeflow.models import JSONDict
+from badgeflow.models import AchievementInfo, IssuerInfo, JSONDict
 from badgeflow.procs import spawn_pool
 
-__all__ = ["BakeTarget", "shutdown_pools", "sign_and_bake"]
+__all__ = [
+    "BakeTarget",
+    "build_sign_and_bake",
+    "build_sign_and_bake_parts",
+    "shutdown_pools",
+    "sign_and_bake",
+]
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,147 @@ def _worker_part(
     if _worker_signer is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("signing worker started without its signer")
     return _sign_and_bake_here(_worker_signer, created, docs, images, targets, proof_as_array)
+
+
+def _build_part(
+    issuer: IssuerInfo,
+    achievements: Mapping[str, AchievementInfo],
+    specs: Sequence[CredentialSpec],
+) -> list[JSONDict]:
+    builder = CredentialBuilder(issuer)
+    return [builder.build_spec(spec, achievements) for spec in specs]
+
+
+def _worker_build_part(
+    issuer: IssuerInfo,
+    achievements: Mapping[str, AchievementInfo],
+    specs: Sequence[CredentialSpec],
+    created: datetime,
+    images: Mapping[str, bytes],
+    targets: Sequence[BakeTarget],
+    proof_as_array: bool,
+) -> list[str]:
+    docs = _build_part(issuer, achievements, specs)
+    return _worker_part(created, docs, images, targets, proof_as_array)
+
+
+def build_sign_and_bake(
+    signer: Signer,
+    issuer: IssuerInfo,
+    achievements: Mapping[str, AchievementInfo],
+    specs: Sequence[CredentialSpec],
+    *,
+    created: datetime,
+    images: Mapping[str, bytes],
+    targets: Sequence[BakeTarget],
+    processes: int = 1,
+    proof_as_array: bool = True,
+) -> list[str]:
+    """Build each credential from its spec, sign it and bake it; return the signed JSON texts.
+
+    The same documents as `CredentialBuilder.build_spec` followed by `sign_and_bake`, but
+    with ``processes > 1`` each worker builds its own part too: the parent sends a few
+    fields per credential (not the unsigned document) and the building runs in parallel.
+
+    Args:
+        signer: the issuer's key (it must pickle when ``processes > 1``).
+        issuer: the issuing organisation.
+        achievements: achievement by slug, for every spec's ``achievement``.
+        specs: one per credential.
+        created: the proofs' ``created`` time.
+        images: badge PNG bytes by key.
+        targets: per credential, its image key and the baked PNG to write.
+        processes: 1 does everything here; more spreads the chunk over worker processes.
+        proof_as_array: write ``proof`` as a one-element array.
+
+    Returns:
+        The signed credentials as JSON text, in input order.
+
+    Raises:
+        CredentialError: a credential cannot be built or signed, or an image is not a PNG.
+    """
+    parts = build_sign_and_bake_parts(
+        signer,
+        issuer,
+        achievements,
+        specs,
+        created=created,
+        images=images,
+        targets=targets,
+        processes=processes,
+        proof_as_array=proof_as_array,
+    )
+    return [document for _, part in parts for document in part]
+
+
+def build_sign_and_bake_parts(
+    signer: Signer,
+    issuer: IssuerInfo,
+    achievements: Mapping[str, AchievementInfo],
+    specs: Sequence[CredentialSpec],
+    *,
+    created: datetime,
+    images: Mapping[str, bytes],
+    targets: Sequence[BakeTarget],
+    processes: int = 1,
+    proof_as_array: bool = True,
+) -> Iterator[tuple[int, list[str]]]:
+    """`build_sign_and_bake`, part by part: (index of the part's first spec, its documents).
+
+    With ``processes > 1`` the specs are cut into one part per process, all submitted at
+    once, and each part is yielded as soon as it (and every part before it) is done, so the
+    caller stores the first part while the workers finish the others. (Two parts per
+    process would overlap more; on a loaded 2-core machine it measured no better, within
+    the noise of the workers' PNG writes, so the workers' parts stay as they were.) The
+    parts come in input order and together hold every document once.
+
+    Args:
+        signer: as `build_sign_and_bake`.
+        issuer: as `build_sign_and_bake`.
+        achievements: as `build_sign_and_bake`.
+        specs: as `build_sign_and_bake`.
+        created: as `build_sign_and_bake`.
+        images: as `build_sign_and_bake`.
+        targets: as `build_sign_and_bake`.
+        processes: as `build_sign_and_bake`.
+        proof_as_array: as `build_sign_and_bake`.
+
+    Yields:
+        (start, documents) per part, in order.
+
+    Raises:
+        CredentialError: as `build_sign_and_bake`.
+    """
+    if len(specs) != len(targets):
+        raise ValueError("build_sign_and_bake needs one bake target per credential")
+    if processes <= 1 or len(specs) < 2:
+        docs = _build_part(issuer, achievements, specs)
+        if docs:
+            yield 0, _sign_and_bake_here(signer, created, docs, images, targets, proof_as_array)
+        return
+    pool = _pool(signer, processes)
+    size = -(-len(specs) // processes)
+    futures = []
+    for start in range(0, len(specs), size):
+        part = specs[start : start + size]
+        part_targets = targets[start : start + size]
+        future = pool.submit(
+            _worker_build_part,
+            issuer,
+            {slug: achievements[slug] for slug in {s.achievement for s in part}},
+            part,
+            created,
+            {key: images[key] for key in {t.image for t in part_targets}},
+            part_targets,
+            proof_as_array,
+        )
+        futures.append((start, future))
+    try:
+        for start, future in futures:
+            yield start, future.result()
+    finally:
+        for _, future in futures:  # a failed part: the rest are not waited for
+            future.cancel()
 
 
 def sign_and_bake(

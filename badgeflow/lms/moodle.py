@@ -12,7 +12,7 @@ does not depend on database ids that differ between sites.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -129,7 +129,8 @@ class MoodleSource:
         calls are skipped and no row is returned. Users who have not completed are always
         returned, so progress stays current and a completion is seen as soon as it happens.
         Moodle's cron may record a criterion's ``timecompleted`` a while after the fact; the
-        pipeline's overlap window (``sources[].overlap``) covers that.
+        pipeline's overlap window (``sources[].overlap``) covers that. A full read (`since`
+        None) reads each course's grades with one call for all its users, not one per user.
 
         Calls: ``core_course_get_courses``, ``core_enrol_get_enrolled_users``,
         ``core_completion_get_course_completion_status``,
@@ -188,9 +189,13 @@ class MoodleSource:
             logger.warning("Moodle course %s has completion disabled; skipped", course_key)
             return
         rows: list[dict[str, object]] = []
+        # A full read asks for the whole course's grades in one call (without a userid the
+        # web service returns every enrolled user's); an incremental one asks per user, and
+        # only for the users it returns.
+        grades = _CourseGrades() if since is None else None
         for user in self._enrolled_users(api, course["id"]):
             try:
-                row = self._record(api, course, user, since, fetched_at)
+                row = self._record(api, course, user, since, fetched_at, grades)
             except MoodleError as exc:
                 if exc.errorcode == "nocriteriaset":
                     logger.warning(
@@ -237,6 +242,7 @@ class MoodleSource:
         user: JSONDict,
         since: datetime | None,
         fetched_at: datetime,
+        grades: _CourseGrades | None = None,
     ) -> dict[str, object] | None:
         """Calls: the completion, activity and grade functions for one user."""
         ids = {"courseid": course["id"], "userid": user["id"]}
@@ -251,10 +257,16 @@ class MoodleSource:
         activities = as_dict(
             self._call(api, "core_completion_get_activities_completion_status", **ids)
         ).get("statuses", [])
-        usergrades = as_dict(self._call(api, "gradereport_user_get_grade_items", **ids)).get(
-            "usergrades", []
+        items = (
+            grades.of(user["id"], lambda: self._course_grades(api, course["id"]))
+            if grades is not None
+            else None
         )
-        items = usergrades[0].get("gradeitems", []) if usergrades else []
+        if items is None:  # an incremental read, or a user the course-wide answer left out
+            usergrades = as_dict(self._call(api, "gradereport_user_get_grade_items", **ids)).get(
+                "usergrades", []
+            )
+            items = usergrades[0].get("gradeitems", []) if usergrades else []
         item, kind = self._score_item(items)
         score = _percent(item, errors) if item else None
         tracked = [a for a in activities if (a.get("tracking") or 0) > 0]
@@ -289,6 +301,11 @@ class MoodleSource:
             PARSE_ERRORS: tuple(errors),
         }
 
+    def _course_grades(self, api: ApiClient, course_id: object) -> list[JSONDict]:
+        """Calls: ``gradereport_user_get_grade_items`` for every user of a course."""
+        answer = as_dict(self._call(api, "gradereport_user_get_grade_items", courseid=course_id))
+        return as_list(answer.get("usergrades", []))
+
     def _score_item(self, items: list[JSONDict]) -> tuple[JSONDict | None, str]:
         if self.final_assessment:
             for item in items:
@@ -310,6 +327,19 @@ class MoodleSource:
         what = f"Moodle {wsfunction}"
         response = api.request("POST", _ENDPOINT, what=what, params=params, data=body)
         return api.json_of(response, what)
+
+
+class _CourseGrades:
+    """One course's grade items by user, read with one call when first needed."""
+
+    def __init__(self) -> None:
+        self._by_user: dict[str, list[JSONDict]] | None = None
+
+    def of(self, user_id: object, read: Callable[[], list[JSONDict]]) -> list[JSONDict] | None:
+        """The user's grade items; None when the course-wide answer does not name the user."""
+        if self._by_user is None:
+            self._by_user = {str(g.get("userid")): g.get("gradeitems", []) for g in read()}
+        return self._by_user.get(str(user_id))
 
 
 def _completed_at(criteria: list[JSONDict]) -> datetime | None:

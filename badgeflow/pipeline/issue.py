@@ -7,14 +7,14 @@ import logging
 import secrets
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from badgeflow import store
-from badgeflow.credentials.builder import CredentialBuilder
-from badgeflow.credentials.pool import BakeTarget, sign_and_bake
+from badgeflow.credentials.builder import CredentialSpec
+from badgeflow.credentials.pool import BakeTarget, build_sign_and_bake_parts
 from badgeflow.credentials.vcjwt import encode_vc_jwt
-from badgeflow.models import AchievementInfo, JSONDict
 from badgeflow.pipeline.recipients import NO_DID, learner_dids
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.status import status_entry, status_list_url
@@ -73,15 +73,15 @@ def issue_credentials(
             if reserved
             else [[] for _ in range(count)]
         )
-        # The issuer's and each achievement's JSON are built once per chunk.
+        # Each achievement's info is built once per chunk; the credentials themselves are
+        # built where they are signed (in the signing workers with ``sign_processes > 1``).
         base = runtime.settings.site.base_url
         infos = {
             slug: runtime.catalog.achievement_info(slug, site_base_url=base)
             for slug in {award.achievement_id for award, _ in awards}
         }
-        builder = CredentialBuilder(runtime.issuer)
         prepared = [
-            _prepare(runtime, builder, award, infos[award.achievement_id], slots=s, did=did)
+            _prepare(runtime, award, slots=s, did=did)
             for (award, did), s in zip(awards, slots, strict=False)
         ]
         # Each achievement's badge image is read once per chunk, not once per credential.
@@ -90,33 +90,40 @@ def issue_credentials(
             for slug in {award.achievement_id for award, _ in awards}
         }
         runtime.baked_dir.mkdir(parents=True, exist_ok=True)
+        baked_dir = str(runtime.baked_dir)
         targets = [
-            BakeTarget(award.achievement_id, runtime.baked_dir / f"{credential_id}.png")
+            BakeTarget(award.achievement_id, Path(f"{baked_dir}/{credential_id}.png"))
             for award, credential_id, _, _ in prepared
         ]
         # One batch signer per chunk (or per worker's part of it): the proof options are
         # canonicalised once and each credential shape compiled once, giving the same bytes
         # as `issue` per credential. `proof` is an array: the OB 3.0 JSON Schema accepts
-        # nothing else.
-        documents = sign_and_bake(
+        # nothing else. The first part is stored while the workers finish the others (all in
+        # this one transaction).
+        stored = 0
+        for start, documents in build_sign_and_bake_parts(
             runtime.signer,
-            [unsigned for _, _, _, unsigned in prepared],
+            runtime.issuer,
+            infos,
+            [spec for _, _, _, spec in prepared],
             created=issued_at,
             images=images,
             targets=targets,
             processes=runtime.settings.issuance.sign_processes,
-        )
-        jwts = _vc_jwts(runtime, documents)
-        rows = [
-            _finish(runtime, award, (credential_id, salt, document, jwt), batch_id, issued_at, t)
-            for (award, credential_id, salt, _), document, jwt, t in zip(
-                prepared, documents, jwts, targets, strict=True
+        ):
+            end = start + len(documents)
+            jwts = _vc_jwts(runtime, documents)
+            rows = [
+                _finish(runtime, award, (cid, salt, document, jwt), batch_id, issued_at, t)
+                for (award, cid, salt, _), document, jwt, t in zip(
+                    prepared[start:end], documents, jwts, targets[start:end], strict=True
+                )
+            ]
+            stored += store.save_credentials(session, rows)
+            store.save_status_entries_many(
+                session,
+                [(row.id, chosen) for row, chosen in zip(rows, slots[start:end], strict=False)],
             )
-        ]
-        stored = store.save_credentials(session, rows)
-        store.save_status_entries_many(
-            session, [(row.id, chosen) for row, chosen in zip(rows, slots, strict=False)]
-        )
     logger.info("issued %d credentials (%d awards in chunk)", stored, len(award_ids))
     return stored
 
@@ -142,20 +149,18 @@ def _with_recipient(
 
 def _prepare(
     runtime: Runtime,
-    builder: CredentialBuilder,
     award: AwardToIssue,
-    achievement: AchievementInfo,
     *,
     slots: list[StatusSlot],
     did: str | None,
-) -> tuple[AwardToIssue, str, str, JSONDict]:
-    """Build the unsigned credential of an award: (award, credential id, salt, document)."""
+) -> tuple[AwardToIssue, str, str, CredentialSpec]:
+    """The build arguments of an award's credential: (award, credential id, salt, spec)."""
     credential_id = credential_uuid(award.award_key)
     salt = secrets.token_hex(16)
     base = runtime.settings.site.base_url
-    unsigned = builder.build(
+    spec = CredentialSpec(
         credential_id=f"urn:uuid:{credential_id}",
-        achievement=achievement,
+        achievement=award.achievement_id,
         recipient_email=award.learner_email,
         salt=salt,
         valid_from=award.valid_from,
@@ -164,16 +169,16 @@ def _prepare(
         score=award.score,
         recipient_identity=runtime.settings.issuance.recipient_identity,
         recipient_did=did,
-        credential_status=[
+        credential_status=tuple(
             status_entry(
                 list_url=status_list_url(base, slot.purpose, slot.list_number),
                 index=slot.index,
                 purpose=slot.purpose,
             )
             for slot in slots
-        ],
+        ),
     )
-    return award, credential_id, salt, unsigned
+    return award, credential_id, salt, spec
 
 
 def _vc_jwts(runtime: Runtime, documents: list[str]) -> list[str | None]:

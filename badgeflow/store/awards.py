@@ -241,8 +241,26 @@ def awards_to_issue(session: Session, award_ids: Collection[int]) -> list[AwardT
     Returns:
         The awards to issue, ordered by ``awarded_at`` then id.
     """
+    # Plain columns, not entities (the same values without an ORM instance per award).
+    query = (
+        select(
+            Award.id,
+            Award.award_key,
+            Learner.email,
+            Learner.name,
+            Award.achievement_id,
+            Award.awarded_at,
+            Award.valid_from,
+            Award.valid_until,
+            Award.score,
+            Award.evidence,
+        )
+        .join(Learner, Award.learner_id == Learner.id)
+        .outerjoin(Credential, Credential.award_id == Award.id)
+        .where(Credential.id.is_(None), Award.status == "active")
+    )
     found: list[AwardToIssue] = []
     for chunk in fr.chunks(sorted(set(award_ids))):
-        query = _to_issue().where(Award.id.in_(chunk))
-        found.extend(_award_to_issue(a, e, n) for a, e, n in session.execute(query))
+        for row in session.execute(query.where(Award.id.in_(chunk))):
+            found.append(AwardToIssue(*row[:9], evidence=tuple(row[9])))
     return sorted(found, key=lambda a: (a.awarded_at, a.award_id))

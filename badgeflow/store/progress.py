@@ -114,16 +114,18 @@ def load_holdings(
         A frame of `LEARNER_EMAIL`, `ACHIEVEMENT_ID`, `VALID_FROM`, `VALID_UNTIL` (UTC) and
         `AWARD_STATUS`, one row per award (every status).
     """
-    query = (
-        select(
-            Learner.email, Award.achievement_id, Award.valid_from, Award.valid_until, Award.status
-        )
-        .join(Learner, Award.learner_id == Learner.id)
-        .where(Award.achievement_id.in_(sorted(achievement_ids)))
-    )
+    # The achievements are filtered here, not in SQL: given both IN lists, SQLite (no table
+    # statistics) walks the achievement index, reading every tier award of the store once
+    # per chunk of learners (quadratic: 23 s of CPU at 100,000 completions). By learner
+    # alone it looks each learner up by email, then their awards by learner id.
+    wanted = set(achievement_ids)
+    query = select(
+        Learner.email, Award.achievement_id, Award.valid_from, Award.valid_until, Award.status
+    ).join(Learner, Award.learner_id == Learner.id)
     rows: list[Any] = []
     for chunk in chunks(sorted({normalise_email(e) for e in learner_emails})):
-        rows.extend(session.execute(query.where(Learner.email.in_(chunk))))
+        found = session.execute(query.where(Learner.email.in_(chunk)))
+        rows.extend(row for row in found if row[1] in wanted)
     columns = (LEARNER_EMAIL, ACHIEVEMENT_ID, VALID_FROM, VALID_UNTIL, AWARD_STATUS)
     records = [dict(zip(columns, row, strict=True)) for row in rows]
     return frame(records, columns, {VALID_FROM: "utc", VALID_UNTIL: "utc"})

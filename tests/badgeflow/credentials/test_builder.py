@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from badgeflow.catalog import load_catalog
 from badgeflow.credentials import build_credential
-from badgeflow.credentials.builder import CredentialBuilder
+from badgeflow.credentials.builder import CredentialBuilder, CredentialSpec
 from badgeflow.status import status_entry
 
 CATALOG = load_catalog(Path(__file__).resolve().parents[3] / "badge_catalog")
@@ -125,3 +125,38 @@ def test_a_naive_datetime_is_refused_as_by_build_credential():
             awarded_at=START,
             score=None,
         )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    slug=st.sampled_from(SLUGS),
+    number=st.integers(0, 10**9),
+    email=st.sampled_from(["ada@example.org", " Bob.B@Example.ORG ", "zoë@exämple.org", ""]),
+    valid_from=_moments,
+    valid_for=st.one_of(st.none(), st.integers(-5, 10**8).map(lambda s: timedelta(seconds=s))),
+    awarded_at=_moments,
+    score=st.one_of(st.none(), st.floats(-5, 105, allow_nan=False), st.integers(0, 100)),
+    entries=_entries,
+    identity=st.sampled_from(["hashed_email", "email", "did"]),
+    did=st.sampled_from([None, "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "x"]),
+)
+def test_a_spec_builds_the_document_and_error_of_the_same_arguments(
+    slug, number, email, valid_from, valid_for, awarded_at, score, entries, identity, did
+):
+    kwargs = {
+        "credential_id": f"urn:uuid:00000000-0000-4000-8000-{number:012d}",
+        "recipient_email": email,
+        "salt": "00ff" * 8,
+        "valid_from": valid_from,
+        "valid_until": None if valid_for is None else valid_from + valid_for,
+        "awarded_at": awarded_at,
+        "score": score,
+        "credential_status": tuple(
+            status_entry(list_url=f"{BASE}/status/{p}/1", index=i, purpose=p) for p, i in entries
+        ),
+        "recipient_identity": identity,
+        "recipient_did": did,
+    }
+    spec = CredentialSpec(achievement=slug, **kwargs)
+    expected = _outcome(build_credential, issuer=ISSUER, achievement=ACHIEVEMENTS[slug], **kwargs)
+    assert _outcome(lambda: BUILDER.build_spec(spec, ACHIEVEMENTS)) == expected

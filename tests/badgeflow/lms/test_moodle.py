@@ -451,3 +451,19 @@ def test_unusable_grade_range_is_a_parse_error_not_a_crash():
 def test_page_size_must_be_positive():
     with pytest.raises(ValueError, match="page_size"):
         MoodleSource("m", "https://moodle.test", TOKEN, page_size=0)
+
+
+def test_a_full_read_asks_for_each_course_s_grades_once_with_the_per_user_answers(server):
+    full = source(server).fetch_completions(None, fetched_at=FETCHED)
+    course_calls = server.wsfunction_calls("gradereport_user_get_grade_items")
+    server.calls.clear()
+    # Nothing completed before 1970: an incremental read returns every row, graded per user.
+    per_user = source(server).fetch_completions(
+        datetime(1970, 1, 2, tzinfo=UTC), fetched_at=FETCHED
+    )
+
+    assert course_calls and all("userid" not in c.args for c in course_calls)
+    assert len(course_calls) == len({c.args["courseid"] for c in course_calls})
+    user_calls = server.wsfunction_calls("gradereport_user_get_grade_items")
+    assert len(user_calls) == len(per_user) and all("userid" in c.args for c in user_calls)
+    pd.testing.assert_frame_equal(full, per_user)

@@ -100,3 +100,26 @@ def test_pending_awards_are_oldest_first_and_skip_issued_or_revoked(sessions):
         assert pending_award_ids(session) == [a.award_id for a in pending_awards(session)]
         assert [a.award_key for a in awards_to_issue(session, ids)] == ["k-ada-1"]
         assert awards_to_issue(session, []) == []
+
+
+def test_awards_to_issue_equal_the_pending_awards_they_name(sessions):
+    frame = awards_frame(
+        *[
+            award(
+                f"k-{i}",
+                **{
+                    LEARNER_EMAIL: f"l{i % 3}@example.org",
+                    AWARDED_AT: AS_OF - timedelta(days=i % 4, minutes=i),
+                    VALID_UNTIL: AS_OF + timedelta(days=30) if i % 2 else None,
+                    EVIDENCE_RECORD_IDS: tuple(f"src:{i}:{j}" for j in range(i % 3)),
+                },
+            )
+            for i in range(9)
+        ]
+    )
+    ids = _insert(sessions, frame)
+    with sessions() as session:
+        pending = pending_awards(session)
+        chosen = awards_to_issue(session, ids[::2] + ids[:1])
+    assert len(pending) == 9
+    assert chosen == [a for a in pending if a.award_id in set(ids[::2])]
