@@ -11,7 +11,7 @@ from typing import Final
 
 from badgeflow import store
 from badgeflow.credentials import bake_svg
-from badgeflow.pipeline.ob2 import ob2_output
+from badgeflow.pipeline.ob2 import Ob2Publish
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.pipeline.status import status_list_credentials
 from badgeflow.site.build import SiteAchievement, SiteCredential, SiteReport, build_site
@@ -88,13 +88,14 @@ def _publish(
     base = runtime.settings.site.base_url
     # Baked on the fly as each page is written, so only one baked SVG is held at a time.
     svgs = {a.info.slug: a.image_svg.read_text("utf-8") for a in achievements if a.image_svg}
-    credentials = _StoredCredentials(runtime, svgs)
+    ob2 = Ob2Publish(runtime, achievements, generated_at=generated_at)
+    credentials = _StoredCredentials(runtime, svgs, ob2)
     status_lists = status_list_credentials(
         runtime, published_at=generated_at, reuse_from=runtime.settings.site.output_dir
     )
-    # OB 2.0 copies need every record at once; without them the credentials stream in pages.
-    records = list(credentials.records()) if runtime.settings.issuance.ob2 != "off" else []
-    ob2 = ob2_output(runtime, records, achievements, generated_at=generated_at)
+    # The OB 2.0 assertions are made with each credential (`_StoredCredentials`), so the
+    # credentials stream in pages; only a signed revocation list reads them all first.
+    ob2_documents = ob2.documents(credentials.records())
     report = build_site(
         runtime.settings.site.output_dir,
         issuer=runtime.issuer,
@@ -104,8 +105,7 @@ def _publish(
         base_url=base,
         generated_at=generated_at,
         on_progress=on_progress,
-        extra_json={**status_lists, **ob2.documents},
-        extra_files=ob2.files,
+        extra_json={**status_lists, **ob2_documents},
         index_credentials=runtime.settings.site.index_credentials,
         full=full,
     )
@@ -116,9 +116,10 @@ def _publish(
 class _StoredCredentials:
     """Every stored credential as the site shows it, read from the store a page at a time."""
 
-    def __init__(self, runtime: Runtime, svgs: dict[str, str]) -> None:
+    def __init__(self, runtime: Runtime, svgs: dict[str, str], ob2: Ob2Publish) -> None:
         self._runtime = runtime
         self._svgs = svgs
+        self._ob2 = ob2
         with runtime.sessions() as session:
             self._count = store.count_credentials(session)
 
@@ -136,7 +137,7 @@ class _StoredCredentials:
             last = page[-1]
 
     def __iter__(self) -> Iterator[SiteCredential]:
-        svgs = self._svgs
+        svgs, ob2 = self._svgs, self._ob2
         for r in self.records():
             yield SiteCredential(
                 credential_id=r.credential_id,
@@ -154,6 +155,7 @@ class _StoredCredentials:
                 ),
                 jwt=r.jwt,
                 accept_token=r.accept_token,
+                extra_files=ob2.extra_files(r),
             )
 
 

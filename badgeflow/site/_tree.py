@@ -171,7 +171,11 @@ class TreeWriter:
         self._units[key] = value
 
     def merge(self, entries: dict[str, str], units: dict[str, str], changed: int) -> None:
-        """Take in what another writer (a worker process) wrote into the same staging folder."""
+        """Take in what another writer (a worker process) wrote into the same folder."""
+        existing = self._existing
+        if existing:  # a file the worker replaced is produced, not stale
+            for relative in entries:
+                existing.pop(relative, None)
         self._entries.update(entries)
         self._units.update(units)
         self.changed += changed
