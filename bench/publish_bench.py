@@ -18,6 +18,7 @@ import cProfile
 import gc
 import hashlib
 import io
+import os
 import pstats
 import resource
 import shutil
@@ -130,7 +131,7 @@ def run(
         result["traced_top"] = "\n".join(str(s) for s in top)
     if profiler:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(35)
+        pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(45)
         result["profile"] = out.getvalue()
     runtime.engine.dispose()
     return result
@@ -153,8 +154,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--memory", action="store_true", help="tracemalloc (slower)")
     parser.add_argument("--gc", action="store_true", help="time the cyclic GC")
+    parser.add_argument(
+        "--in-process", action="store_true", help="render here, no workers (to profile them)"
+    )
     parser.add_argument("--digests", type=Path, default=None, help="write every file's digest")
     args = parser.parse_args(argv)
+    if args.in_process:
+        from badgeflow.site import _credential_run
+
+        _credential_run.default_processes = lambda to_render: 1  # type: ignore[assignment]
     if args.store is not None:
         args.store.mkdir(parents=True, exist_ok=True)
         result = run(args.n, args.store, profile=args.profile, memory=args.memory, gc_stats=args.gc)
