@@ -81,15 +81,18 @@ def run(
         if not first:
             first.append(time.perf_counter() - wall0)
 
-    gc_time = [0.0, 0]
+    gc_time = [0.0, 0, 0.0]
     started: list[float] = []
 
     def gc_callback(phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             started.append(time.process_time())
         elif started:
-            gc_time[0] += time.process_time() - started.pop()
+            spent = time.process_time() - started.pop()
+            gc_time[0] += spent
             gc_time[1] += 1
+            if info["generation"] == 2:
+                gc_time[2] += spent
 
     if gc_stats:
         gc.callbacks.append(gc_callback)
@@ -123,6 +126,8 @@ def run(
     if gc_stats:
         result["gc_cpu_s"] = round(gc_time[0], 2)
         result["gc_collections"] = gc_time[1]
+        result["gc_full_cpu_s"] = round(gc_time[2], 2)
+        result["gc_tracked_objects"] = len(gc.get_objects())
     if memory:
         snapshot = tracemalloc.take_snapshot()
         result["traced_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)

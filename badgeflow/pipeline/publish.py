@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -73,9 +75,24 @@ def publish_site(
     def waiting() -> None:
         logger.info("site: another publish of %s is running; waiting for it to finish", output_dir)
 
-    with site_lock(output_dir, on_wait=waiting):
+    with site_lock(output_dir, on_wait=waiting), _gc_frozen():
         report = _publish(runtime, achievements, generated_at, on_progress, full)
     return report
+
+
+@contextmanager
+def _gc_frozen() -> Iterator[None]:
+    """Keep the cyclic GC off the objects alive before the publish while it runs.
+
+    The publish allocates millions of short-lived objects, and each full collection would
+    walk every object the process already holds (a flow process: Prefect's, SQLAlchemy's);
+    those are moved aside (`gc.freeze`) and put back at the end (`gc.unfreeze`).
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _publish(
