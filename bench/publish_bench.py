@@ -136,7 +136,9 @@ def run(
         result["traced_top"] = "\n".join(str(s) for s in top)
     if profiler:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(45)
+        pstats.Stats(profiler, stream=out).sort_stats(
+            os.environ.get("PROFILE_SORT", "tottime")
+        ).print_stats(45)
         result["profile"] = out.getvalue()
     runtime.engine.dispose()
     return result
@@ -167,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.in_process:
         from badgeflow.site import _credential_run
 
-        _credential_run.default_processes = lambda to_render: 1  # type: ignore[assignment]
+        _credential_run.default_processes = lambda to_render: 1
     if args.store is not None:
         args.store.mkdir(parents=True, exist_ok=True)
         result = run(args.n, args.store, profile=args.profile, memory=args.memory, gc_stats=args.gc)
