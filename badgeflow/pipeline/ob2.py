@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from badgeflow import store
+from badgeflow.credentials import ob2 as docs
 from badgeflow.credentials.jose_keys import JoseKeyring
 from badgeflow.credentials.jws import public_key_from_jwk
 from badgeflow.errors import ConfigurationError
+from badgeflow.models import JSONDict
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.site.build import SiteAchievement
-from badgeflow.site.ob2 import Ob2Credential, Ob2Output, Ob2Signing, Ob2Urls, ob2_site_files
+from badgeflow.site.ob2 import (
+    Ob2Credential,
+    Ob2Signing,
+    Ob2Urls,
+    ob2_assertions,
+    ob2_fixed_documents,
+)
 from badgeflow.store import CredentialRecord
 
-__all__ = ["ob2_output", "ob2_signing"]
+__all__ = ["Ob2Publish", "ob2_signing"]
 
 _STATUS_ACTION = {"revoked": "revoke", "suspended": "suspend"}
 
@@ -46,36 +55,52 @@ def ob2_signing(keys_dir: Path, passphrase: str | None, *, now: datetime) -> Ob2
     return Ob2Signing(current.key_id, current.private_key, public)
 
 
-def ob2_output(
-    runtime: Runtime,
-    records: Sequence[CredentialRecord],
-    achievements: Sequence[SiteAchievement],
-    *,
-    generated_at: datetime,
-) -> Ob2Output:
-    """Build the OB 2.0 part of the site, as `issuance.ob2` asks (empty when ``off``).
+class Ob2Publish:
+    """The OB 2.0 part of one publish, as `issuance.ob2` asks, made a credential at a time.
 
     Revoked and suspended credentials are published as revoked (OB 2.0 has no suspension),
     with the reason of their latest revoke/suspend event; a reinstated one is active again.
-
-    Args:
-        runtime: resources built from settings.
-        records: the stored credentials.
-        achievements: the site's achievements and their images.
-        generated_at: the publish time (creates the RS256 key on first use).
-
-    Returns:
-        Documents and files to add to the site.
+    Each credential's assertion files come from `extra_files` (rendered with its pages, in
+    a worker process when there are many); the other documents from `documents`.
     """
-    mode = runtime.settings.issuance.ob2
-    if mode == "off":
-        return Ob2Output()
-    reasons: dict[tuple[str, str], str] = {}
-    with runtime.sessions() as session:
-        for event in store.status_events(session):
-            reasons[(event.credential_id, event.action)] = event.reason
-    credentials = [
-        Ob2Credential(
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        achievements: Sequence[SiteAchievement],
+        *,
+        generated_at: datetime,
+    ) -> None:
+        """Read the status reasons and (signed) the RS256 key; nothing when ``off``.
+
+        Args:
+            runtime: resources built from settings.
+            achievements: the site's achievements and their images.
+            generated_at: the publish time (creates the RS256 key on first use).
+        """
+        self.mode = runtime.settings.issuance.ob2
+        self._runtime = runtime
+        self._images = [(a.info, a.image_png, a.image_svg) for a in achievements]
+        self._urls = Ob2Urls(runtime.settings.site.base_url)
+        self._reasons: dict[tuple[str, str], str] = {}
+        self._signing: Ob2Signing | None = None
+        if self.mode == "off":
+            return
+        with runtime.sessions() as session:
+            for event in store.status_events(session):
+                self._reasons[(event.credential_id, event.action)] = event.reason
+        if self.mode == "signed":
+            secret = runtime.settings.signing.passphrase
+            self._signing = ob2_signing(
+                runtime.settings.signing.keys_dir,
+                secret.get_secret_value() if secret else None,
+                now=generated_at,
+            )
+        self._assertions = ob2_assertions(self._urls, self._images, self._signing)
+
+    def credential(self, r: CredentialRecord) -> Ob2Credential:
+        """One stored credential as its OB 2.0 assertion is made from."""
+        return Ob2Credential(
             credential_id=r.credential_id,
             achievement_slug=r.achievement_id,
             document=r.document,
@@ -83,26 +108,47 @@ def ob2_output(
             valid_until=r.valid_until,
             revoked=r.status != "active",
             reason=_reason(
-                r.status, reasons.get((r.credential_id, _STATUS_ACTION.get(r.status, "")))
+                r.status, self._reasons.get((r.credential_id, _STATUS_ACTION.get(r.status, "")))
             ),
         )
-        for r in records
-    ]
-    signing = None
-    if mode == "signed":
-        secret = runtime.settings.signing.passphrase
-        signing = ob2_signing(
-            runtime.settings.signing.keys_dir,
-            secret.get_secret_value() if secret else None,
-            now=generated_at,
+
+    def extra_files(
+        self, r: CredentialRecord
+    ) -> Callable[[], list[tuple[str, JSONDict | bytes]]] | None:
+        """The function making one credential's OB 2.0 files (picklable), None when off.
+
+        A signed assertion is signed here (the private key stays in this process).
+        """
+        if self.mode == "off":
+            return None
+        item = self.credential(r)
+        jws = None
+        if self._signing is not None:
+            assertion = self._assertions.assertion(item)
+            jws = docs.sign_assertion(assertion, self._signing.private_key)
+        return partial(self._assertions.files, item, jws)
+
+    def documents(self, records: Iterable[CredentialRecord]) -> dict[str, JSONDict]:
+        """The issuer, keys, badge classes and (signed) the revocation list of ``records``.
+
+        Raises:
+            CatalogError: the issuer has no email.
+        """
+        if self.mode == "off":
+            return {}
+        revoked: list[tuple[str, str | None]] = []
+        if self._signing is not None:
+            for r in records:
+                if r.status != "active":
+                    item = self.credential(r)
+                    revoked.append((self._urls.assertion(r.credential_id), item.reason))
+        return ob2_fixed_documents(
+            urls=self._urls,
+            issuer=self._runtime.issuer,
+            achievements=self._images,
+            signing=self._signing,
+            revoked=revoked,
         )
-    return ob2_site_files(
-        urls=Ob2Urls(runtime.settings.site.base_url),
-        issuer=runtime.issuer,
-        achievements=[(a.info, a.image_png, a.image_svg) for a in achievements],
-        credentials=credentials,
-        signing=signing,
-    )
 
 
 def _reason(status: str, reason: str | None) -> str | None:

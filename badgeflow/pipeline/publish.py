@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -11,7 +13,7 @@ from typing import Final
 
 from badgeflow import store
 from badgeflow.credentials import bake_svg
-from badgeflow.pipeline.ob2 import ob2_output
+from badgeflow.pipeline.ob2 import Ob2Publish
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.pipeline.status import status_list_credentials
 from badgeflow.site.build import SiteAchievement, SiteCredential, SiteReport, build_site
@@ -73,9 +75,24 @@ def publish_site(
     def waiting() -> None:
         logger.info("site: another publish of %s is running; waiting for it to finish", output_dir)
 
-    with site_lock(output_dir, on_wait=waiting):
+    with site_lock(output_dir, on_wait=waiting), _gc_frozen():
         report = _publish(runtime, achievements, generated_at, on_progress, full)
     return report
+
+
+@contextmanager
+def _gc_frozen() -> Iterator[None]:
+    """Keep the cyclic GC off the objects alive before the publish while it runs.
+
+    The publish allocates millions of short-lived objects, and each full collection would
+    walk every object the process already holds (a flow process: Prefect's, SQLAlchemy's);
+    those are moved aside (`gc.freeze`) and put back at the end (`gc.unfreeze`).
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _publish(
@@ -88,13 +105,14 @@ def _publish(
     base = runtime.settings.site.base_url
     # Baked on the fly as each page is written, so only one baked SVG is held at a time.
     svgs = {a.info.slug: a.image_svg.read_text("utf-8") for a in achievements if a.image_svg}
-    credentials = _StoredCredentials(runtime, svgs)
+    ob2 = Ob2Publish(runtime, achievements, generated_at=generated_at)
+    credentials = _StoredCredentials(runtime, svgs, ob2)
     status_lists = status_list_credentials(
         runtime, published_at=generated_at, reuse_from=runtime.settings.site.output_dir
     )
-    # OB 2.0 copies need every record at once; without them the credentials stream in pages.
-    records = list(credentials.records()) if runtime.settings.issuance.ob2 != "off" else []
-    ob2 = ob2_output(runtime, records, achievements, generated_at=generated_at)
+    # The OB 2.0 assertions are made with each credential (`_StoredCredentials`), so the
+    # credentials stream in pages; only a signed revocation list reads them all first.
+    ob2_documents = ob2.documents(credentials.records())
     report = build_site(
         runtime.settings.site.output_dir,
         issuer=runtime.issuer,
@@ -104,8 +122,7 @@ def _publish(
         base_url=base,
         generated_at=generated_at,
         on_progress=on_progress,
-        extra_json={**status_lists, **ob2.documents},
-        extra_files=ob2.files,
+        extra_json={**status_lists, **ob2_documents},
         index_credentials=runtime.settings.site.index_credentials,
         full=full,
     )
@@ -116,9 +133,10 @@ def _publish(
 class _StoredCredentials:
     """Every stored credential as the site shows it, read from the store a page at a time."""
 
-    def __init__(self, runtime: Runtime, svgs: dict[str, str]) -> None:
+    def __init__(self, runtime: Runtime, svgs: dict[str, str], ob2: Ob2Publish) -> None:
         self._runtime = runtime
         self._svgs = svgs
+        self._ob2 = ob2
         with runtime.sessions() as session:
             self._count = store.count_credentials(session)
 
@@ -136,7 +154,7 @@ class _StoredCredentials:
             last = page[-1]
 
     def __iter__(self) -> Iterator[SiteCredential]:
-        svgs = self._svgs
+        svgs, ob2 = self._svgs, self._ob2
         for r in self.records():
             yield SiteCredential(
                 credential_id=r.credential_id,
@@ -154,6 +172,7 @@ class _StoredCredentials:
                 ),
                 jwt=r.jwt,
                 accept_token=r.accept_token,
+                extra_files=ob2.extra_files(r),
             )
 
 

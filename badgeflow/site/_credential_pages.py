@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from badgeflow.credentials.jws import decode_compact
 from badgeflow.errors import CatalogError, CredentialError
+from badgeflow.models import JSONDict
 from badgeflow.site import _learner_pages, layout
 from badgeflow.site._documents import (
     ParsedCredential,
@@ -30,6 +31,7 @@ __all__ = [
     "kept_paths",
     "plan_credentials",
     "render_credential",
+    "write_extra_files",
 ]
 
 
@@ -38,6 +40,9 @@ class SiteWriter(PageWriter, Protocol):
 
     def bytes(self, relative: str, data: bytes) -> None:
         """Write a binary file."""
+
+    def json(self, relative: str, document: JSONDict) -> None:
+        """Write a JSON document."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,22 @@ def render_credential(
     )
     flags = {"j": not withheld, "p": has_png, "s": has_svg, "w": credential.jwt is not None}
     return "".join(flag for flag, on in flags.items() if on)
+
+
+def write_extra_files(writer: SiteWriter, files: Sequence[tuple[str, JSONDict | bytes]]) -> None:
+    """Write more files (a credential's `SiteCredential.extra_files`): bytes, or JSON.
+
+    Raises:
+        CredentialError: a path outside the site, or a JSON document that would publish
+            a plaintext email or private key material.
+    """
+    for relative, content in files:
+        path = layout.check_relative_path(relative)
+        if isinstance(content, bytes):
+            writer.bytes(path, content)
+        else:
+            check_public(content, relative)
+            writer.json(path, content)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from badgeflow.site._credential_pages import (
     kept_paths,
     plan_credentials,
     render_credential,
+    write_extra_files,
 )
 from badgeflow.site._tree import TreeWriter
 from badgeflow.site._units import credential_paths
@@ -123,6 +124,8 @@ def _fresh_jobs(
         paths = kept_paths(job, previous)
         if paths is not None and previous is not None and tree.keep_unit(cid, previous, paths):
             writer.kept(paths)
+            if job.credential.extra_files is not None:
+                write_extra_files(writer, job.credential.extra_files())
         elif previous is None and not tree.published_any(credential_paths(job.credential, "jpsw")):
             yield job
             continue
@@ -140,11 +143,15 @@ def _render(
     flags = render_credential(writer, job, by_slug[job.credential.achievement_slug], common)
     if job.digest is not None:
         writer.tree.record_unit(job.credential.credential_id, f"{job.digest}:{flags}")
+    if job.credential.extra_files is not None:
+        write_extra_files(writer, job.credential.extra_files())
 
 
 def _portable(job: CredentialJob) -> bool:
-    svg = job.credential.baked_svg
-    return svg is None or isinstance(svg, str | partial)
+    svg, extra = job.credential.baked_svg, job.credential.extra_files
+    return (svg is None or isinstance(svg, str | partial)) and (
+        extra is None or isinstance(extra, partial)
+    )
 
 
 def _render_parallel(

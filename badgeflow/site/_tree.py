@@ -1,34 +1,29 @@
 """Write the site's files: in place, only what changed (incremental), or staged and swapped (full).
 
-The manifest (`manifest_path`) maps every published path to its digest, size, mtime and
-inode, and every render unit (a credential and its files, see `TreeWriter.keep_unit`) to the
-digest of what it was rendered from. It is written last, atomically, and lives *beside* the
-site folder, not in it: it lists every path, accept pages included, whose folder name is the
-learner's secret. An entry is trusted only when the file's size, mtime and inode still match
-and the file is older than the manifest by a margin (a "racily clean" file is compared byte
-for byte, as git does with its index); a missing, corrupt or stale manifest only costs
-rendering every page and reading the files to compare them.
-
-Entries are kept as short strings (``"<digest> <size> <mtime_ns> <inode>"``, digest ``-``
-when not trusted), not tuples: a site of 100,000 credentials has 1.2 million files.
+What the previous build published comes from its manifest (`badgeflow.site._manifest`),
+checked against the disk; a file whose bytes are unchanged is left alone.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import logging
 import os
-import shutil
-import tempfile
-import time
-import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+
+from badgeflow.site._files import make_folder, replace_atomically, staged_folder, write_new
+from badgeflow.site._manifest import (
+    MANIFEST_SUFFIX,
+    UNTRUSTED,
+    manifest_path,
+    read_manifest,
+    walk,
+    write_manifest,
+)
 
 __all__ = [
     "MANIFEST_SUFFIX",
@@ -40,12 +35,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-MANIFEST_SUFFIX: Final = ".badgeflow-site.json"
-_VERSION: Final = 1
-_RACY_NS: Final = 2_000_000_000
-"""Files modified this close to the manifest's writing are compared byte for byte."""
-_UNTRUSTED: Final = "-"
 
 
 def file_digest(data: bytes) -> str:
@@ -60,11 +49,6 @@ class TreeCounts:
     changed: int
     unchanged: int
     deleted: int
-
-
-def manifest_path(output_dir: Path) -> Path:
-    """Return where the manifest of the site in ``output_dir`` lives (beside it, hidden)."""
-    return output_dir.parent / f".{output_dir.name}{MANIFEST_SUFFIX}"
 
 
 class TreeWriter:
@@ -111,15 +95,15 @@ class TreeWriter:
             return
         folder, _, _ = relative.rpartition("/")
         if folder not in self._folders:
-            _make_folder(f"{self.root}/{folder}")
+            make_folder(f"{self.root}/{folder}")
             self._folders.add(folder)
         target = f"{self.root}/{relative}"
         # A file that was not there when the build started is written in place: nobody can
         # be reading it yet, and one half-written by a crash is in no manifest, so the next
         # build compares it by content and rewrites it. Replacing a file is atomic.
-        stat = _write_new(target, data, exclusive=self._atomic) if old is None else None
+        stat = write_new(target, data, exclusive=self._atomic) if old is None else None
         if stat is None:
-            stat = _replace_atomically(Path(target), data)
+            stat = replace_atomically(Path(target), data)
         self._entries[relative] = f"{digest} {stat.st_size} {stat.st_mtime_ns} {stat.st_ino}"
         self.changed += 1
 
@@ -127,7 +111,7 @@ class TreeWriter:
         trusted, size, _ = old.split(" ", 2)
         if int(size) != len(data):
             return False
-        if trusted != _UNTRUSTED:
+        if trusted != UNTRUSTED:
             return trusted == digest
         try:
             return (self.root / relative).read_bytes() == data
@@ -157,7 +141,7 @@ class TreeWriter:
             return False
         paths = list(paths)
         olds = [self._existing.get(p) for p in paths]
-        if any(o is None or o.startswith(_UNTRUSTED) for o in olds):
+        if any(o is None or o.startswith(UNTRUSTED) for o in olds):
             return False
         for path, old in zip(paths, olds, strict=True):
             del self._existing[path]
@@ -171,7 +155,11 @@ class TreeWriter:
         self._units[key] = value
 
     def merge(self, entries: dict[str, str], units: dict[str, str], changed: int) -> None:
-        """Take in what another writer (a worker process) wrote into the same staging folder."""
+        """Take in what another writer (a worker process) wrote into the same folder."""
+        existing = self._existing
+        if existing:  # a file the worker replaced is produced, not stale
+            for relative in entries:
+                existing.pop(relative, None)
         self._entries.update(entries)
         self._units.update(units)
         self.changed += changed
@@ -213,123 +201,8 @@ class TreeWriter:
         return TreeCounts(self.changed, self.unchanged, deleted)
 
     def save_manifest(self, path: Path) -> None:
-        """Write the manifest of what was published, atomically (temp file + rename)."""
-        temporary = path.parent / f"{path.name}.tmp-{uuid.uuid4().hex[:12]}"
-        with temporary.open("w", encoding="utf-8") as handle:
-            handle.write(f'{{"version":{_VERSION},"written_ns":{time.time_ns()},"files":')
-            handle.write(json.dumps(dict(sorted(self._entries.items())), separators=(",", ":")))
-            handle.write(',"units":')
-            handle.write(json.dumps(dict(sorted(self._units.items())), separators=(",", ":")))
-            handle.write("}")
-        os.replace(temporary, path)
-
-
-def _make_folder(path: str) -> None:
-    try:
-        os.mkdir(path)
-    except FileNotFoundError:
-        os.makedirs(path, exist_ok=True)
-    except FileExistsError:
-        if not os.path.isdir(path):
-            raise
-
-
-def _write_new(target: str, data: bytes, *, exclusive: bool) -> os.stat_result | None:
-    """Write a file in place; None if ``exclusive`` and something is already there."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
-    try:
-        fd = os.open(target, flags, 0o644)
-    except (FileExistsError, IsADirectoryError):
-        if exclusive:
-            return None
-        raise
-    try:
-        _write_all(fd, data)
-        return os.fstat(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _replace_atomically(target: Path, data: bytes) -> os.stat_result:
-    if target.is_dir() and not target.is_symlink():
-        shutil.rmtree(target)
-    temporary = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:12]}"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            stat = os.fstat(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return stat
-
-
-def _walk(
-    root: Path, manifest: dict[str, str], cutoff: int, *, stat: bool = True
-) -> dict[str, str]:
-    """Every file under ``root``, with its manifest digest when the entry can be trusted.
-
-    Entries are popped from ``manifest`` as files are found, so the two maps are never
-    both whole in memory. Without ``stat`` (a full rebuild only counts what it replaces),
-    files are listed by name alone.
-    """
-    found: dict[str, str] = {}
-    if not root.is_dir():
-        return found
-    stack = [""]  # site-relative folder paths, "" for the root: strings, as Path is slow here
-    while stack:
-        folder = stack.pop()
-        with os.scandir(f"{root}/{folder}" if folder else root) as entries:
-            for entry in entries:
-                relative = f"{folder}/{entry.name}" if folder else entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(relative)
-                    continue
-                if not stat:
-                    found[relative] = ""
-                    continue
-                info = entry.stat(follow_symlinks=False)
-                now = f"{info.st_size} {info.st_mtime_ns} {info.st_ino}"
-                old = manifest.pop(relative, None)
-                if old is not None and info.st_mtime_ns < cutoff:
-                    digest, _, recorded = old.partition(" ")
-                    if recorded == now:
-                        found[relative] = old
-                        continue
-                found[relative] = f"{_UNTRUSTED} {now}"
-    return found
-
-
-def _read_manifest(path: Path) -> tuple[dict[str, str], dict[str, str], int]:
-    """The manifest's files and units, and the cutoff below which its entries are trusted."""
-    try:
-        document: Any = json.loads(path.read_text("utf-8"))
-        if document.get("version") != _VERSION:
-            raise ValueError(f"version {document.get('version')!r}")
-        cutoff = int(document["written_ns"]) - _RACY_NS
-        files: dict[str, str] = {}
-        for name, entry in document.pop("files").items():
-            if not isinstance(entry, str):  # the first manifests: [sha256, size, mtime, inode]
-                entry = " ".join(str(part) for part in entry)
-            files[name] = entry
-        units = document.get("units", {})
-        if not isinstance(units, dict):
-            raise ValueError("units is not an object")
-        return files, {str(k): str(v) for k, v in units.items()}, cutoff
-    except FileNotFoundError:
-        return {}, {}, 0
-    except (ValueError, TypeError, KeyError, AttributeError, OSError) as exc:
-        logger.warning("site manifest %s is unusable (%s): comparing file contents", path, exc)
-        return {}, {}, 0
+        """Write the manifest of what was published, atomically (`_manifest.write_manifest`)."""
+        write_manifest(path, self._entries, self._units)
 
 
 @contextmanager
@@ -363,11 +236,11 @@ def site_tree(output_dir: Path, *, full: bool) -> Iterator[TreeWriter]:
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         manifest = manifest_path(output_dir)
-        files, units, cutoff = ({}, {}, 0) if full else _read_manifest(manifest)
-        existing = _walk(output_dir, files, cutoff, stat=not full)
+        files, units, cutoff = ({}, {}, 0) if full else read_manifest(manifest)
+        existing = walk(output_dir, files, cutoff, stat=not full)
         del files
         if full or not existing:
-            with _staged(output_dir) as staging:
+            with staged_folder(output_dir) as staging:
                 writer = TreeWriter(staging, atomic=False)
                 yield writer
                 writer.counts = TreeCounts(writer.changed, 0, writer.not_produced(existing))
@@ -378,29 +251,3 @@ def site_tree(output_dir: Path, *, full: bool) -> Iterator[TreeWriter]:
         writer.save_manifest(manifest)
     finally:
         os.close(lock)  # closing the descriptor releases the lock
-
-
-@contextmanager
-def _staged(output_dir: Path) -> Iterator[Path]:
-    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.new-", dir=output_dir.parent))
-    try:
-        staging.chmod(0o755)
-        yield staging
-        _swap_in(staging, output_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _swap_in(staging: Path, output_dir: Path) -> None:
-    if not output_dir.exists():
-        staging.rename(output_dir)
-        return
-    retired = output_dir.parent / f".{output_dir.name}.old-{uuid.uuid4().hex[:8]}"
-    output_dir.rename(retired)
-    try:
-        staging.rename(output_dir)
-    except BaseException:
-        retired.rename(output_dir)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
-from badgeflow.models import AchievementInfo
+from badgeflow.models import AchievementInfo, JSONDict
 
 __all__ = [
     "CredentialSource",
@@ -55,6 +55,11 @@ class SiteCredential:
         jwt: the VC-JWT of the same credential, published as ``credentials/<id>.jwt``, or None.
         accept_token: the secret of the learner's accept page (`layout.accept_page`), or None
             for no accept page.
+        extra_files: a function returning more files published with the credential, as
+            ``(site-relative path, JSON document or bytes)`` pairs (its OB 2.0 copies), or
+            None. Made while the credential is written, in a worker process when it pickles
+            (a `functools.partial`), every build, and compared with the published files
+            like the site's other extra files (not part of its render cache).
     """
 
     credential_id: str
@@ -68,6 +73,7 @@ class SiteCredential:
     baked_svg: str | Callable[[], str] | None = None
     jwt: str | None = None
     accept_token: str | None = None
+    extra_files: Callable[[], Sequence[tuple[str, JSONDict | bytes]]] | None = None
 
 
 class CredentialSource(Protocol):

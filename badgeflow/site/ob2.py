@@ -28,7 +28,16 @@ from badgeflow.errors import CatalogError, CredentialError
 from badgeflow.models import AchievementInfo, IssuerInfo, JSONDict
 from badgeflow.site import layout
 
-__all__ = ["Ob2Credential", "Ob2Output", "Ob2Signing", "Ob2Urls", "ob2_site_files"]
+__all__ = [
+    "Ob2Assertions",
+    "Ob2Credential",
+    "Ob2Output",
+    "Ob2Signing",
+    "Ob2Urls",
+    "ob2_assertions",
+    "ob2_fixed_documents",
+    "ob2_site_files",
+]
 
 
 @dataclass(frozen=True)
@@ -138,6 +147,156 @@ def _baked_svg(image: Path, verify: str, assertion: str | None) -> bytes:
     return bake_svg_ob2(image.read_text("utf-8"), verify=verify, assertion=assertion).encode()
 
 
+@dataclass(frozen=True)
+class Ob2Assertions:
+    """What one credential's OB 2.0 files are made from besides the credential (picklable).
+
+    Attributes:
+        urls: the site's OB 2.0 URLs.
+        images: each achievement's PNG and SVG (or None) image, by slug.
+        key_id: the signing key's id for signed assertions (``creator``); None: hosted.
+    """
+
+    urls: Ob2Urls
+    images: Mapping[str, tuple[Path, Path | None]]
+    key_id: str | None = None
+
+    def assertion(self, item: Ob2Credential) -> JSONDict:
+        """The (unsigned, not yet revoked) assertion of one credential.
+
+        Raises:
+            CatalogError: the credential's achievement is unknown.
+            CredentialError: the credential has no hashed email identity.
+        """
+        if item.achievement_slug not in self.images:
+            raise CatalogError(f"credential {item.credential_id} is for an unknown achievement")
+        urls = self.urls
+        return docs.assertion(
+            assertion_id=urls.assertion(item.credential_id),
+            badge_id=urls.badge(item.achievement_slug),
+            recipient=_recipient(item.document, item.credential_id),
+            issued_on=item.awarded_at,
+            creator=urls.key(self.key_id) if self.key_id else None,
+            expires=item.valid_until,
+            image=urls.assertion(item.credential_id, "png"),
+            narrative=_narrative(item.document),
+        )
+
+    def outputs(self, item: Ob2Credential, jws: str | None = None) -> Ob2Output:
+        """One credential's OB 2.0 documents and (lazily baked) files.
+
+        Args:
+            item: the credential.
+            jws: its signed assertion (`sign_assertion` of `assertion`) when signed; None
+                when hosted.
+        """
+        out = Ob2Output()
+        urls = self.urls
+        assertion = self.assertion(item)
+        png, svg = self.images[item.achievement_slug]
+        name = f"assertions/{item.credential_id}"
+        if jws is not None:
+            out.files[urls.path(f"{name}.jwt")] = jws.encode("ascii")
+            payload, svg_verify, svg_body = jws, jws, None
+        else:
+            payload = json.dumps(assertion, ensure_ascii=False, separators=(",", ":"))
+            svg_verify, svg_body = assertion["id"], payload
+        if item.revoked:
+            assertion = docs.revoked_assertion(assertion, item.reason)
+        out.documents[urls.path(f"{name}.json")] = assertion
+        out.files[urls.path(f"{name}.png")] = partial(_baked_png, png, payload)
+        if svg is not None:
+            out.files[urls.path(f"{name}.svg")] = partial(_baked_svg, svg, svg_verify, svg_body)
+        return out
+
+    def files(
+        self, item: Ob2Credential, jws: str | None = None
+    ) -> list[tuple[str, JSONDict | bytes]]:
+        """One credential's OB 2.0 documents and files, made now (as a site unit's extras).
+
+        Args:
+            item: the credential.
+            jws: its signed assertion when signed, None when hosted (see `outputs`).
+
+        Returns:
+            ``(site-relative path, JSON document or bytes)`` pairs.
+        """
+        out = self.outputs(item, jws)
+        made: list[tuple[str, JSONDict | bytes]] = list(out.documents.items())
+        made += [(p, c if isinstance(c, bytes) else c()) for p, c in out.files.items()]
+        return made
+
+
+def ob2_fixed_documents(
+    *,
+    urls: Ob2Urls,
+    issuer: IssuerInfo,
+    achievements: Sequence[tuple[AchievementInfo, Path, Path | None]],
+    signing: Ob2Signing | None = None,
+    revoked: Sequence[tuple[str, str | None]] = (),
+) -> dict[str, JSONDict]:
+    """The OB 2.0 documents besides the assertions: issuer, keys, badge classes, revocations.
+
+    Args:
+        urls: the site's OB 2.0 URLs.
+        issuer: the issuer (its ``email`` is required by OB 2.0).
+        achievements: ``(info, PNG image, SVG image or None)`` per achievement.
+        signing: the RS256 key for signed assertions; None publishes hosted assertions.
+        revoked: ``(assertion URL, reason)`` of every revoked assertion, in credential
+            order (the revocation list of signed assertions).
+
+    Returns:
+        Documents keyed by site-relative path.
+
+    Raises:
+        CatalogError: the issuer has no email.
+    """
+    if not issuer.email:
+        raise CatalogError("OB 2.0 needs the issuer's contact email (badge_catalog issuer.yaml)")
+    documents: dict[str, JSONDict] = {}
+    keys = signing.public_keys if signing else {}
+    documents[urls.path("issuer.json")] = docs.issuer_profile(
+        issuer_id=urls.issuer,
+        name=issuer.name,
+        url=issuer.url,
+        email=issuer.email,
+        description=issuer.description,
+        image=issuer.image_url,
+        public_keys=[urls.key(key_id) for key_id in keys],
+        revocation_list=urls.revocations if signing else None,
+    )
+    for key_id, public_key in keys.items():
+        documents[urls.path(f"keys/{key_id}.json")] = docs.cryptographic_key(
+            key_id=urls.key(key_id), owner=urls.issuer, public_key=public_key
+        )
+    for info, _, _ in achievements:
+        documents[urls.path(f"badges/{info.slug}.json")] = docs.badge_class(
+            badge_id=urls.badge(info.slug),
+            name=info.name,
+            description=info.description,
+            image=info.image_url,
+            issuer_id=urls.issuer,
+            criteria_url=info.criteria_url,
+            criteria_narrative=info.criteria_narrative,
+            tags=info.tags,
+        )
+    if signing:
+        documents[urls.path("revocations.json")] = docs.revocation_list(
+            list_id=urls.revocations, issuer_id=urls.issuer, revoked=list(revoked)
+        )
+    return documents
+
+
+def ob2_assertions(
+    urls: Ob2Urls,
+    achievements: Sequence[tuple[AchievementInfo, Path, Path | None]],
+    signing: Ob2Signing | None = None,
+) -> Ob2Assertions:
+    """What every credential's OB 2.0 files are made from (see `Ob2Assertions`)."""
+    images = {info.slug: (png, svg) for info, png, svg in achievements}
+    return Ob2Assertions(urls, images, signing.key_id if signing else None)
+
+
 def ob2_site_files(
     *,
     urls: Ob2Urls,
@@ -164,67 +323,21 @@ def ob2_site_files(
     """
     if not issuer.email:
         raise CatalogError("OB 2.0 needs the issuer's contact email (badge_catalog issuer.yaml)")
+    assertions = ob2_assertions(urls, achievements, signing)
     out = Ob2Output()
-    keys = signing.public_keys if signing else {}
-    out.documents[urls.path("issuer.json")] = docs.issuer_profile(
-        issuer_id=urls.issuer,
-        name=issuer.name,
-        url=issuer.url,
-        email=issuer.email,
-        description=issuer.description,
-        image=issuer.image_url,
-        public_keys=[urls.key(key_id) for key_id in keys],
-        revocation_list=urls.revocations if signing else None,
-    )
-    for key_id, public_key in keys.items():
-        out.documents[urls.path(f"keys/{key_id}.json")] = docs.cryptographic_key(
-            key_id=urls.key(key_id), owner=urls.issuer, public_key=public_key
-        )
-    images: dict[str, tuple[Path, Path | None]] = {}
-    for info, png, svg in achievements:
-        images[info.slug] = (png, svg)
-        out.documents[urls.path(f"badges/{info.slug}.json")] = docs.badge_class(
-            badge_id=urls.badge(info.slug),
-            name=info.name,
-            description=info.description,
-            image=info.image_url,
-            issuer_id=urls.issuer,
-            criteria_url=info.criteria_url,
-            criteria_narrative=info.criteria_narrative,
-            tags=info.tags,
-        )
     revoked: list[tuple[str, str | None]] = []
     for item in credentials:
-        if item.achievement_slug not in images:
-            raise CatalogError(f"credential {item.credential_id} is for an unknown achievement")
-        png, svg = images[item.achievement_slug]
-        assertion = docs.assertion(
-            assertion_id=urls.assertion(item.credential_id),
-            badge_id=urls.badge(item.achievement_slug),
-            recipient=_recipient(item.document, item.credential_id),
-            issued_on=item.awarded_at,
-            creator=urls.key(signing.key_id) if signing else None,
-            expires=item.valid_until,
-            image=urls.assertion(item.credential_id, "png"),
-            narrative=_narrative(item.document),
-        )
-        name = f"assertions/{item.credential_id}"
+        jws = None
         if signing:
-            payload = docs.sign_assertion(assertion, signing.private_key)
-            out.files[urls.path(f"{name}.jwt")] = payload.encode("ascii")
-            svg_verify, svg_body = payload, None
-        else:
-            payload = json.dumps(assertion, ensure_ascii=False, separators=(",", ":"))
-            svg_verify, svg_body = assertion["id"], payload
+            jws = docs.sign_assertion(assertions.assertion(item), signing.private_key)
+        made = assertions.outputs(item, jws)
+        out.documents.update(made.documents)
+        out.files.update(made.files)
         if item.revoked:
-            revoked.append((assertion["id"], item.reason))
-            assertion = docs.revoked_assertion(assertion, item.reason)
-        out.documents[urls.path(f"{name}.json")] = assertion
-        out.files[urls.path(f"{name}.png")] = partial(_baked_png, png, payload)
-        if svg is not None:
-            out.files[urls.path(f"{name}.svg")] = partial(_baked_svg, svg, svg_verify, svg_body)
-    if signing:
-        out.documents[urls.path("revocations.json")] = docs.revocation_list(
-            list_id=urls.revocations, issuer_id=urls.issuer, revoked=revoked
+            revoked.append((urls.assertion(item.credential_id), item.reason))
+    out.documents.update(
+        ob2_fixed_documents(
+            urls=urls, issuer=issuer, achievements=achievements, signing=signing, revoked=revoked
         )
+    )
     return out
