@@ -1,7 +1,7 @@
 """End-to-end benchmark: one nightly batch of n completions, through the real flow.
 
 ``python -m bench.e2e_bench [--n 100000] [--chunk-size 1000] [--sign-processes 2]
-[--smtp-connections 2] [--send-processes 2] [--sink block|aiosmtpd]`` (or ``make bench-e2e``).
+[--smtp-connections 4] [--send-processes 2] [--sink block|aiosmtpd]`` (or ``make bench-e2e``).
 Four fake LMS servers (Canvas, TalentLMS, Docebo, Moodle: real HTTP on loopback, each in its
 vendor's wire format) serve synthetic
 learners of the catalog's courses (`bench.e2e_data`); an aiosmtpd server on loopback (reading
@@ -212,7 +212,7 @@ def run(
     hold_mail: bool = False,
     work_dir: Path | None = None,
     sink: str = "block",
-    smtp_connections: int = 2,
+    smtp_connections: int = 4,
     send_processes: int = 2,
 ) -> dict[str, Any]:
     """Run one nightly batch of n completions end to end and return its figures.
@@ -229,7 +229,9 @@ def run(
             ``aiosmtpd`` (stock, line by line). Either way it runs in this process and its CPU
             is reported apart from the flow's.
         smtp_connections: ``mail.smtp_connections`` (SMTP connections the send task keeps
-            busy at once, so rendering one email overlaps waiting for the server's answer).
+            busy at once, so rendering one email overlaps waiting for the server's answer;
+            4 = two per send process: with one each, a process idles while the sink answers,
+            measured 121 against 158 emails/s with `bench.mail_bench`).
         send_processes: ``mail.send_processes`` (processes that render and send each chunk,
             sharing the connections).
 
@@ -357,7 +359,8 @@ def describe(f: dict[str, Any]) -> str:
         f"e2e       {f['n']} completions, {f['machine']['cpus']} cores, chunk {f['chunk_size']}, "
         f"{f['sign_processes']} signing process(es)"
         f"{', mail held' if f['hold_mail'] else ''}, "
-        f"{f.get('smtp_connections', 1)} SMTP connection(s): total {f['wall_seconds']:.1f} s wall "
+        f"{f.get('smtp_connections', 1)} SMTP connection(s), "
+        f"{f.get('send_processes', 1)} send process(es): total {f['wall_seconds']:.1f} s wall "
         f"(Prefect start-up {f['startup_seconds']:.1f} s, batch {f['batch_seconds']:.1f} s)\n"
         f"          stages (s): {stage}\n"
         f"          stages (CPU s, flow tree): {cpu}\n"
@@ -395,7 +398,7 @@ def main(argv: list[str] | None = None) -> None:
         help="SMTP server: aiosmtpd reading DATA in blocks (default) or stock aiosmtpd",
     )
     parser.add_argument(
-        "--smtp-connections", type=int, default=2, help="mail.smtp_connections (default 2)"
+        "--smtp-connections", type=int, default=4, help="mail.smtp_connections (default 4)"
     )
     parser.add_argument(
         "--send-processes", type=int, default=2, help="mail.send_processes (default 2)"
