@@ -42,26 +42,47 @@ def smtp_config(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def smtp_limit(prefect_harness):
-    """Create ``badgeflow-smtp`` with a given number of slots; delete it afterwards."""
+def no_smtp_limit(prefect_harness):
+    """No ``badgeflow-smtp`` limit during the test (one another test made is put back after)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectNotFound
+
+    from tasks.notify import SMTP_LIMIT
+
+    with get_client(sync_client=True) as client:
+        try:
+            existing = client.read_global_concurrency_limit_by_name(SMTP_LIMIT)
+            client.delete_global_concurrency_limit_by_name(SMTP_LIMIT)
+        except ObjectNotFound:
+            existing = None
+    yield
+    with get_client(sync_client=True) as client:
+        try:
+            client.delete_global_concurrency_limit_by_name(SMTP_LIMIT)
+        except ObjectNotFound:
+            pass
+        if existing is not None:
+            client.create_global_concurrency_limit(
+                GlobalConcurrencyLimitCreate(name=SMTP_LIMIT, limit=existing.limit)
+            )
+
+
+@pytest.fixture
+def smtp_limit(no_smtp_limit):
+    """Create ``badgeflow-smtp`` with a given number of slots (removed after the test)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 
     from tasks.notify import SMTP_LIMIT
-
-    created: list[str] = []
 
     def create(slots: int) -> None:
         with get_client(sync_client=True) as client:
             client.create_global_concurrency_limit(
                 GlobalConcurrencyLimitCreate(name=SMTP_LIMIT, limit=slots)
             )
-        created.append(SMTP_LIMIT)
 
-    yield create
-    with get_client(sync_client=True) as client:
-        for name in created:
-            client.delete_global_concurrency_limit_by_name(name)
+    return create
 
 
 def _send_twice() -> list[int]:
@@ -78,7 +99,7 @@ def _send_twice() -> list[int]:
 
 
 def test_without_the_limit_no_slots_are_asked_for_and_prefect_is_asked_once(
-    smtp_config, prefect_harness, monkeypatch
+    smtp_config, no_smtp_limit, monkeypatch
 ):
     import tasks.notify as notify_tasks
 
