@@ -51,7 +51,7 @@ class BlockDataSMTP(SMTP):
         body = bytes(buffer[2 : end + 2])  # the message with its final CRLF
         if body.startswith(b"."):
             body = body[1:]
-        content = body.replace(b"\r\n..", b"\r\n.")
+        content = body.replace(b"\r\n.", b"\r\n")  # RFC 5321 4.5.2: drop a leading dot
         self.envelope.original_content = content
         self.envelope.content = content if not self._decode_data else content.decode()
         status = await self._call_handler_hook("DATA")

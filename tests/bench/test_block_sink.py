@@ -1,4 +1,4 @@
-"""The benchmarks' block-reading SMTP sink receives exactly what stock aiosmtpd receives."""
+"""The benchmarks' SMTP sinks (aiosmtpd reading blocks, lean) receive what stock aiosmtpd does."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from aiosmtpd.controller import Controller
 
 from bench.block_sink import BlockDataController
 from bench.e2e_proc import free_port
+from bench.lean_sink import LeanController
 
 
 class Keep:
@@ -46,7 +47,9 @@ MESSAGES = [
 ]
 
 
-@pytest.mark.parametrize("kind", [Controller, BlockDataController], ids=["stock", "block"])
+@pytest.mark.parametrize(
+    "kind", [Controller, BlockDataController, LeanController], ids=["stock", "block", "lean"]
+)
 def test_both_servers_hand_the_handler_the_same_messages(kind):
     with serving(Controller) as (stock_port, stock), serving(kind) as (port, got):
         for target in (stock_port, port):
@@ -61,9 +64,73 @@ def test_both_servers_hand_the_handler_the_same_messages(kind):
     assert got.received == stock.received
 
 
-def test_the_block_sink_answers_with_the_handlers_reply():
-    with serving(BlockDataController) as (port, _), smtplib.SMTP("127.0.0.1", port) as client:
+@pytest.mark.parametrize("kind", [BlockDataController, LeanController], ids=["block", "lean"])
+def test_the_sinks_answer_with_the_handlers_reply(kind):
+    with serving(kind) as (port, _), smtplib.SMTP("127.0.0.1", port) as client:
         client.ehlo()
         client.mail("a@x.org")
         client.rcpt("b@y.org")
         assert client.data(b"Subject: x\r\n\r\nbody\r\n") == (250, b"kept")
+
+
+def _dialogue(port: int, lines: list[bytes], pieces: int) -> list[bytes]:
+    """Send raw SMTP in ``pieces``-byte writes, one command at a time; return the reply codes."""
+    import socket
+
+    replies = []
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        reader = sock.makefile("rb")
+        replies.append(reader.readline()[:3])
+        for line in lines:
+            for start in range(0, len(line), pieces):
+                sock.sendall(line[start : start + pieces])
+            reply = reader.readline()
+            while reply[3:4] == b"-":  # a multi-line reply (EHLO)
+                reply = reader.readline()
+            replies.append(reply[:3])
+    return replies
+
+
+@pytest.mark.parametrize("pieces", [1, 7, 4096])
+def test_the_lean_sink_follows_the_dialogue_as_stock_aiosmtpd_does(pieces):
+    lines = [
+        b"MAIL FROM:<early@x.org>\r\n",  # before EHLO
+        b"EHLO client.test\r\n",
+        b"RCPT TO:<a@y.org>\r\n",  # before MAIL
+        b"DATA\r\n",  # before RCPT
+        b"MAIL FROM:<a@x.org>\r\n",
+        b"MAIL FROM:<b@x.org>\r\n",  # nested
+        b"RCPT TO:<c@y.org>\r\n",
+        b"DATA\r\n",
+        b"Subject: split\r\n\r\n.dot\r\nbody\r\n.\r\n",
+        b"WHAT\r\n",
+        b"NOOP\r\n",
+        b"RSET\r\n",
+        b"QUIT\r\n",
+    ]
+    with serving(Controller) as (stock_port, stock), serving(LeanController) as (port, lean):
+        expected = _dialogue(stock_port, lines, 4096)
+        assert _dialogue(port, lines, pieces) == expected
+    assert (
+        lean.received
+        == stock.received
+        == [("a@x.org", ["c@y.org"], b"Subject: split\r\n\r\ndot\r\nbody\r\n")]
+    )
+
+
+def test_the_lean_sink_refuses_a_handler_that_suspends():
+    import asyncio
+
+    class Suspends:
+        async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802
+            await asyncio.sleep(0)
+            return "250 never"
+
+    controller = LeanController(Suspends(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        with smtplib.SMTP("127.0.0.1", controller.port, timeout=10) as client:
+            with pytest.raises(smtplib.SMTPServerDisconnected):
+                client.sendmail("a@x.org", ["b@y.org"], b"Subject: x\r\n\r\nbody\r\n")
+    finally:
+        controller.stop()
