@@ -69,6 +69,20 @@ def _label(pid: int) -> str:
     return text[:_LABEL_MAX]
 
 
+def idle_seconds(stat: str | None = None) -> float:
+    """The machine's idle (and I/O wait) CPU seconds since boot, summed over its CPUs.
+
+    Args:
+        stat: the text of /proc/stat (default: read it; 0.0 where there is none).
+    """
+    try:
+        text = Path("/proc/stat").read_text(encoding="ascii") if stat is None else stat
+    except OSError:
+        return 0.0
+    fields = text.split("\n", 1)[0].split()
+    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
+
+
 def _cpu_seconds(pid: int) -> float:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -90,6 +104,9 @@ class TreeSampler:
             tree's CPU includes processes that have ended since (their last reading: up to
             one interval of a short-lived worker's CPU may be missed).
         memory: (Unix time, root RSS kB, tree RSS kB) per sample, in order.
+        machine: (Unix time, this process's CPU seconds, the machine's idle CPU seconds
+            from /proc/stat) per sample, in order: this process runs the fake servers and
+            the SMTP sink (and the sampler itself), whose CPU is not the flow's.
     """
 
     def __init__(self, pid: int, interval: float = 0.2) -> None:
@@ -100,6 +117,7 @@ class TreeSampler:
         self.at_peak: list[tuple[str, int]] = []
         self.samples: list[tuple[float, float, float]] = []
         self.memory: list[tuple[float, int, int]] = []
+        self.machine: list[tuple[float, float, float]] = []
         self._cpu: dict[int, float] = {}
         self._stop = threading.Event()
 
@@ -126,6 +144,7 @@ class TreeSampler:
         now = time.time()
         self.samples.append((now, self._cpu[self.pid], sum(self._cpu.values())))
         self.memory.append((now, flow, sum(rss.values())))
+        self.machine.append((now, time.process_time(), idle_seconds()))
 
     def process_peaks(self) -> list[tuple[str, float]]:
         """(label, peak RSS MB) of every process seen, largest first."""
@@ -140,6 +159,15 @@ class TreeSampler:
         times = [s[0] for s in self.samples]
         first = self.samples[min(bisect_left(times, start), len(times) - 1)]
         last = self.samples[min(bisect_left(times, end), len(times) - 1)]
+        return last[1] - first[1], last[2] - first[2]
+
+    def machine_between(self, start: float, end: float) -> tuple[float, float]:
+        """(this process's CPU s, the machine's idle CPU s) between two Unix times."""
+        if not self.machine:
+            return 0.0, 0.0
+        times = [m[0] for m in self.machine]
+        first = self.machine[min(bisect_left(times, start), len(times) - 1)]
+        last = self.machine[min(bisect_left(times, end), len(times) - 1)]
         return last[1] - first[1], last[2] - first[2]
 
     def peak_between(self, start: float, end: float) -> tuple[float, float]:

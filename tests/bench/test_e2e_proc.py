@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
 
-from bench.e2e_proc import TreeSampler
+from bench.e2e_proc import TreeSampler, idle_seconds
 
 _CHILD = "b = bytearray(60_000_000); sum(range(1_000_000)); import time; time.sleep(0.2)"
 _ROOT = (
@@ -35,3 +36,26 @@ def test_each_process_peak_is_kept_and_an_ended_child_cpu_still_counts():
     assert cpu == sorted(cpu)  # the child's CPU does not vanish when it ends
     assert sampler.peak_between(started, time.time())[1] * 1024 == sampler.peak_tree
     assert sampler.peak_between(0, 1) == (0.0, 0.0)
+
+
+def test_the_samplers_own_cpu_and_the_machines_idle_time_are_taken_per_sample():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+    try:
+        sampler = TreeSampler(child.pid)
+        sampler.sample()
+        started = time.time()
+        spent = time.process_time()
+        while time.process_time() - spent < 0.3:  # this process (the "servers") busy 0.3 s
+            pass
+        sampler.sample()
+    finally:
+        child.kill()
+        child.wait()
+    own, _ = sampler.machine_between(started - 1, time.time())
+    assert own >= 0.3
+    assert sampler.machine_between(0, 1) == (0.0, 0.0)  # before the first sample: nothing
+
+
+def test_idle_time_is_the_idle_and_iowait_columns_of_proc_stat():
+    stat = "cpu  10 0 20 300 50 0 1 0 0 0\ncpu0 5 0 10 150 25 0 1 0 0 0\n"
+    assert idle_seconds(stat) == 350 / os.sysconf("SC_CLK_TCK")
