@@ -345,6 +345,7 @@ def run(
         "peak_rss_tree_mb": sampler.peak_tree / 1024,
         "peak_rss_by_process_mb": [[label, mb] for label, mb in sampler.process_peaks()],
         "rss_at_tree_peak_mb": [[label, kb / 1024] for label, kb in sampler.at_peak],
+        "cpu_by_process_seconds": [[label, cpu] for label, cpu in sampler.process_cpu()],
         "rows": ledger["rows"],
         "emails_sent": ledger["sent"],
         "smtp_sink": sink,
@@ -391,6 +392,8 @@ def describe(f: dict[str, Any]) -> str:
         + "; ".join(f"{label} {mb:.0f}" for label, mb in f["peak_rss_by_process_mb"])
         + "\n          at the tree's peak (MB): "
         + "; ".join(f"{label} {mb:.0f}" for label, mb in f["rss_at_tree_peak_mb"])
+        + "\n          CPU by process (s): "
+        + "; ".join(f"{label} {cpu:.1f}" for label, cpu in f.get("cpu_by_process_seconds", []))
     )
 
 

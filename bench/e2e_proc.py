@@ -161,6 +161,13 @@ class TreeSampler:
         last = self.samples[min(bisect_left(times, end), len(times) - 1)]
         return last[1] - first[1], last[2] - first[2]
 
+    def process_cpu(self) -> list[tuple[str, float]]:
+        """(label, CPU seconds) of every process seen (its last reading), largest first."""
+        return sorted(
+            ((self.peaks[pid][0], cpu) for pid, cpu in self._cpu.items() if pid in self.peaks),
+            key=lambda p: -p[1],
+        )
+
     def machine_between(self, start: float, end: float) -> tuple[float, float]:
         """(this process's CPU s, the machine's idle CPU s) between two Unix times."""
         if not self.machine:

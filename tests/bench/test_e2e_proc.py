@@ -36,6 +36,9 @@ def test_each_process_peak_is_kept_and_an_ended_child_cpu_still_counts():
     assert cpu == sorted(cpu)  # the child's CPU does not vanish when it ends
     assert sampler.peak_between(started, time.time())[1] * 1024 == sampler.peak_tree
     assert sampler.peak_between(0, 1) == (0.0, 0.0)
+    by_process = dict(sampler.process_cpu())
+    assert by_process[peaks[0][0]] > 0  # the child summed a million numbers
+    assert set(by_process) == {label for label, _ in peaks}
 
 
 def test_the_samplers_own_cpu_and_the_machines_idle_time_are_taken_per_sample():
