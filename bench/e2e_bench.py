@@ -199,8 +199,8 @@ def _cpu(sampler: TreeSampler, stage: dict[str, Any]) -> float:
     return sampler.cpu_between(start, datetime.fromisoformat(stage["finished_at"]).timestamp())[1]
 
 
-def _machine(sampler: TreeSampler, stage: dict[str, Any]) -> tuple[float, float]:
-    """(fake servers + sink CPU s, the machine's idle CPU s) within a stage."""
+def _machine(sampler: TreeSampler, stage: dict[str, Any]) -> tuple[float, float, float]:
+    """(fake servers + sink CPU s, the machine's idle and kernel CPU s) within a stage."""
     start = datetime.fromisoformat(stage["started_at"]).timestamp()
     return sampler.machine_between(start, datetime.fromisoformat(stage["finished_at"]).timestamp())
 
@@ -337,7 +337,7 @@ def run(
         "stage_seconds": {s: _seconds(stages[s]) for s in STAGES},
         "stage_cpu_seconds": {s: _cpu(sampler, stages[s]) for s in STAGES},
         "stage_peak_rss_mb": {s: _peak(sampler, stages[s]) for s in STAGES},
-        "stage_servers_idle_cpu_seconds": {s: _machine(sampler, stages[s]) for s in STAGES},
+        "stage_servers_idle_kernel_cpu_seconds": {s: _machine(sampler, stages[s]) for s in STAGES},
         "flow_cpu_seconds": (cpu_after.ru_utime + cpu_after.ru_stime)
         - (cpu_before.ru_utime + cpu_before.ru_stime),
         "servers_cpu_seconds": own_cpu,
@@ -362,9 +362,11 @@ def describe(f: dict[str, Any]) -> str:
     """The figures as the lines `make bench` prints."""
     stage = "  ".join(f"{s} {f['stage_seconds'][s]:.1f}" for s in STAGES)
     cpu = "  ".join(f"{s} {f['stage_cpu_seconds'][s]:.1f}" for s in STAGES)
-    machine = f.get("stage_servers_idle_cpu_seconds") or {}
+    machine = f.get("stage_servers_idle_kernel_cpu_seconds") or {}
     servers = "  ".join(
-        f"{s} {machine[s][0]:.1f}/{machine[s][1]:.1f}" for s in STAGES if s in machine
+        f"{s} {machine[s][0]:.1f}/{machine[s][1]:.1f}/{machine[s][2]:.1f}"
+        for s in STAGES
+        if s in machine
     )
     peak = "  ".join(
         f"{s} {f['stage_peak_rss_mb'][s][0]:.0f}/{f['stage_peak_rss_mb'][s][1]:.0f}" for s in STAGES
@@ -379,7 +381,7 @@ def describe(f: dict[str, Any]) -> str:
         f"(Prefect start-up {f['startup_seconds']:.1f} s, batch {f['batch_seconds']:.1f} s)\n"
         f"          stages (s): {stage}\n"
         f"          stages (CPU s, flow tree): {cpu}\n"
-        f"          stages (CPU s, fake LMS + sink / machine idle): {servers}\n"
+        f"          stages (CPU s, fake LMS + sink / machine idle / machine kernel): {servers}\n"
         f"          stages (peak RSS MB, flow/tree): {peak}\n"
         f"          {rows['completions']} completions stored, {rows['quarantined_rows']} "
         f"quarantined, {rows['credentials']} credentials ({f['credentials_per_s']:.0f}/s in "

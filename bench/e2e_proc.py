@@ -69,18 +69,19 @@ def _label(pid: int) -> str:
     return text[:_LABEL_MAX]
 
 
-def idle_seconds(stat: str | None = None) -> float:
-    """The machine's idle (and I/O wait) CPU seconds since boot, summed over its CPUs.
+def machine_seconds(stat: str | None = None) -> tuple[float, float]:
+    """The machine's idle (with I/O wait) and kernel CPU seconds since boot, over its CPUs.
 
     Args:
-        stat: the text of /proc/stat (default: read it; 0.0 where there is none).
+        stat: the text of /proc/stat (default: read it; zeros where there is none).
     """
     try:
         text = Path("/proc/stat").read_text(encoding="ascii") if stat is None else stat
     except OSError:
-        return 0.0
+        return 0.0, 0.0
     fields = text.split("\n", 1)[0].split()
-    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[4]) + int(fields[5])) / tick, int(fields[3]) / tick
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -104,8 +105,8 @@ class TreeSampler:
             tree's CPU includes processes that have ended since (their last reading: up to
             one interval of a short-lived worker's CPU may be missed).
         memory: (Unix time, root RSS kB, tree RSS kB) per sample, in order.
-        machine: (Unix time, this process's CPU seconds, the machine's idle CPU seconds
-            from /proc/stat) per sample, in order: this process runs the fake servers and
+        machine: (Unix time, this process's CPU seconds, the machine's idle and kernel CPU
+            seconds from /proc/stat) per sample, in order: this process runs the fake servers and
             the SMTP sink (and the sampler itself), whose CPU is not the flow's.
     """
 
@@ -117,7 +118,7 @@ class TreeSampler:
         self.at_peak: list[tuple[str, int]] = []
         self.samples: list[tuple[float, float, float]] = []
         self.memory: list[tuple[float, int, int]] = []
-        self.machine: list[tuple[float, float, float]] = []
+        self.machine: list[tuple[float, float, float, float]] = []
         self._cpu: dict[int, float] = {}
         self._stop = threading.Event()
 
@@ -144,7 +145,7 @@ class TreeSampler:
         now = time.time()
         self.samples.append((now, self._cpu[self.pid], sum(self._cpu.values())))
         self.memory.append((now, flow, sum(rss.values())))
-        self.machine.append((now, time.process_time(), idle_seconds()))
+        self.machine.append((now, time.process_time(), *machine_seconds()))
 
     def process_peaks(self) -> list[tuple[str, float]]:
         """(label, peak RSS MB) of every process seen, largest first."""
@@ -168,14 +169,14 @@ class TreeSampler:
             key=lambda p: -p[1],
         )
 
-    def machine_between(self, start: float, end: float) -> tuple[float, float]:
-        """(this process's CPU s, the machine's idle CPU s) between two Unix times."""
+    def machine_between(self, start: float, end: float) -> tuple[float, float, float]:
+        """(this process's CPU s, the machine's idle and kernel CPU s) between two times."""
         if not self.machine:
-            return 0.0, 0.0
+            return 0.0, 0.0, 0.0
         times = [m[0] for m in self.machine]
         first = self.machine[min(bisect_left(times, start), len(times) - 1)]
         last = self.machine[min(bisect_left(times, end), len(times) - 1)]
-        return last[1] - first[1], last[2] - first[2]
+        return last[1] - first[1], last[2] - first[2], last[3] - first[3]
 
     def peak_between(self, start: float, end: float) -> tuple[float, float]:
         """Peak RSS MB (root, tree) sampled between two Unix times (0 when none fell there)."""

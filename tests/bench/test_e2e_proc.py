@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from bench.e2e_proc import TreeSampler, idle_seconds
+from bench.e2e_proc import TreeSampler, machine_seconds
 
 _CHILD = "b = bytearray(60_000_000); sum(range(1_000_000)); import time; time.sleep(0.2)"
 _ROOT = (
@@ -54,11 +54,12 @@ def test_the_samplers_own_cpu_and_the_machines_idle_time_are_taken_per_sample():
     finally:
         child.kill()
         child.wait()
-    own, _ = sampler.machine_between(started - 1, time.time())
+    own, _, _ = sampler.machine_between(started - 1, time.time())
     assert own >= 0.3
-    assert sampler.machine_between(0, 1) == (0.0, 0.0)  # before the first sample: nothing
+    assert sampler.machine_between(0, 1) == (0.0, 0.0, 0.0)  # before the first sample
 
 
-def test_idle_time_is_the_idle_and_iowait_columns_of_proc_stat():
+def test_idle_time_is_idle_plus_iowait_and_kernel_time_is_system_in_proc_stat():
     stat = "cpu  10 0 20 300 50 0 1 0 0 0\ncpu0 5 0 10 150 25 0 1 0 0 0\n"
-    assert idle_seconds(stat) == 350 / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    assert machine_seconds(stat) == (350 / tick, 20 / tick)
