@@ -104,3 +104,43 @@ def test_learners_table_is_untouched_by_the_award_insert(databases):
     with fast.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM learners").scalar_one() == 1
     assert Learner.__tablename__ == "learners"
+
+
+def _general(session, table, rows):
+    session.execute(insert(table), list(rows))
+
+
+def test_new_completions_are_stored_as_the_general_path_stores_them(tmp_path, monkeypatch):
+    from datetime import date
+    from decimal import Decimal
+
+    import badgeflow.store.completions as completions
+    from badgeflow.models import COMPLETED_AT, RAW, SCORE
+    from badgeflow.store import upsert_completions
+    from tests.badgeflow.store.factories import AS_OF, completion, completions_frame
+
+    frame = completions_frame(
+        completion("7:101"),
+        completion("8:101", **{COMPLETED_AT: None, SCORE: None, RAW: {"d": date(2026, 1, 2)}}),
+        completion("9:101", **{RAW: {"n": Decimal("1.50"), "é": ["ü", None, 3.25]}}),
+        completion("9:101", **{SCORE: 12.0}),  # the same key again: one row, updated
+        completion("10:102", **{COMPLETED_AT: AS_OF - timedelta(microseconds=7)}),
+    )
+    stored = []
+    for name in ("fast", "general"):
+        if name == "general":
+            monkeypatch.setattr(completions, "insert_rows", _general)
+        engine = make_engine(f"sqlite:///{tmp_path}/{name}.sqlite")
+        migrate(engine)
+        with session_factory(engine).begin() as session:
+            counts = upsert_completions(session, frame, batch_id="b1")
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT * FROM completions ORDER BY source, source_record_id"
+            )
+            keep = [i for i, c in enumerate(rows.keys()) if c != "created_at"]  # the clock
+            stored.append([tuple(r[i] for i in keep) for r in rows])
+        engine.dispose()
+        assert (counts.inserted, counts.updated) == (4, 1)
+    assert stored[0] == stored[1]
+    assert len(stored[0]) == 4
