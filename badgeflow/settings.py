@@ -408,6 +408,13 @@ class MoodleSourceSettings(_HttpSourceBase):
         description="idnumber or name of the grade item that holds the final assessment; "
         "unset uses the course total.",
     )
+    concurrency: int = Field(
+        4,
+        ge=1,
+        le=16,
+        description="Users whose web-service calls are in flight at once (1: one at a time); "
+        "Moodle core sets no rate limit.",
+    )
 
 
 class CanvasSourceSettings(_HttpSourceBase):
@@ -652,6 +659,13 @@ class TalentLMSSourceSettings(_HttpSourceBase):
     )
     final_assessment: str | None = Field(
         None, description="id or name of the test unit whose score is used; unset: no score."
+    )
+    concurrency: int = Field(
+        4,
+        ge=1,
+        le=16,
+        description="Learners' status calls in flight at once (1: one at a time); the hourly "
+        "API limit counts calls, not their overlap.",
     )
 
 

@@ -94,6 +94,7 @@ def _moodle(settings: MoodleSourceSettings) -> CompletionSource:
         final_assessment=settings.final_assessment,
         timeout=settings.timeout_seconds,
         retry=retry_policy(settings),
+        concurrency=settings.concurrency,
     )
 
 
@@ -210,6 +211,7 @@ def _talentlms(settings: TalentLMSSourceSettings) -> CompletionSource:
         final_assessment=settings.final_assessment,
         timeout=settings.timeout_seconds,
         retry=retry_policy(settings),
+        concurrency=settings.concurrency,
     )
 
 

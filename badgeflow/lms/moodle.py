@@ -12,6 +12,7 @@ does not depend on database ids that differ between sites.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -22,6 +23,7 @@ import pandas as pd
 from badgeflow.errors import SourceConfigError
 from badgeflow.lms._frame import to_completion_frame
 from badgeflow.lms._http import ApiClient, RetryPolicy
+from badgeflow.lms._http.fanout import ordered_map
 from badgeflow.lms._moodle_wire import MoodleError, as_dict, as_list, classify_moodle, php_form
 from badgeflow.models import (
     COMPLETED,
@@ -79,6 +81,7 @@ class MoodleSource:
         page_size: int = 100,
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
+        concurrency: int = 1,
     ) -> None:
         """Configure the source; nothing is requested until `fetch_completions`.
 
@@ -93,9 +96,12 @@ class MoodleSource:
             page_size: users requested per ``core_enrol_get_enrolled_users`` page.
             retry: how transient failures are retried (default `RetryPolicy()`).
             transport: an httpx transport to use instead of the network (tests).
+            concurrency: users whose calls are in flight at once (1: one at a time).
         """
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
         self.name = name
         self.base_url = base_url.rstrip("/")
         self._token = token
@@ -105,6 +111,7 @@ class MoodleSource:
         self.page_size = page_size
         self._retry = retry
         self._transport = transport
+        self.concurrency = concurrency
 
     def __repr__(self) -> str:
         return f"MoodleSource(name={self.name!r}, base_url={self.base_url!r})"
@@ -193,21 +200,38 @@ class MoodleSource:
         # web service returns every enrolled user's); an incremental one asks per user, and
         # only for the users it returns.
         grades = _CourseGrades() if since is None else None
-        for user in self._enrolled_users(api, course["id"]):
+
+        no_criteria: list[MoodleError] = []  # course-wide: later users need not be asked
+
+        def record(user: JSONDict) -> dict[str, object] | MoodleError | None:
+            # Moodle's per-user verdicts come back as values, judged below in user order
+            # (users start in order, so those skipped here come after the one that saw it).
+            if no_criteria:
+                return no_criteria[0]
             try:
-                row = self._record(api, course, user, since, fetched_at, grades)
+                return self._record(api, course, user, since, fetched_at, grades)
             except MoodleError as exc:
+                if exc.errorcode == "nocriteriaset":
+                    no_criteria.append(exc)
+                if exc.errorcode in ("nocriteriaset", "usernotenroled"):
+                    return exc
+                raise
+
+        users = self._enrolled_users(api, course["id"])
+        for user, row in zip(
+            users, ordered_map(record, users, concurrency=self.concurrency), strict=True
+        ):
+            if isinstance(row, MoodleError):
+                exc = row
                 if exc.errorcode == "nocriteriaset":
                     logger.warning(
                         "Moodle course %s has no completion criteria; skipped", course_key
                     )
                     return
-                if exc.errorcode == "usernotenroled":
-                    logger.warning(
-                        "Moodle user %s is not enrolled in %s; skipped", user.get("id"), course_key
-                    )
-                    continue
-                raise
+                logger.warning(
+                    "Moodle user %s is not enrolled in %s; skipped", user.get("id"), course_key
+                )
+                continue
             if row is not None:
                 rows.append(row)
         yield from rows
@@ -334,11 +358,13 @@ class _CourseGrades:
 
     def __init__(self) -> None:
         self._by_user: dict[str, list[JSONDict]] | None = None
+        self._lock = threading.Lock()  # users are read concurrently: one course-wide call
 
     def of(self, user_id: object, read: Callable[[], list[JSONDict]]) -> list[JSONDict] | None:
         """The user's grade items; None when the course-wide answer does not name the user."""
-        if self._by_user is None:
-            self._by_user = {str(g.get("userid")): g.get("gradeitems", []) for g in read()}
+        with self._lock:
+            if self._by_user is None:
+                self._by_user = {str(g.get("userid")): g.get("gradeitems", []) for g in read()}
         return self._by_user.get(str(user_id))
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 from badgeflow.errors import SourceAuthError, SourceConfigError, SourceError, SourceUnavailable
 from badgeflow.lms._frame import to_completion_frame
 from badgeflow.lms._http import ApiClient, RetryPolicy, classify_http
+from badgeflow.lms._http.fanout import ordered_map
 from badgeflow.models import (
     COMPLETED,
     COMPLETED_AT,
@@ -117,6 +118,7 @@ class TalentLMSSource:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
+        concurrency: int = 1,
     ) -> None:
         """Configure the source; nothing is requested until `fetch_completions`.
 
@@ -131,7 +133,10 @@ class TalentLMSSource:
             timeout: seconds allowed per HTTP request.
             retry: how transient failures are retried (default `RetryPolicy()`).
             transport: an httpx transport to use instead of the network (tests).
+            concurrency: learners' status calls in flight at once (1: one at a time).
         """
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
         self.name = name
         self.base_url = base_url.rstrip("/")
         self._auth = _ApiKeyAuth(api_key)
@@ -141,6 +146,7 @@ class TalentLMSSource:
         self.timeout = timeout
         self._retry = retry
         self._transport = transport
+        self.concurrency = concurrency
 
     def __repr__(self) -> str:
         return f"TalentLMSSource(name={self.name!r}, base_url={self.base_url!r})"
@@ -215,18 +221,25 @@ class TalentLMSSource:
         cid = str(course.get("id"))
         key = course.get("code") or cid
         final = self._final_unit(course, key)
-        rows = []
+        uids = []
         for member in course.get("users") or []:
             if member.get("role") != "learner":
                 continue
             listed = _epoch(member.get("completed_on_timestamp"), [])
             if since is not None and listed is not None and listed < since:
                 continue
-            uid = str(member.get("id"))
-            status = api.get_json(
+            uids.append(str(member.get("id")))
+
+        def status_of(uid: str) -> JSONDict:
+            found: JSONDict = api.get_json(
                 f"getuserstatusincourse/course_id:{cid},user_id:{uid}",
                 what=f"TalentLMS status of user {uid} in course {key}",
             )
+            return found
+
+        rows = []
+        statuses = ordered_map(status_of, uids, concurrency=self.concurrency)
+        for uid, status in zip(uids, statuses, strict=True):
             row = self._record(course, key, uid, users.get(uid, {}), status, final, fetched_at)
             done_at = row[COMPLETED_AT]
             if since is not None and isinstance(done_at, datetime) and done_at < since:

@@ -9,6 +9,7 @@ from datetime import datetime
 from badgeflow import store
 from badgeflow.facts import load_facts
 from badgeflow.models import AWARD_KEY, AWARD_STATUS, LEARNER_EMAIL, REASON, RECORD_KEY
+from badgeflow.pipeline._gc import gc_frozen
 from badgeflow.pipeline.progress import record_progress
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.rules import evaluate
@@ -52,6 +53,11 @@ def evaluate_awards(runtime: Runtime, *, batch_id: str, as_of: datetime) -> Awar
     Returns:
         Counts for the batch summary.
     """
+    with gc_frozen():
+        return _evaluate_awards(runtime, batch_id=batch_id, as_of=as_of)
+
+
+def _evaluate_awards(runtime: Runtime, *, batch_id: str, as_of: datetime) -> AwardStageResult:
     with runtime.sessions.begin() as session:
         batch_keys = store.batch_record_keys(session, batch_id)
         batch_learners = store.learner_emails_for(session, batch_keys)

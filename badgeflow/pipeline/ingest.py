@@ -18,6 +18,7 @@ from badgeflow.identity import apply_identity_map, load_identity_map
 from badgeflow.lms import build_source
 from badgeflow.lms.csv_export import CsvExportSource
 from badgeflow.models import COMPLETED_AT
+from badgeflow.pipeline._gc import gc_frozen
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.store.contract_runs import clear_quarantine, previous_read
 
@@ -89,6 +90,26 @@ def ingest_source(
         ContractError: the data contract is missing, or the data lacks a required column.
         ConfigurationError: the identity mapping file is unreadable or invalid.
     """
+    with gc_frozen():
+        return _ingest_source(
+            runtime,
+            source_name,
+            batch_id=batch_id,
+            as_of=as_of,
+            full_resync=full_resync,
+            accept_contract_breach=accept_contract_breach,
+        )
+
+
+def _ingest_source(
+    runtime: Runtime,
+    source_name: str,
+    *,
+    batch_id: str,
+    as_of: datetime,
+    full_resync: bool,
+    accept_contract_breach: bool,
+) -> IngestResult:
     settings = runtime.source(source_name)
     with runtime.sessions() as session:
         stored = store.get_watermark(session, source_name)

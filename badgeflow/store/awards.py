@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import pandas as pd
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from badgeflow.models import (
@@ -24,6 +24,7 @@ from badgeflow.models import (
     VALID_UNTIL,
 )
 from badgeflow.store import _frames as fr
+from badgeflow.store._bulk import insert_rows
 from badgeflow.store.learners import ensure_learners, normalise_email
 from badgeflow.store.schema import Award, Credential, Learner
 
@@ -131,42 +132,59 @@ def insert_awards(session: Session, awards_df: pd.DataFrame, *, batch_id: str) -
         ValueError: a column is missing or a row has no learner email.
     """
     fr.require_columns(awards_df, AWARD_COLUMNS, "awards")
-    records = fr.rows(awards_df, AWARD_COLUMNS)
-    keys = [str(r[AWARD_KEY]) for r in records]
+    # Column by column (each cell as itertuples gives it), then only the new rows' cells.
+    keys = [str(k) for k in awards_df[AWARD_KEY].tolist()]
     stored: set[str] = set()
     for chunk in fr.chunks(sorted(set(keys))):
         stored.update(session.scalars(select(Award.award_key).where(Award.award_key.in_(chunk))))
-    fresh: dict[str, dict[str, Any]] = {}
-    for key, record in zip(keys, records, strict=True):
+    fresh: dict[str, int] = {}  # key -> its first row
+    for at, key in enumerate(keys):
         if key not in stored and key not in fresh:
-            fresh[key] = record
+            fresh[key] = at
+    picked = list(fresh.values())
+
+    def cells(column: str) -> list[Any]:
+        values = awards_df[column].tolist()
+        return [values[at] for at in picked]
+
+    emails = [fr.to_str(v) for v in cells(LEARNER_EMAIL)]
     names: dict[str, str | None] = {}
-    for record in fresh.values():
-        email = fr.to_str(record[LEARNER_EMAIL])
+    for key, email, name in zip(fresh, emails, cells(LEARNER_NAME), strict=True):
         if not email or not email.strip():
-            raise ValueError(f"award {record[AWARD_KEY]} has no learner email")
-        names[normalise_email(email)] = fr.to_str(record[LEARNER_NAME])
+            raise ValueError(f"award {key} has no learner email")
+        names[normalise_email(email)] = fr.to_str(name)
     learner_ids = ensure_learners(session, names)
     rows = [
         {
             "award_key": key,
-            "learner_id": learner_ids[normalise_email(str(record[LEARNER_EMAIL]))],
-            "achievement_id": str(record[ACHIEVEMENT_ID]),
-            "awarded_at": fr.to_datetime(record[AWARDED_AT]),
-            "valid_from": fr.to_datetime(record[VALID_FROM]),
-            "valid_until": fr.to_datetime(record[VALID_UNTIL]),
-            "score": fr.to_float(record[SCORE]),
-            "evidence": fr.to_str_list(record[EVIDENCE_RECORD_IDS]),
+            "learner_id": learner_ids[normalise_email(str(email))],
+            "achievement_id": str(achievement),
+            "awarded_at": fr.to_datetime(awarded),
+            "valid_from": fr.to_datetime(valid_from),
+            "valid_until": fr.to_datetime(valid_until),
+            "score": fr.to_float(score),
+            "evidence": fr.to_str_list(evidence),
             "batch_id": batch_id,
             "status": "active",
         }
-        for key, record in fresh.items()
+        for key, email, achievement, awarded, valid_from, valid_until, score, evidence in zip(
+            fresh,
+            emails,
+            cells(ACHIEVEMENT_ID),
+            cells(AWARDED_AT),
+            cells(VALID_FROM),
+            cells(VALID_UNTIL),
+            cells(SCORE),
+            cells(EVIDENCE_RECORD_IDS),
+            strict=True,
+        )
     ]
     if not rows:
         return []
     # One bulk INSERT (executemany), then the new ids by key, in chunked queries.
-    # On the table: the ORM's bulk insert goes row by row when None values vary.
-    session.execute(insert(Award.metadata.tables[Award.__tablename__]), rows)
+    # On the table: the ORM's bulk insert goes row by row when None values vary; on
+    # SQLite without SQLAlchemy's per-row parameter building (`insert_rows`).
+    insert_rows(session, Award.metadata.tables[Award.__tablename__], rows)
     ids: dict[str, int] = {}
     for chunk in fr.chunks(list(fresh)):
         query = select(Award.award_key, Award.id).where(Award.award_key.in_(chunk))

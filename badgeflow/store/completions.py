@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from badgeflow.models import (
@@ -39,6 +39,7 @@ from badgeflow.models import (
     VALUE,
 )
 from badgeflow.store import _frames as fr
+from badgeflow.store._bulk import insert_rows
 from badgeflow.store.learners import ensure_learners, normalise_email
 from badgeflow.store.schema import Completion, Learner, QuarantinedRow
 
@@ -171,9 +172,10 @@ def upsert_completions(session: Session, df: pd.DataFrame, *, batch_id: str) -> 
     if fresh:
         # One bulk INSERT (executemany) instead of a unit of work per new completion. On the
         # table, not the entity: the ORM's bulk insert splits its batch wherever a row's set
-        # of None values changes, down to one statement per row (same stored values).
-        session.execute(
-            insert(Completion.metadata.tables[Completion.__tablename__]), list(fresh.values())
+        # of None values changes, down to one statement per row (same stored values). On
+        # SQLite without SQLAlchemy's per-row parameter building (`insert_rows`).
+        insert_rows(
+            session, Completion.metadata.tables[Completion.__tablename__], list(fresh.values())
         )
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=unchanged)
 
