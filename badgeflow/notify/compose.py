@@ -158,6 +158,8 @@ class MessageParts:
         html: the HTML part, referring to ``images`` by ``cid:``.
         images: the inline images.
         attachment: (file name, PNG) of the baked badge, or None.
+        encoded: (transfer encoding, payload) of ``text`` and of ``html``, when already
+            encoded (`badgeflow.notify.stencil`): what ``set_content`` would give them.
     """
 
     headers: dict[str, Any]
@@ -165,6 +167,7 @@ class MessageParts:
     html: str
     images: tuple[InlineImage, ...]
     attachment: tuple[str, bytes] | None
+    encoded: tuple[tuple[str, str], tuple[str, str]] | None = None
 
     def message(self) -> EmailMessage:
         """The message, built by `assemble`."""
