@@ -30,6 +30,7 @@ _md_html = lru_cache(maxsize=256)(_markdown.to_html)
 _md_text = lru_cache(maxsize=256)(_markdown.to_text)
 
 
+@lru_cache(maxsize=4096)
 def day(value: date) -> str:
     """A date as emails show it: ``3 December 2025``."""
     return f"{value.day} {value:%B %Y}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Final
 from urllib.parse import urlencode
 
@@ -80,15 +81,23 @@ def linkedin_add_to_profile_url(
         The URL, every value percent-encoded.
     """
     params: list[tuple[str, str]] = [
-        ("startTask", "CERTIFICATION_NAME"),
-        ("name", name),
-        ("organizationName", organization_name),
         ("issueYear", str(issued.year)),
         ("issueMonth", str(issued.month)),
     ]
     if expires is not None:
         params += [("expirationYear", str(expires.year)), ("expirationMonth", str(expires.month))]
     params += [("certUrl", cert_url), ("certId", cert_id)]
+    # urlencode joins its pairs with "&": the pairs every award of a badge shares, once.
+    return f"{_linkedin_head(name, organization_name)}&{urlencode(params)}"
+
+
+@lru_cache(maxsize=256)
+def _linkedin_head(name: str, organization_name: str) -> str:
+    params = [
+        ("startTask", "CERTIFICATION_NAME"),
+        ("name", name),
+        ("organizationName", organization_name),
+    ]
     return f"{LINKEDIN_ADD_URL}?{urlencode(params)}"
 
 
