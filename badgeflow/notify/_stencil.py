@@ -14,7 +14,6 @@ base64, a slot on the last line) gives None, and the caller encodes the filled t
 
 from __future__ import annotations
 
-import binascii
 import re
 from collections.abc import Mapping
 from typing import Final
@@ -31,15 +30,21 @@ _BREAKS: Final = re.compile("[\r\n]")
 
 
 class _Line:
-    """One line of a part: literal pieces and slot names, alternating (static: one piece)."""
+    """One line of a part: literal pieces and slot names, alternating (static: one piece).
 
-    __slots__ = ("data", "encoded", "pieces", "slots")
+    Quoted-printable's character map works byte by byte, so a line's quoted text is its
+    pieces' and values' quoted texts joined: the pieces are quoted once, here.
+    """
+
+    __slots__ = ("data", "encoded", "pieces", "quoted", "size", "slots")
 
     def __init__(self, pieces: list[str], slots: list[str]) -> None:
         self.pieces = pieces
         self.slots = slots
         self.data = pieces[0].encode("utf-8") if not slots else b""
         self.encoded = wrap_lines([quote_line(self.data)]) if not slots else ""
+        self.quoted = [quote_line(piece.encode("utf-8")) for piece in pieces]
+        self.size = sum(len(piece.encode("utf-8")) for piece in pieces)
 
     def fill(self, values: Mapping[str, str]) -> str:
         pieces = self.pieces
@@ -48,6 +53,17 @@ class _Line:
             out.append(values[slot])
             out.append(pieces[n])
         return "".join(out)
+
+    def quote(self, quoted: Mapping[str, str], sizes: Mapping[str, int]) -> tuple[str, int]:
+        # (the line's quoted text, its size in UTF-8 bytes) from its values' quoted texts.
+        pieces = self.quoted
+        out = [pieces[0]]
+        size = self.size
+        for n, slot in enumerate(self.slots, 1):
+            out.append(quoted[slot])
+            out.append(pieces[n])
+            size += sizes[slot]
+        return "".join(out), size
 
 
 class PartStencil:
@@ -87,7 +103,9 @@ class PartStencil:
         self.static_max = max((len(line.data) for line in lines if not line.slots), default=0)
         self.head = lines[:_SNIFF]
         self.sniff_static = not any(line.slots for line in self.head)
-        self.sniff_base64 = self.sniff_static and _base64_wins([line.data for line in self.head])
+        self.sniff_base64 = self.sniff_static and _base64_wins(
+            [(line.quoted[0], line.size) for line in self.head]
+        )
 
     def values(self, values: Mapping[str, str]) -> dict[str, str]:
         """The values as they are pasted: HTML-escaped for an HTML part."""
@@ -117,31 +135,38 @@ class PartStencil:
             return None
         if any(_BREAKS.search(value) for value in pasted.values()):
             return None
-        filled = [line.fill(pasted).encode("utf-8") for line in self.dynamic]
+        datas = {slot: value.encode("utf-8") for slot, value in pasted.items()}
+        quoted = {slot: quote_line(data) for slot, data in datas.items()}
+        sizes = {slot: len(data) for slot, data in datas.items()}
+        lines = [line.quote(quoted, sizes) for line in self.dynamic]
         runs = self.runs
-        if max([self.static_max, *map(len, filled)]) <= _MAX_LINE:
+        if max([self.static_max, *(size for _, size in lines)]) <= _MAX_LINE:
             pieces = [runs[0][0]]
-            for n, data in enumerate(filled, 1):
-                pieces += (data, b"\n", runs[n][0])
+            for n, line in enumerate(self.dynamic, 1):
+                pieces += (line.fill(pasted).encode("utf-8"), b"\n", runs[n][0])
             body = b"".join(pieces)
             if body.isascii():
                 return "7bit", body.decode("ascii")
             return "8bit", body.decode("ascii", "surrogateescape")
         if not self.sniff_static:
-            values = iter(filled)
-            head = [next(values) if line.slots else line.data for line in self.head]
+            dynamic = iter(lines)
+            head = [
+                next(dynamic) if line.slots else (line.quoted[0], line.size) for line in self.head
+            ]
             if _base64_wins(head):
                 return None
         encoded = [runs[0][1]]
-        for n, data in enumerate(filled, 1):
-            encoded += (wrap_lines([quote_line(data)]), runs[n][1])
+        for n, (text, _) in enumerate(lines, 1):
+            encoded += (wrap_lines([text]), runs[n][1])
         return "quoted-printable", "".join(encoded)
 
 
-def _base64_wins(head: list[bytes]) -> bool:
-    # encode_text's sniff: base64 when the first lines' QP is longer than their base64.
-    quoted = wrap_lines([quote_line(data) for data in head])
-    return len(quoted) > len(binascii.b2a_base64(b"\n".join(head) + b"\n"))
+def _base64_wins(head: list[tuple[str, int]]) -> bool:
+    # encode_text's sniff: base64 when the first lines' QP is longer than their base64
+    # (of their bytes joined by LF, with a final LF: b2a_base64 writes 4 characters for
+    # every 3 bytes begun, and a line break).
+    size = sum(size for _, size in head) + len(head)
+    return len(wrap_lines([text for text, _ in head])) > 4 * -(-size // 3) + 1
 
 
 def _lines(literals: list[str], slots: list[str]) -> list[_Line] | None:
