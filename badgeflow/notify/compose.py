@@ -70,6 +70,8 @@ def clean_line(text: str) -> str:
     Returns:
         The text on one line, runs of whitespace collapsed, stripped.
     """
+    if text.isascii() and text.isprintable():
+        return _SPACES.sub(" ", text).strip()  # no control or bidi character to take out
     text = _BIDI_CONTROLS.sub("", text)
     text = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
     return _SPACES.sub(" ", text).strip()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Final
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from badgeflow.models import AchievementInfo, IssuerInfo
 from badgeflow.site import layout
@@ -80,15 +80,19 @@ def linkedin_add_to_profile_url(
     Returns:
         The URL, every value percent-encoded.
     """
-    params: list[tuple[str, str]] = [
-        ("issueYear", str(issued.year)),
-        ("issueMonth", str(issued.month)),
-    ]
-    if expires is not None:
-        params += [("expirationYear", str(expires.year)), ("expirationMonth", str(expires.month))]
-    params += [("certUrl", cert_url), ("certId", cert_id)]
-    # urlencode joins its pairs with "&": the pairs every award of a badge shares, once.
-    return f"{_linkedin_head(name, organization_name)}&{urlencode(params)}"
+    # urlencode(pairs) is "&".join(quote_plus(key) + "=" + quote_plus(value)): the pairs
+    # every award of a badge shares are encoded once, and keys and numbers encode to
+    # themselves.
+    expiry = (
+        f"&expirationYear={expires.year}&expirationMonth={expires.month}"
+        if expires is not None
+        else ""
+    )
+    return (
+        f"{_linkedin_head(name, organization_name)}&issueYear={issued.year}"
+        f"&issueMonth={issued.month}{expiry}"
+        f"&certUrl={quote_plus(cert_url)}&certId={quote_plus(cert_id)}"
+    )
 
 
 @lru_cache(maxsize=256)
