@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from threading import Lock
+from typing import Final
 from urllib.parse import urlsplit
 
 from badgeflow import store
@@ -80,6 +81,7 @@ class _CatalogParts:
 
 
 _parts: dict[int, _CatalogParts] = {}
+_UNMADE: Final = object()
 _parts_lock = Lock()
 
 
@@ -211,10 +213,11 @@ def _award_from_stencil(
     channels = tuple(channel for channel, _ in links.share_channels)
     key = (achievement, runtime.issuer, domain, bool(name), expires is not None, bool(baked_png))
     stencils = parts.stencils
-    if key not in stencils:
-        if len(stencils) >= 256:
-            stencils.clear()
-        stencils[key] = award_stencil(
+    found = stencils.get(key, _UNMADE)
+    if found is None or isinstance(found, AwardStencil):
+        stencil = found
+    else:
+        stencil = award_stencil(
             parts.design,
             achievement=achievement,
             issuer=runtime.issuer,
@@ -227,7 +230,9 @@ def _award_from_stencil(
             attached=bool(baked_png),
             channels=channels,
         )
-    stencil = stencils[key]
+        if len(stencils) >= 256:  # threads may race here: at worst a stencil is made twice
+            stencils.clear()
+        stencils[key] = stencil
     if stencil is None:
         return None
     headers = message_headers(
