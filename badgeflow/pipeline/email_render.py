@@ -85,6 +85,21 @@ _UNMADE: Final = object()
 _parts_lock = Lock()
 
 
+class _Same:
+    """An object as a key by its identity, kept alive by the key (so its id is not reused)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.value is self.value
+
+
 def _catalog_parts(catalog: Catalog) -> _CatalogParts:
     # Keyed by the catalog object (a runtime loads its catalog once): a new catalog, say
     # after an edit, gets fresh parts. Only the last few catalogs are kept.
@@ -211,7 +226,15 @@ def _award_from_stencil(
     issued = day(item.awarded_at.date())
     expires = day(item.valid_until.date()) if item.valid_until else None
     channels = tuple(channel for channel, _ in links.share_channels)
-    key = (achievement, runtime.issuer, domain, bool(name), expires is not None, bool(baked_png))
+    key = (
+        item.achievement_id,
+        _Same(achievement),  # (unhashable: alignments are dicts)
+        _Same(runtime.issuer),
+        domain,
+        bool(name),
+        expires is not None,
+        bool(baked_png),
+    )
     stencils = parts.stencils
     found = stencils.get(key, _UNMADE)
     if found is None or isinstance(found, AwardStencil):
