@@ -13,7 +13,7 @@ import binascii
 import re
 from typing import Final
 
-__all__ = ["base64_lines", "encode_text"]
+__all__ = ["base64_lines", "encode_text", "quote_line", "wrap_lines"]
 
 _MAX_LINE: Final = 78
 # Bytes quoted-printable escapes besides "=" (replaced first): all but printable ASCII,
@@ -28,12 +28,33 @@ def _quote(match: re.Match[bytes]) -> bytes:
 def _quoted_lines(body: bytes) -> list[str]:
     # The body's lines after quoprimime's character map (CR and LF are never escaped, so
     # the lines are those of the body).
-    return _TO_QUOTE.sub(_quote, body.replace(b"=", b"=3D")).decode("ascii").splitlines()
+    return quote_line(body).splitlines()
 
 
-def _wrap(lines: list[str]) -> str:
-    # quoprimime.body_encode's loop (78 columns, eol "\n") over quoted lines, each ending
-    # in "\n" (our bodies always end with a line break).
+def quote_line(data: bytes) -> str:
+    """Quoted-printable's character map (``quoprimime``'s), before lines are broken.
+
+    Args:
+        data: UTF-8 text, one line or several (line breaks are left as they are).
+
+    Returns:
+        The text with ``=`` and every byte outside printable ASCII, space and tab escaped.
+    """
+    return _TO_QUOTE.sub(_quote, data.replace(b"=", b"=3D")).decode("ascii")
+
+
+def wrap_lines(lines: list[str]) -> str:
+    """``quoprimime.body_encode``'s loop (78 columns, LF) over quoted lines (`quote_line`).
+
+    Encoding works line by line: the result for a list of lines is the results for each
+    line, joined.
+
+    Args:
+        lines: quoted lines, without their line breaks.
+
+    Returns:
+        The encoded lines, each ending in LF.
+    """
     max1 = _MAX_LINE - 1
     encoded: list[str] = []
     append = encoded.append
@@ -113,9 +134,9 @@ def encode_text(text: str) -> tuple[str, str]:
     # The email package compares encodings of the first 10 lines; QP works line by line, so
     # their QP is the start of the whole body's.
     quoted = _quoted_lines(body)
-    sniff_qp = _wrap(quoted[:10])
+    sniff_qp = wrap_lines(quoted[:10])
     if len(sniff_qp) > len(binascii.b2a_base64(b"\n".join(lines[:10]) + b"\n")):
         return "base64", _base64(body)
     if len(lines) <= 10:
         return "quoted-printable", sniff_qp
-    return "quoted-printable", sniff_qp + _wrap(quoted[10:])
+    return "quoted-printable", sniff_qp + wrap_lines(quoted[10:])

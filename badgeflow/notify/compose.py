@@ -70,6 +70,8 @@ def clean_line(text: str) -> str:
     Returns:
         The text on one line, runs of whitespace collapsed, stripped.
     """
+    if text.isascii() and text.isprintable():
+        return _SPACES.sub(" ", text).strip()  # no control or bidi character to take out
     text = _BIDI_CONTROLS.sub("", text)
     text = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
     return _SPACES.sub(" ", text).strip()
@@ -158,6 +160,8 @@ class MessageParts:
         html: the HTML part, referring to ``images`` by ``cid:``.
         images: the inline images.
         attachment: (file name, PNG) of the baked badge, or None.
+        encoded: (transfer encoding, payload) of ``text`` and of ``html``, when already
+            encoded (`badgeflow.notify.stencil`): what ``set_content`` would give them.
     """
 
     headers: dict[str, Any]
@@ -165,6 +169,7 @@ class MessageParts:
     html: str
     images: tuple[InlineImage, ...]
     attachment: tuple[str, bytes] | None
+    encoded: tuple[tuple[str, str], tuple[str, str]] | None = None
 
     def message(self) -> EmailMessage:
         """The message, built by `assemble`."""

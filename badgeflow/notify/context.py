@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from badgeflow.models import AchievementInfo, IssuerInfo
+from badgeflow.notify import _markdown
 from badgeflow.notify.compose import (
     BADGE_SIZE,
     LOGO_HEIGHT,
@@ -20,9 +22,15 @@ from badgeflow.notify.compose import (
 from badgeflow.notify.links import SHARE_LABELS, AwardLinks
 from badgeflow.site import layout
 
-__all__ = ["day", "message_headers", "prepare_context", "share_items"]
+__all__ = ["award_context", "day", "message_headers", "prepare_context", "share_items"]
 
 
+# The achievement's texts are the same in every email about it: convert them once.
+_md_html = lru_cache(maxsize=256)(_markdown.to_html)
+_md_text = lru_cache(maxsize=256)(_markdown.to_text)
+
+
+@lru_cache(maxsize=4096)
 def day(value: date) -> str:
     """A date as emails show it: ``3 December 2025``."""
     return f"{value.day} {value:%B %Y}"
@@ -139,3 +147,64 @@ def share_items(links: AwardLinks) -> list[dict[str, str]]:
         {"channel": channel, "label": SHARE_LABELS.get(channel, channel.title()), "url": url}
         for channel, url in links.share_channels
     ]
+
+
+def award_context(
+    design: EmailDesign | None,
+    *,
+    learner_name: str | None,
+    achievement: AchievementInfo,
+    issuer: IssuerInfo,
+    links: AwardLinks,
+    badge_png: bytes | None,
+    domain: str,
+    email_message: str | None,
+    issued: str | None,
+    expires: str | None,
+    attached: bool,
+) -> tuple[dict[str, Any], list[InlineImage]]:
+    """The award email's template context, its dates already shown (`day`).
+
+    `badgeflow.notify.render.award_email_parts` renders with it, and
+    `badgeflow.notify.stencil` with markers in place of the per-learner values.
+
+    Args:
+        design: the catalog's branding, logo and templates; None for the packaged look.
+        learner_name: display name, or None.
+        achievement: the awarded achievement.
+        issuer: the issuer.
+        links: the email's links (see `award_links`).
+        badge_png: the achievement's plain PNG to embed, or None.
+        domain: right-hand side of the images' Content-IDs.
+        email_message: the achievement's ``email_message`` (markdown-lite), or None.
+        issued: the award date as shown, or None.
+        expires: the expiry date as shown, or None.
+        attached: whether the baked PNG is attached.
+
+    Returns:
+        The context and the inline images it refers to.
+    """
+    context, images = prepare_context(
+        design,
+        learner_name=learner_name,
+        achievement=achievement,
+        issuer=issuer,
+        badge_png=badge_png,
+        domain=domain,
+    )
+    colour = context["colours"].accent
+    attachment_name = f"{layout.check_slug(achievement.slug)}.png" if attached else None
+    context |= {
+        "links": links,
+        "share": share_items(links),
+        "attachment_name": attachment_name,
+        "issued": issued,
+        "expires": expires,
+        "message_html": _md_html(email_message, link_colour=colour) if email_message else None,
+        "message_text": _md_text(email_message) if email_message else None,
+        "criteria_html": _md_html(
+            achievement.criteria_narrative, link_colour=colour, font="15px/22px"
+        ),
+        "criteria_text": _md_text(achievement.criteria_narrative),
+    }
+    return context, images

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Final
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from badgeflow.models import AchievementInfo, IssuerInfo
 from badgeflow.site import layout
@@ -79,16 +80,28 @@ def linkedin_add_to_profile_url(
     Returns:
         The URL, every value percent-encoded.
     """
-    params: list[tuple[str, str]] = [
+    # urlencode(pairs) is "&".join(quote_plus(key) + "=" + quote_plus(value)): the pairs
+    # every award of a badge shares are encoded once, and keys and numbers encode to
+    # themselves.
+    expiry = (
+        f"&expirationYear={expires.year}&expirationMonth={expires.month}"
+        if expires is not None
+        else ""
+    )
+    return (
+        f"{_linkedin_head(name, organization_name)}&issueYear={issued.year}"
+        f"&issueMonth={issued.month}{expiry}"
+        f"&certUrl={quote_plus(cert_url)}&certId={quote_plus(cert_id)}"
+    )
+
+
+@lru_cache(maxsize=256)
+def _linkedin_head(name: str, organization_name: str) -> str:
+    params = [
         ("startTask", "CERTIFICATION_NAME"),
         ("name", name),
         ("organizationName", organization_name),
-        ("issueYear", str(issued.year)),
-        ("issueMonth", str(issued.month)),
     ]
-    if expires is not None:
-        params += [("expirationYear", str(expires.year)), ("expirationMonth", str(expires.month))]
-    params += [("certUrl", cert_url), ("certId", cert_id)]
     return f"{LINKEDIN_ADD_URL}?{urlencode(params)}"
 
 

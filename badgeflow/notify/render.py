@@ -11,15 +11,20 @@ import uuid
 from collections.abc import Callable
 from datetime import date
 from email.message import EmailMessage
-from functools import lru_cache, update_wrapper
+from functools import update_wrapper
 from typing import Any, ParamSpec
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from badgeflow.models import AchievementInfo, IssuerInfo
-from badgeflow.notify import _markdown
 from badgeflow.notify.compose import EmailDesign, InlineImage, MessageParts
-from badgeflow.notify.context import day, message_headers, prepare_context, share_items
+from badgeflow.notify.context import (
+    award_context,
+    day,
+    message_headers,
+    prepare_context,
+    share_items,
+)
 from badgeflow.notify.links import (
     LINKEDIN_ADD_URL,
     AwardLinks,
@@ -37,6 +42,7 @@ __all__ = [
     "linkedin_add_to_profile_url",
     "reissued_email_parts",
     "render_award_email",
+    "render_bodies",
     "render_reissued_email",
     "render_revoked_email",
     "revoked_email_parts",
@@ -49,11 +55,6 @@ _env = Environment(
     autoescape=select_autoescape(),
     undefined=StrictUndefined,
 )
-
-
-# The achievement's texts are the same in every email about it: convert them once.
-_md_html = lru_cache(maxsize=256)(_markdown.to_html)
-_md_text = lru_cache(maxsize=256)(_markdown.to_text)
 
 
 def _message_id(credential_page: str, domain: str, kind: str = "award") -> str:
@@ -75,9 +76,7 @@ def _compose(
     attachment: tuple[str, bytes] | None,
 ) -> MessageParts:
     # What every kind shares: render its two templates, then the headers.
-    env = (design.templates if design else None) or _env
-    text = env.get_template(f"email/{kind}.txt").render(context)
-    html = env.get_template(f"email/{kind}.html").render(context)
+    text, html = render_bodies(kind, context, design)
     headers = message_headers(
         subject,
         from_address=from_address,
@@ -87,6 +86,24 @@ def _compose(
         message_id=message_id,
     )
     return MessageParts(headers, text, html, tuple(images), attachment)
+
+
+def render_bodies(
+    kind: str, context: dict[str, Any], design: EmailDesign | None
+) -> tuple[str, str]:
+    """Render the plain-text and HTML templates of an email kind.
+
+    Args:
+        kind: ``award``, ``reissued`` or ``revoked``.
+        context: the template variables.
+        design: the catalog's design (its templates), or None for the packaged ones.
+
+    Returns:
+        (text, HTML).
+    """
+    env = (design.templates if design else None) or _env
+    text = env.get_template(f"email/{kind}.txt").render(context)
+    return text, env.get_template(f"email/{kind}.html").render(context)
 
 
 def _assembled(parts: Callable[_P, MessageParts], name: str) -> Callable[_P, EmailMessage]:
@@ -146,29 +163,20 @@ def award_email_parts(
     Raises:
         jinja2.UndefinedError: a template refers to a variable that is not passed.
     """
-    context, images = prepare_context(
+    context, images = award_context(
         design,
         learner_name=learner_name,
         achievement=achievement,
         issuer=issuer,
+        links=links,
         badge_png=badge_png,
         domain=message_id_domain,
+        email_message=email_message,
+        issued=day(issued) if issued else None,
+        expires=day(expires) if expires else None,
+        attached=bool(baked_png),
     )
-    colour = context["colours"].accent
-    attachment_name = f"{layout.check_slug(achievement.slug)}.png" if baked_png else None
-    context |= {
-        "links": links,
-        "share": share_items(links),
-        "attachment_name": attachment_name,
-        "issued": day(issued) if issued else None,
-        "expires": day(expires) if expires else None,
-        "message_html": _md_html(email_message, link_colour=colour) if email_message else None,
-        "message_text": _md_text(email_message) if email_message else None,
-        "criteria_html": _md_html(
-            achievement.criteria_narrative, link_colour=colour, font="15px/22px"
-        ),
-        "criteria_text": _md_text(achievement.criteria_narrative),
-    }
+    attachment_name = context["attachment_name"]
     attachment = (attachment_name, baked_png) if baked_png and attachment_name else None
     return _compose(
         "award",

@@ -225,8 +225,10 @@ def _flat_head(part: EmailMessage) -> bytes:
     return b"".join(POLICY.fold_binary(k, v) for k, v in part.raw_items())
 
 
-def _text_leaf(text: str, subtype: str, mime_version: bool) -> tuple[bytes, bytes]:
-    cte, payload = encode_text(text)
+def _text_leaf(
+    text: str, subtype: str, mime_version: bool, encoded: tuple[str, str] | None
+) -> tuple[bytes, bytes]:
+    cte, payload = encode_text(text) if encoded is None else encoded
     head, items = _leaf_head(subtype, cte, mime_version)
     data = payload.encode("utf-8", "surrogateescape")
     return head + b"\n" + data, items + data
@@ -250,8 +252,9 @@ def _flat(head_and_body: tuple[bytes, bytes]) -> bytes:
 def _tree(parts: MessageParts, headers: bytes) -> tuple[bytes, bytes, bytes | None]:
     # (root header lines, root body, root body as smtplib sends it if different) of the
     # tree drawn in badgeflow.notify.compose.
-    text, text_digest = _text_leaf(parts.text, "plain", False)
-    html, html_digest = _text_leaf(parts.html, "html", not parts.images)
+    text_encoded, html_encoded = parts.encoded or (None, None)
+    text, text_digest = _text_leaf(parts.text, "plain", False, text_encoded)
+    html, html_digest = _text_leaf(parts.html, "html", not parts.images, html_encoded)
     digest = hashlib.sha256(text_digest)
     digest.update(html_digest)
     images = [_image(image) for image in parts.images]

@@ -7,16 +7,20 @@ achievement its image and ``email_message``.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from threading import Lock
+from typing import Final
 from urllib.parse import urlsplit
 
 from badgeflow import store
 from badgeflow.catalog import Catalog
 from badgeflow.models import AchievementInfo
-from badgeflow.notify.compose import EmailDesign, MessageParts
+from badgeflow.notify.compose import EmailDesign, MessageParts, clean_line
+from badgeflow.notify.context import day, message_headers
+from badgeflow.notify.links import AwardLinks
 from badgeflow.notify.render import (
     _message_id,
     award_email_parts,
@@ -24,6 +28,7 @@ from badgeflow.notify.render import (
     reissued_email_parts,
     revoked_email_parts,
 )
+from badgeflow.notify.stencil import AwardStencil, award_stencil
 from badgeflow.notify.templates import email_environment
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.site import layout
@@ -59,6 +64,7 @@ class _CatalogParts:
     design: EmailDesign
     achievements: dict[tuple[str, str], AchievementInfo] = field(default_factory=dict)
     badges: dict[str, bytes] = field(default_factory=dict)
+    stencils: dict[Hashable, AwardStencil | None] = field(default_factory=dict)
 
     def achievement(self, slug: str, base: str) -> AchievementInfo:
         found = self.achievements.get((slug, base))
@@ -75,7 +81,23 @@ class _CatalogParts:
 
 
 _parts: dict[int, _CatalogParts] = {}
+_UNMADE: Final = object()
 _parts_lock = Lock()
+
+
+class _Same:
+    """An object as a key by its identity, kept alive by the key (so its id is not reused)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.value is self.value
 
 
 def _catalog_parts(catalog: Catalog) -> _CatalogParts:
@@ -154,6 +176,10 @@ def _render_award(runtime: Runtime, item: OutboxItem, *, reissued: bool) -> Mess
     baked_png = Path(item.baked_path).read_bytes() if item.baked_path else None
     badge_png = parts.badge(item.achievement_id)
     domain = urlsplit(base).hostname or "localhost"
+    if not reissued:
+        fast = _award_from_stencil(runtime, item, parts, achievement, links, baked_png, domain)
+        if fast is not None:
+            return fast
     if reissued:
         return reissued_email_parts(
             to_address=item.to_address,
@@ -182,6 +208,71 @@ def _render_award(runtime: Runtime, item: OutboxItem, *, reissued: bool) -> Mess
         email_message=catalog.achievement(item.achievement_id).email_message,
         issued=issued,
         expires=expires,
+    )
+
+
+def _award_from_stencil(
+    runtime: Runtime,
+    item: OutboxItem,
+    parts: _CatalogParts,
+    achievement: AchievementInfo,
+    links: AwardLinks,
+    baked_png: bytes | None,
+    domain: str,
+) -> MessageParts | None:
+    # award_email_parts(...) from the achievement's stencil (badgeflow.notify.stencil), or
+    # None to render in full.
+    name = clean_line(item.learner_name) if item.learner_name else None
+    issued = day(item.awarded_at.date())
+    expires = day(item.valid_until.date()) if item.valid_until else None
+    channels = tuple(channel for channel, _ in links.share_channels)
+    key = (
+        item.achievement_id,
+        _Same(achievement),  # (unhashable: alignments are dicts)
+        _Same(runtime.issuer),
+        domain,
+        bool(name),
+        expires is not None,
+        bool(baked_png),
+    )
+    stencils = parts.stencils
+    found = stencils.get(key, _UNMADE)
+    if found is None or isinstance(found, AwardStencil):
+        stencil = found
+    else:
+        stencil = award_stencil(
+            parts.design,
+            achievement=achievement,
+            issuer=runtime.issuer,
+            badge_png=parts.badge(item.achievement_id),
+            domain=domain,
+            email_message=parts.catalog.achievement(item.achievement_id).email_message,
+            named=bool(name),
+            issued=True,
+            expires=expires is not None,
+            attached=bool(baked_png),
+            channels=channels,
+        )
+        if len(stencils) >= 256:  # threads may race here: at worst a stencil is made twice
+            stencils.clear()
+        stencils[key] = stencil
+    if stencil is None:
+        return None
+    headers = message_headers(
+        stencil.subject,
+        from_address=runtime.settings.mail.from_address,
+        design=parts.design,
+        to_address=item.to_address,
+        learner_name=item.learner_name,
+        message_id=_message_id(links.credential_page, domain),
+    )
+    return stencil.parts(
+        headers=headers,
+        learner_name=name or None,
+        links=links,
+        issued=issued,
+        expires=expires,
+        baked_png=baked_png,
     )
 
 

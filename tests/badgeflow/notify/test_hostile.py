@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import replace
 from email import message_from_bytes, policy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from badgeflow.notify.compose import clean_line
 from tests.badgeflow.notify.test_design import branded, reissued, revoked, tags
@@ -115,3 +119,18 @@ def test_clean_line():
     assert clean_line(RTL_OVERRIDE) == "Ada gnp.exe Lovelace"
     assert clean_line("  a\u2028b\u2029c\x85d  ") == "a b c d"
     assert clean_line(ARABIC) == ARABIC
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.text(alphabet=st.characters(max_codepoint=127), max_size=40),
+        st.sampled_from(["  Ada   Lovelace ", "Ada\tX", "A\u202eB", "A\u2028B", "\x85x"]),
+    )
+)
+def test_clean_line_is_the_same_for_plain_ascii(text):
+    # What clean_line does to any text; plain printable ASCII takes a shorter way there.
+    text_ = re.sub("[\u202a-\u202e\u2066-\u2069]", "", text)
+    text_ = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text_)
+    assert clean_line(text) == re.sub(r"\s+", " ", text_).strip()

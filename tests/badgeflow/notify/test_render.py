@@ -3,10 +3,12 @@ from __future__ import annotations
 import re
 from datetime import date
 from email import message_from_bytes, policy
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jinja2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from badgeflow.models import AchievementInfo, IssuerInfo
 from badgeflow.notify import render
@@ -276,3 +278,34 @@ def test_revoked_email_names_the_badge_and_the_reason_with_a_stable_id():
     html = message.get_body(("html",)).get_content()
     assert "Reason: Exam <script> misconduct" in text and "1 March 2026" in text
     assert "Exam &lt;script&gt; misconduct" in html and "<script>" not in html
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.text(max_size=40),
+    organization=st.text(max_size=40),
+    issued=st.dates(),
+    expires=st.one_of(st.none(), st.dates()),
+)
+def test_the_linkedin_url_is_every_pair_urlencoded(name, organization, issued, expires):
+    params = [
+        ("startTask", "CERTIFICATION_NAME"),
+        ("name", name),
+        ("organizationName", organization),
+        ("issueYear", str(issued.year)),
+        ("issueMonth", str(issued.month)),
+    ]
+    if expires is not None:
+        params += [("expirationYear", str(expires.year)), ("expirationMonth", str(expires.month))]
+    params += [("certUrl", f"{BASE}/credentials/{CREDENTIAL_ID}/"), ("certId", CREDENTIAL_ID)]
+    assert (
+        linkedin_add_to_profile_url(
+            name=name,
+            organization_name=organization,
+            issued=issued,
+            expires=expires,
+            cert_url=f"{BASE}/credentials/{CREDENTIAL_ID}/",
+            cert_id=CREDENTIAL_ID,
+        )
+        == f"https://www.linkedin.com/profile/add?{urlencode(params)}"
+    )

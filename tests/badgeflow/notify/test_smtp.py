@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import smtplib
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from badgeflow.errors import (
     DeliveryError,
@@ -10,6 +14,7 @@ from badgeflow.errors import (
     MailServerUnreachable,
     is_transient,
 )
+from badgeflow.notify._client import quote_address
 from badgeflow.notify.compose import MessageParts
 from badgeflow.notify.ratelimit import RateLimiter
 from badgeflow.notify.smtp import IDLE_CHECK_SECONDS, SmtpMailer
@@ -225,3 +230,17 @@ def test_prepared_bytes_reach_the_server_as_the_message_does(servers):
 
 def _without_date(raw: bytes) -> bytes:
     return b"".join(line for line in raw.splitlines(True) if not line.startswith(b"Date: "))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.one_of(
+        st.from_regex(r"[A-Za-z0-9_+.-]{1,12}@[A-Za-z0-9.-]{1,12}", fullmatch=True),
+        st.text(max_size=30),
+        st.sampled_from(
+            ["", "<>", "a@b", "Ada <a@b.org>", "a..b@c.org", "a@b.", '"a b"@c.org', "a(c)@b.org"]
+        ),
+    )
+)
+def test_quoting_an_envelope_address_is_smtplibs(address):
+    assert quote_address(address) == smtplib.quoteaddr(address)

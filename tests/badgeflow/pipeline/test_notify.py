@@ -14,13 +14,16 @@ from sqlalchemy import delete, select
 from badgeflow import store
 from badgeflow.notify.ratelimit import RateLimiter
 from badgeflow.notify.smtp import SmtpMailer
+from badgeflow.notify.wire import prepare
 from badgeflow.pipeline import (
     Runtime,
     apply_bounces,
+    email_render,
     enqueue_emails,
     pending_email_ids,
     send_emails,
 )
+from badgeflow.pipeline.email_render import outbox_email_parts
 from badgeflow.pipeline.notify import pilot_allows, retry_time
 from badgeflow.store.schema import EmailOutbox
 from tests.badgeflow.notify.smtp_servers import Handler, Servers, free_port
@@ -386,3 +389,16 @@ def test_a_crash_on_one_connection_records_what_the_others_sent(base, servers, q
     assert [r.status for r in rows(runtime)] == ["sent"] * 4
     ids = handler.message_ids()
     assert len(set(ids)) == 4 and len(ids) - 4 <= 1  # at most the in-flight one twice
+
+
+def test_award_emails_from_stencils_are_the_rendered_bytes(base, queue, monkeypatch):
+    with base.sessions() as session:
+        items = store.emails_to_send(session, queue, now=AS_OF)
+    fast = [outbox_email_parts(base, item) for item in items]
+    assert len(fast) == 4 and all(parts.encoded is not None for parts in fast)
+    # Stencils switched off: every email rendered in full, as before them.
+    monkeypatch.setattr(email_render, "_award_from_stencil", lambda *args: None)
+    general = [outbox_email_parts(base, item) for item in items]
+    assert all(parts.encoded is None for parts in general)
+    assert [prepare(p) for p in fast] == [prepare(p) for p in general]
+    assert [p.message().as_bytes() for p in fast] == [p.message().as_bytes() for p in general]
