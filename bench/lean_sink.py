@@ -6,11 +6,12 @@ about 90 CPU-seconds at the end-to-end benchmark's 75,000 emails, on the same tw
 the flow. In production the relay is Postfix or a provider on other machines, so that cost
 is not badgeflow's. `LeanController` answers the same commands (EHLO/HELO, MAIL, RCPT,
 DATA, RSET, NOOP, QUIT) with the same replies on a plain `asyncio.Protocol`: each received
-block is parsed where it lands, without a coroutine per line. It hands the handler the same
-``envelope`` (``mail_from``, ``rcpt_tos``, ``content``: dot-stuffing undone) as aiosmtpd
-(`tests/bench/test_block_sink.py` compares the three servers), and calls the handler's
-``handle_DATA``, which must not suspend (the benchmarks' counters do not). It has no TLS,
-AUTH, size or line-length limits: a benchmark sink, not a server to expose.
+block is parsed where it lands, without a coroutine per line. Like Postfix, it offers
+PIPELINING (RFC 2920): commands that arrive together are answered in order. It hands the
+handler the same ``envelope`` (``mail_from``, ``rcpt_tos``, ``content``: dot-stuffing
+undone) as aiosmtpd (`tests/bench/test_block_sink.py` compares the three servers), and calls
+the handler's ``handle_DATA``, which must not suspend (the benchmarks' counters do not). It
+has no TLS, AUTH, size or line-length limits: a benchmark sink, not a server to expose.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 __all__ = ["LeanController", "LeanEnvelope"]
 
 _END = b"\r\n.\r\n"
-_EHLO_EXTENSIONS = ("8BITMIME", "SMTPUTF8", "HELP")
+_EHLO_EXTENSIONS = ("8BITMIME", "SMTPUTF8", "PIPELINING", "HELP")
 
 
 class LeanEnvelope:

@@ -1,6 +1,7 @@
 """Award emails at nightly scale: N queued emails sent through `send_emails` to a local SMTP sink.
 
-``python -m bench.mail_bench [--n N] [--connections C] [--processes P] [--sink block|aiosmtpd]``
+``python -m bench.mail_bench [--n N] [--connections C] [--processes P]
+[--sink lean|block|aiosmtpd]``
 runs it alone; ``bench/run.py`` calls
 `run`. The store is built directly (learners, awards, credentials rows on SQLite; a baked PNG
 per credential, shared by every 97th credential of an achievement to keep the set-up cheap),
@@ -64,6 +65,7 @@ def _sink(pipe: Connection, kind: str = "aiosmtpd") -> None:
     from aiosmtpd.controller import Controller
 
     from bench.block_sink import BlockDataController
+    from bench.lean_sink import LeanController
 
     class Counter:
         messages = 0
@@ -83,7 +85,7 @@ def _sink(pipe: Connection, kind: str = "aiosmtpd") -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     handler = Counter()
-    server = BlockDataController if kind == "block" else Controller
+    server = {"lean": LeanController, "block": BlockDataController}.get(kind, Controller)
     controller = server(handler, hostname="127.0.0.1", port=port, data_size_limit=0)
     controller.start()
     pipe.send(port)
@@ -260,7 +262,8 @@ def run(
         workdir: where the database and baked images go (default: a temporary folder).
         connections: ``mail.smtp_connections``.
         processes: ``mail.send_processes``.
-        sink_kind: ``aiosmtpd`` (stock) or ``block`` (`bench.block_sink`).
+        sink_kind: ``aiosmtpd`` (stock), ``block`` (`bench.block_sink`) or ``lean``
+            (`bench.lean_sink`, offering PIPELINING).
 
     Returns:
         ``emails_per_s``, ``send_seconds``, ``send_cpu_seconds``, CPU ms per email for
@@ -386,9 +389,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1, help="mail.send_processes")
     parser.add_argument(
         "--sink",
-        choices=("aiosmtpd", "block"),
+        choices=("aiosmtpd", "block", "lean"),
         default="aiosmtpd",
-        help="SMTP sink: stock aiosmtpd, or reading DATA in blocks (the end-to-end bench's)",
+        help="SMTP sink: stock aiosmtpd, reading DATA in blocks, or lean (the e2e bench's)",
     )
     args = parser.parse_args()
     figures = run(

@@ -1,9 +1,10 @@
 """What the benchmarks' SMTP sinks cost: CPU per received 50 KiB message.
 
-``python -m bench.sink_bench [--sink lean|block|aiosmtpd] [--n 3000]`` starts the sink in a
-child process (as the mail benchmark does), sends it ``n`` messages of about 50 KiB (the size
-of an award email, 76-character lines, a dot-stuffed one among them) over two smtplib
-connections, and reads the child's CPU (`time.process_time`, so its start-up is left out)
+``python -m bench.sink_bench [--sink lean|block|aiosmtpd] [--n 3000] [--smtplib]`` starts
+the sink in a child process (as the mail benchmark does), sends it ``n`` messages of about
+50 KiB (the size of an award email, 76-character lines, a dot-stuffed one among them) over
+two connections of badgeflow's SMTP client (which pipelines where the sink offers it: lean
+does) or of smtplib's, and reads the child's CPU (`time.process_time`, so its start-up is left out)
 before and after. The figure is the sink's own CPU per message; nothing is asserted.
 """
 
@@ -16,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from badgeflow.notify._client import _Client
 from bench.e2e_proc import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,8 +52,11 @@ MESSAGE = (
 )
 
 
-def _send(port: int, count: int) -> None:
-    clients = [smtplib.SMTP("127.0.0.1", port) for _ in range(2)]
+def _send(port: int, count: int, pipelined: bool) -> None:
+    # badgeflow's client pipelines MAIL, RCPT and DATA where the sink offers it (lean does);
+    # smtplib's sends one command at a time.
+    kind: type[smtplib.SMTP] = _Client if pipelined else smtplib.SMTP
+    clients = [kind("127.0.0.1", port) for _ in range(2)]
     try:
         for i in range(count):
             clients[i % 2].sendmail("bench@x.invalid", ["learner@y.invalid"], MESSAGE)
@@ -60,8 +65,15 @@ def _send(port: int, count: int) -> None:
             client.quit()
 
 
-def run(kind: str, n: int) -> dict[str, float | str]:
-    """Send ``n`` messages to a ``kind`` sink; return its CPU ms per message and the wall time."""
+def run(kind: str, n: int, *, pipelined: bool = True) -> dict[str, float | str | bool]:
+    """Send ``n`` messages to a ``kind`` sink; return its CPU ms per message and the wall time.
+
+    Args:
+        kind: ``lean``, ``block`` or ``aiosmtpd``.
+        n: messages to send (after 50 to warm up).
+        pipelined: send with badgeflow's SMTP client (PIPELINING where offered), else
+            with smtplib's.
+    """
     port = free_port()
     code = _SERVE.format(root=str(ROOT), kind=kind, port=port)
     child = subprocess.Popen(
@@ -71,12 +83,12 @@ def run(kind: str, n: int) -> dict[str, float | str]:
     try:
         if child.stdout.readline().strip() != "ready":
             raise SystemExit("sink bench: the sink did not start")
-        _send(port, 50)  # warm up: imports, first connections
+        _send(port, 50, pipelined)  # warm up: imports, first connections
         child.stdin.write("go\n")
         child.stdin.flush()
         before = float(child.stdout.readline())
         wall = time.perf_counter()
-        _send(port, n)
+        _send(port, n, pipelined)
         wall = time.perf_counter() - wall
         child.stdin.write("end\n")
         child.stdin.flush()
@@ -93,6 +105,7 @@ def run(kind: str, n: int) -> dict[str, float | str]:
         "cpu_ms_per_message": 1000 * (float(after) - before) / n,
         "wall_s": wall,
         "message_bytes": len(MESSAGE),
+        "pipelined": pipelined,
     }
 
 
@@ -101,8 +114,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sink", choices=("lean", "block", "aiosmtpd"), default="lean")
     parser.add_argument("--n", type=int, default=3000)
+    parser.add_argument(
+        "--smtplib", action="store_true", help="send with smtplib (one command at a time)"
+    )
     args = parser.parse_args(argv)
-    print(run(args.sink, args.n))
+    print(run(args.sink, args.n, pipelined=not args.smtplib))
 
 
 if __name__ == "__main__":

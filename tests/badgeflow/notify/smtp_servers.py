@@ -27,11 +27,14 @@ def free_port() -> int:
 class Handler:
     """aiosmtpd handler: records what it accepts, counts connections, misbehaves on request.
 
-    ``rcpt_replies`` / ``data_replies`` are consumed one per message (None = accept);
-    ``drop_data`` lists message numbers (1-based, counted at DATA) whose connection is cut
-    after the server has read the whole message but before it answers.
+    ``mail_replies`` / ``rcpt_replies`` / ``data_replies`` are consumed one per message
+    (None = accept); ``drop_data`` lists message numbers (1-based, counted at DATA) whose
+    connection is cut after the server has read the whole message but before it answers;
+    ``pipelining`` offers PIPELINING (RFC 2920) in the EHLO reply, as Postfix does.
     """
 
+    pipelining: bool = False
+    mail_replies: list[str | None] = field(default_factory=list)
     rcpt_replies: list[str | None] = field(default_factory=list)
     data_replies: list[str | None] = field(default_factory=list)
     drop_data: set[int] = field(default_factory=set)
@@ -51,6 +54,20 @@ class Handler:
             str(message_from_bytes(raw, policy=policy.default)["Message-ID"])
             for raw in self.received
         ]
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname  # what aiosmtpd does itself without this hook
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        reply = self.mail_replies.pop(0) if self.mail_replies else None
+        if reply:
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if not any(s is session for s in self.sessions):
