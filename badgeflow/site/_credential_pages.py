@@ -16,12 +16,13 @@ from badgeflow.site._documents import (
     ParsedCredential,
     RecipientHash,
     check_public,
+    plainly_public,
     read_credential,
 )
 from badgeflow.site._learner_pages import PageWriter
 from badgeflow.site._stencils import Identity
 from badgeflow.site._units import credential_digest, credential_paths
-from badgeflow.site._writer import environment
+from badgeflow.site._writer import environment, json_text
 from badgeflow.site.inputs import SiteAchievement, SiteCredential
 
 __all__ = [
@@ -173,9 +174,11 @@ def write_extra_files(writer: SiteWriter, files: Sequence[tuple[str, JSONDict | 
         path = layout.check_relative_path(relative)
         if isinstance(content, bytes):
             writer.bytes(path, content)
-        else:
+            continue
+        text = json_text(content)
+        if not plainly_public(text):
             check_public(content, relative)
-            writer.json(path, content)
+        writer.text(path, text)
 
 
 @dataclass(frozen=True)
