@@ -255,11 +255,28 @@ def _write_page(
         }
 
     relative = f"{layout.credential_page(cid)}index.html"
-    if parsed.evidence is not None:  # the document's own evidence: no two pages share it
+    evidence = None if parsed.evidence is None else repr(parsed.evidence)
+    if evidence is not None and not _seen_before(evidence):
+        # The document's own evidence. Usually the catalog's, the same on every credential
+        # of the achievement: the page is stencilled (keyed on it) from its second sighting
+        # on; evidence seen once (a stencil costs two renders) is rendered in full.
         writer.page(relative, "site/credential.html", common, **context(values))
         return
-    key = (Identity(item.info), job.state, *shows.values(), *values)
+    key = (Identity(item.info), job.state, *shows.values(), *values, evidence)
     writer.stencil_page(relative, "site/credential.html", common, key, values, context, ("cid",))
+
+
+_evidence_seen: set[str] = set()
+
+
+def _seen_before(evidence: str) -> bool:
+    """Whether this evidence (its ``repr``) was met before; remember it if not."""
+    if evidence in _evidence_seen:
+        return True
+    if len(_evidence_seen) >= 4_096:
+        _evidence_seen.clear()
+    _evidence_seen.add(evidence)
+    return False
 
 
 def _long_date(moment: datetime) -> str:

@@ -37,9 +37,9 @@ _PRIVATE_KEYS = frozenset(
         "privateKey",
     }
 )
-# Any of these in a JSON text may mean `check_public` refuses it (a backslash: an escape could
-# spell one of the others).
-_SUSPECT = (*(f'"{name}"' for name in sorted(_PRIVATE_KEYS)), '"kty"', "PRIVATE KEY", "\\")
+# Any of these in a JSON text may mean `check_public` refuses it. Of JSON's escapes only
+# ``\uXXXX`` can spell a letter or a space (the others are quotes, slashes, control codes).
+_SUSPECT = (*(f'"{name}"' for name in sorted(_PRIVATE_KEYS)), '"kty"', "PRIVATE KEY", "\\u")
 
 
 @dataclass(frozen=True)
@@ -138,11 +138,12 @@ def check_public(value: Any, where: str) -> None:
 
 
 def plainly_public(text: str) -> bool:
-    """Whether a JSON text provably passes `check_public`, without walking its parsed value.
+    r"""Whether a JSON text provably passes `check_public`, without walking its parsed value.
 
-    True when the text has no backslash (no escape could spell a name) and none of the
-    private-key property names (quoted), ``"kty"`` or ``PRIVATE KEY``: what `check_public`
-    refuses would have to appear in it literally. False means only "walk it to know".
+    True when the text has no ``\u`` escape (the only JSON escape that can spell a letter)
+    and none of the private-key property names (quoted), ``"kty"`` or ``PRIVATE KEY``: what
+    `check_public` refuses would have to appear in it literally. False means only "walk it
+    to know".
 
     Args:
         text: a JSON text.

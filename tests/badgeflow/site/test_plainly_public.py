@@ -46,6 +46,7 @@ def test_a_plainly_public_text_is_never_refused(value, indent, ascii_only):
     "text",
     [
         '{"\\u0064": 1, "kty": "OKP"}',
+        '{"jwk": {"k\\u0074y": "OKP", "d": "x"}}',
         '{"priv\\u0061teKey": "x"}',
         '{"a": "-----BEGIN PRIVATE\\u0020KEY-----"}',
         '{"jwk": {"kty": "OKP", "d": "x"}}',
@@ -58,4 +59,5 @@ def test_escapes_and_names_are_walked(text):
 
 
 def test_an_ordinary_credential_is_plainly_public():
-    assert plainly_public(json.dumps({"id": "urn:uuid:1", "proof": {"proofValue": "z"}}))
+    document = {"id": "urn:uuid:1", "narrative": 'Do "this".\n\\', "proof": {"proofValue": "z"}}
+    assert plainly_public(json.dumps(document))
