@@ -42,6 +42,13 @@ def _cpu() -> tuple[float, float]:
     return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
 
 
+def _system_cpu() -> float:
+    """Kernel CPU seconds of this process and its reaped children (file-system work)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_stime + kids.ru_stime
+
+
 def _issued_store(root: Path, n: int) -> Runtime:
     settings = _settings(root, 1000, 2)
     marker = root / f"issued-{n}"
@@ -100,6 +107,7 @@ def run(
     if memory:
         tracemalloc.start()
     own0, kids0 = _cpu()
+    system0 = _system_cpu()
     wall0 = time.perf_counter()
     if profiler:
         profiler.enable()
@@ -108,6 +116,7 @@ def run(
         profiler.disable()
     wall = time.perf_counter() - wall0
     own1, kids1 = _cpu()
+    system1 = _system_cpu()
     if gc_stats:
         gc.callbacks.remove(gc_callback)
     result: dict[str, Any] = {
@@ -121,6 +130,7 @@ def run(
         "ms_per_credential": round(
             1000 * (own1 - own0 + kids1 - kids0) / max(report.credentials_published, 1), 3
         ),
+        "cpu_system_s": round(system1 - system0, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     if gc_stats:

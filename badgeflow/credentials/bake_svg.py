@@ -14,6 +14,7 @@ entities or DTDs; entity declarations and internal DTD subsets (billion laughs) 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Final
 from xml.parsers import expat
 from xml.sax.saxutils import escape
@@ -175,6 +176,17 @@ def bake_svg_ob2(svg: str, *, verify: str, assertion: str | None = None) -> str:
 
 
 def _insert(svg: str, namespace: str, name: str, element: str) -> str:
+    head, tail = _split(svg, namespace, name)
+    return f"{head}\n  {element}{tail}"
+
+
+@lru_cache(maxsize=64)
+def _split(svg: str, namespace: str, name: str) -> tuple[str, str]:
+    """The baked SVG's text before and after the new element (one parse per image).
+
+    A site bakes every credential of an achievement into the same image: the text around
+    the element depends on the image alone, so it is parsed once, not once per credential.
+    """
     scan = _scan(svg)
     if scan.root != _SVG_ROOT:
         raise CredentialError(f"the root element is {scan.root!r}, not an SVG <svg>")
@@ -198,9 +210,10 @@ def _insert(svg: str, namespace: str, name: str, element: str) -> str:
     opening = data[scan.root_start : root_end - 1]
     if declared is None:
         opening += f' xmlns:openbadges="{namespace}"'.encode()
-    return (
-        data[: scan.root_start] + opening + b">" + f"\n  {element}".encode() + data[root_end:]
-    ).decode("utf-8")
+    # Both ends are at a ">" (ASCII), so each part decodes alone.
+    return (data[: scan.root_start] + opening + b">").decode("utf-8"), data[root_end:].decode(
+        "utf-8"
+    )
 
 
 def unbake_svg(svg: str) -> str:

@@ -16,12 +16,13 @@ from badgeflow.site._documents import (
     ParsedCredential,
     RecipientHash,
     check_public,
+    plainly_public,
     read_credential,
 )
 from badgeflow.site._learner_pages import PageWriter
 from badgeflow.site._stencils import Identity
 from badgeflow.site._units import credential_digest, credential_paths
-from badgeflow.site._writer import environment
+from badgeflow.site._writer import environment, json_text
 from badgeflow.site.inputs import SiteAchievement, SiteCredential
 
 __all__ = [
@@ -173,9 +174,11 @@ def write_extra_files(writer: SiteWriter, files: Sequence[tuple[str, JSONDict | 
         path = layout.check_relative_path(relative)
         if isinstance(content, bytes):
             writer.bytes(path, content)
-        else:
+            continue
+        text = json_text(content)
+        if not plainly_public(text):
             check_public(content, relative)
-            writer.json(path, content)
+        writer.text(path, text)
 
 
 @dataclass(frozen=True)
@@ -252,11 +255,28 @@ def _write_page(
         }
 
     relative = f"{layout.credential_page(cid)}index.html"
-    if parsed.evidence is not None:  # the document's own evidence: no two pages share it
+    evidence = None if parsed.evidence is None else repr(parsed.evidence)
+    if evidence is not None and not _seen_before(evidence):
+        # The document's own evidence. Usually the catalog's, the same on every credential
+        # of the achievement: the page is stencilled (keyed on it) from its second sighting
+        # on; evidence seen once (a stencil costs two renders) is rendered in full.
         writer.page(relative, "site/credential.html", common, **context(values))
         return
-    key = (Identity(item.info), job.state, *shows.values(), *values)
+    key = (Identity(item.info), job.state, *shows.values(), *values, evidence)
     writer.stencil_page(relative, "site/credential.html", common, key, values, context, ("cid",))
+
+
+_evidence_seen: set[str] = set()
+
+
+def _seen_before(evidence: str) -> bool:
+    """Whether this evidence (its ``repr``) was met before; remember it if not."""
+    if evidence in _evidence_seen:
+        return True
+    if len(_evidence_seen) >= 4_096:
+        _evidence_seen.clear()
+    _evidence_seen.add(evidence)
+    return False
 
 
 def _long_date(moment: datetime) -> str:

@@ -41,7 +41,10 @@ def write_new(target: str, data: bytes, *, exclusive: bool) -> os.stat_result | 
 
 
 def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
+    written = os.write(fd, data)  # all of it, but for a short write
+    if written == len(data):
+        return
+    view = memoryview(data)[written:]
     while view:
         view = view[os.write(fd, view) :]
 

@@ -31,7 +31,12 @@ from badgeflow.site import layout
 from badgeflow.site._markdown import render_markdown
 from badgeflow.site._stencils import Identity, substitute
 from badgeflow.site.inputs import CredentialSource, SiteAchievement, SiteCredential
-from badgeflow.site.share import CHANNEL_LABELS, ShareSubject, share_target
+from badgeflow.site.share import (
+    CHANNEL_LABELS,
+    ShareSubject,
+    share_target,
+    share_target_dates,
+)
 
 __all__ = [
     "EvidenceView",
@@ -206,9 +211,8 @@ def write_learner_pages(
         ids,
     )
     for channel in layout.SHARE_CHANNELS:
-        target = _share_target(
-            channel, subject, (base_url, achievement.name, issuer_name, issued, until)
-        )
+        dates = share_target_dates(channel, issued, until)
+        target = _share_target(channel, subject, (base_url, achievement.name, issuer_name, dates))
 
         def redirect(v: Mapping[str, str], channel: str = channel) -> dict[str, Any]:
             return {**shared(v), "channel": channel, "target": v["target"]}
@@ -248,7 +252,8 @@ def _share_target(
 ) -> Callable[[str], str]:
     """``share_target(channel, subject(cid))`` as a function of ``cid``.
 
-    Cached per ``key``: every field of the subject but the credential id.
+    Cached per ``key``: every field of the subject but the credential id, the dates as
+    `share_target_dates` gives them (what the channel's URL reads of them).
     """
     full = (channel, *key)
     made = _targets.get(full)

@@ -14,7 +14,7 @@ from badgeflow.site import _learner_pages
 from badgeflow.site._stencils import StencilCache
 from badgeflow.site._tree import TreeWriter
 
-__all__ = ["SiteFileWriter", "environment"]
+__all__ = ["SiteFileWriter", "environment", "json_text"]
 
 # auto_reload off: templates are package data, and checking each one's mtime on every
 # render cost a stat per page (1.2 million at 100,000 credentials).
@@ -53,7 +53,7 @@ class SiteFileWriter:
 
     def json(self, relative: str, document: JSONDict) -> None:
         """Write a JSON document (indented, UTF-8)."""
-        self.text(relative, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        self.text(relative, json_text(document))
 
     def page(self, relative: str, template: str, common: dict[str, Any], **context: Any) -> None:
         """Render a template to a page; its links are relative to the page's folder."""
@@ -99,6 +99,11 @@ class SiteFileWriter:
         self.kept_units += 1
         self.files += len(paths)
         self.pages += sum(1 for path in paths if path.endswith(".html"))
+
+
+def json_text(document: JSONDict) -> str:
+    """A JSON document as the site publishes it (indented, non-ASCII kept, a final newline)."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def _render(template: str, context: dict[str, Any]) -> str:

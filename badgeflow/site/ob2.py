@@ -123,17 +123,18 @@ class Ob2Output:
     files: dict[str, bytes | Callable[[], bytes]] = field(default_factory=dict)
 
 
-def _recipient(document: str, credential_id: str) -> JSONDict:
+def _recipient(document: str, credential_id: str) -> tuple[JSONDict, Any]:
+    """The recipient identity, and the parsed document (a dict) for `_narrative`."""
     try:
         parsed: Any = json.loads(document)
         identity = parsed["credentialSubject"]["identifier"][0]
-        return docs.recipient_identity(str(identity["identityHash"]), str(identity["salt"]))
+        return docs.recipient_identity(str(identity["identityHash"]), str(identity["salt"])), parsed
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise CredentialError(f"credential {credential_id} has no hashed email identity") from exc
 
 
-def _narrative(document: str) -> str | None:
-    evidence = json.loads(document).get("evidence")
+def _narrative(parsed: Any) -> str | None:
+    evidence = parsed.get("evidence")
     first = evidence[0] if isinstance(evidence, list) and evidence else None
     narrative = first.get("narrative") if isinstance(first, dict) else None
     return narrative if isinstance(narrative, str) else None
@@ -171,15 +172,18 @@ class Ob2Assertions:
         if item.achievement_slug not in self.images:
             raise CatalogError(f"credential {item.credential_id} is for an unknown achievement")
         urls = self.urls
+        assertion_id = urls.assertion(item.credential_id)
+        badge_id = urls.badge(item.achievement_slug)
+        recipient, parsed = _recipient(item.document, item.credential_id)
         return docs.assertion(
-            assertion_id=urls.assertion(item.credential_id),
-            badge_id=urls.badge(item.achievement_slug),
-            recipient=_recipient(item.document, item.credential_id),
+            assertion_id=assertion_id,
+            badge_id=badge_id,
+            recipient=recipient,
             issued_on=item.awarded_at,
             creator=urls.key(self.key_id) if self.key_id else None,
             expires=item.valid_until,
             image=urls.assertion(item.credential_id, "png"),
-            narrative=_narrative(item.document),
+            narrative=_narrative(parsed),
         )
 
     def outputs(self, item: Ob2Credential, jws: str | None = None) -> Ob2Output:

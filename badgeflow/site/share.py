@@ -27,6 +27,7 @@ __all__ = [
     "facebook_url",
     "linkedin_post_url",
     "share_target",
+    "share_target_dates",
     "x_url",
 ]
 
@@ -156,3 +157,24 @@ def share_target(channel: str, subject: ShareSubject) -> str:
         )
     known = ", ".join(layout.SHARE_CHANNELS)
     raise CredentialError(f"unknown share channel {channel!r} (known: {known})")
+
+
+def share_target_dates(channel: str, issued: date, expires: date | None) -> tuple[int | None, ...]:
+    """What of the award and expiry dates `share_target` reads for ``channel``.
+
+    A cache of share targets keys on this instead of the dates themselves: LinkedIn's
+    "add to profile" URL carries the year and month only, and no other channel any date.
+
+    Args:
+        channel: one of `layout.SHARE_CHANNELS`.
+        issued: award date.
+        expires: expiry date, or None.
+
+    Returns:
+        A tuple equal for two pairs of dates exactly when the channel's URL is the same.
+    """
+    if channel != "linkedin-profile":
+        return ()
+    if expires is None:
+        return (issued.year, issued.month, None, None)
+    return (issued.year, issued.month, expires.year, expires.month)

@@ -4,9 +4,12 @@ from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from badgeflow.errors import CredentialError
-from badgeflow.site.layout import SHARE_CHANNELS
+from badgeflow.site._learner_pages import _share_target, _targets
+from badgeflow.site.layout import SHARE_CHANNELS, credential_page, join_url
 from badgeflow.site.share import (
     CHANNEL_LABELS,
     ShareSubject,
@@ -14,6 +17,7 @@ from badgeflow.site.share import (
     facebook_url,
     linkedin_post_url,
     share_target,
+    share_target_dates,
     x_url,
 )
 
@@ -76,3 +80,48 @@ def test_email_url_encodes_spaces_as_percent_20_and_has_no_recipient():
 def test_unknown_channel_is_refused():
     with pytest.raises(CredentialError, match="unknown share channel"):
         share_target("myspace", SUBJECT)
+
+
+NAMES = st.sampled_from(["A & B", "Exämple <i>'%+=?#/\\@;\n", ""])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    shares=st.lists(
+        st.tuples(
+            st.sampled_from(SHARE_CHANNELS),
+            st.uuids().map(str),
+            st.sampled_from(["https://b.example.org", "https://b.example.org/sub/"]),
+            st.sampled_from(["Data & SQL", "Ünïcode <b>"]),
+            NAMES,
+            st.dates(date(2025, 11, 1), date(2026, 3, 31)),
+            st.one_of(st.none(), st.dates(date(2026, 1, 1), date(2026, 3, 31))),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_cached_share_targets_equal_share_target(shares):
+    _targets.clear()  # the cache persists across examples otherwise: start each one cold
+    for channel, cid, base_url, achievement, issuer, issued, expires in shares:
+
+        def subject(
+            credential_id: str,
+            base_url=base_url,
+            achievement=achievement,
+            issuer=issuer,
+            issued=issued,
+            expires=expires,
+        ) -> ShareSubject:
+            return ShareSubject(
+                credential_id=credential_id,
+                page_url=join_url(base_url, credential_page(credential_id)),
+                achievement_name=achievement,
+                issuer_name=issuer,
+                issued=issued,
+                expires=expires,
+            )
+
+        key = (base_url, achievement, issuer, share_target_dates(channel, issued, expires))
+        cached = _share_target(channel, subject, key)(cid)
+        assert cached == share_target(channel, subject(cid))

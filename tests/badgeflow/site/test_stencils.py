@@ -379,3 +379,33 @@ def test_credential_pages_equal_the_pages_rendered_from_the_credential_itself():
     assert tree.files
     for path, data in tree.files.items():
         assert fast[path] == data
+
+
+def test_credential_pages_sharing_their_evidence_come_from_one_stencil():
+    issuer = IssuerInfo(id="did:web:badges.example.org", name="A & B", url="https://x.org")
+    achievements = site_achievements([("Data <F>", 'Tables & "joins"')])
+    start = datetime(2026, 2, 27, 22, 0, tzinfo=UTC)
+    shared = [{"name": "Final <test> & co", "narrative": "**Marked** by `x`", "genre": "A"}]
+    other = {"name": "Project", "id": "https://e.org/p"}
+    items = [
+        SiteCredential(
+            credential_id=f"ev-{n}",
+            document=json.dumps(
+                {
+                    "id": f"urn:uuid:ev-{n}",
+                    "evidence": [shared, [{"name": f"Own {n} <i>"}], shared, other][n % 4],
+                    "proof": [{"verificationMethod": "did:web:x#k"}],
+                }
+            ),
+            achievement_slug="a",
+            awarded_at=start + timedelta(days=n),
+            learner_name=["Ada", None, "O'Neil & <Co>"][n % 3],
+        )
+        for n in range(24)
+    ]
+    made: list = []
+    fast = render_all(True, issuer, achievements, items, False, made)
+    assert fast == render_all(False, issuer, achievements, items, False)
+    pages = [p for p in fast if p.startswith("credentials/ev-") and p.count("/") == 2]
+    assert len(pages) == 24
+    assert any(s is not None and any("Final" in lit for lit in s.literals) for s in made)
