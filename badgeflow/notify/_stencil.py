@@ -21,6 +21,7 @@ from typing import Final
 from markupsafe import escape
 
 from badgeflow.notify._qp import quote_line, wrap_lines
+from badgeflow.site._stencils import interleave
 
 __all__ = ["PartStencil"]
 
@@ -47,12 +48,7 @@ class _Line:
         self.size = sum(len(piece.encode("utf-8")) for piece in pieces)
 
     def fill(self, values: Mapping[str, str]) -> str:
-        pieces = self.pieces
-        out = [pieces[0]]
-        for n, slot in enumerate(self.slots, 1):
-            out.append(values[slot])
-            out.append(pieces[n])
-        return "".join(out)
+        return interleave(self.pieces, self.slots, values)
 
     def quote(self, quoted: Mapping[str, str], sizes: Mapping[str, int]) -> tuple[str, int]:
         # (the line's quoted text, its size in UTF-8 bytes) from its values' quoted texts.
@@ -115,12 +111,7 @@ class PartStencil:
 
     def fill(self, pasted: Mapping[str, str]) -> str:
         """The part with each slot replaced by its pasted value (see `values`)."""
-        literals = self.literals
-        parts = [literals[0]]
-        for n, slot in enumerate(self.slots, 1):
-            parts.append(pasted[slot])
-            parts.append(literals[n])
-        return "".join(parts)
+        return interleave(self.literals, self.slots, pasted)
 
     def encode(self, pasted: Mapping[str, str]) -> tuple[str, str] | None:
         """``encode_text(self.fill(pasted))``, from the pre-encoded lines; None if not handled.

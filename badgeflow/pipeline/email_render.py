@@ -32,6 +32,7 @@ from badgeflow.notify.stencil import AwardStencil, award_stencil
 from badgeflow.notify.templates import email_environment
 from badgeflow.pipeline.runtime import Runtime
 from badgeflow.site import layout
+from badgeflow.site._stencils import Identity
 from badgeflow.store import OutboxItem
 from badgeflow.store.outbox import REVOKED_KIND
 from badgeflow.store.reissue import REISSUE_KIND
@@ -83,21 +84,6 @@ class _CatalogParts:
 _parts: dict[int, _CatalogParts] = {}
 _UNMADE: Final = object()
 _parts_lock = Lock()
-
-
-class _Same:
-    """An object as a key by its identity, kept alive by the key (so its id is not reused)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: object) -> None:
-        self.value = value
-
-    def __hash__(self) -> int:
-        return id(self.value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Same) and other.value is self.value
 
 
 def _catalog_parts(catalog: Catalog) -> _CatalogParts:
@@ -228,8 +214,8 @@ def _award_from_stencil(
     channels = tuple(channel for channel, _ in links.share_channels)
     key = (
         item.achievement_id,
-        _Same(achievement),  # (unhashable: alignments are dicts)
-        _Same(runtime.issuer),
+        Identity(achievement),  # (unhashable: alignments are dicts)
+        Identity(runtime.issuer),
         domain,
         bool(name),
         expires is not None,

@@ -38,6 +38,15 @@ def _markers(names: Collection[str], ids: Collection[str], tag: str) -> dict[str
     }
 
 
+def interleave(literals: list[str], slots: list[str], values: Mapping[str, str]) -> str:
+    """``literals[0] + values[slots[0]] + literals[1] + ...``: a split text filled in."""
+    parts = [literals[0]]
+    for n, slot in enumerate(slots, 1):
+        parts.append(values[slot])
+        parts.append(literals[n])
+    return "".join(parts)
+
+
 class Identity:
     """An object as a key by its identity (unhashable ones too), kept alive by the key."""
 
@@ -75,12 +84,7 @@ class Stencil:
     def fill(self, values: Mapping[str, str]) -> str:
         """The page with each slot replaced by its value, HTML-escaped."""
         escaped = {name: str(escape(value)) for name, value in values.items()}
-        literals = self.literals
-        parts = [literals[0]]
-        for n, slot in enumerate(self.slots, 1):
-            parts.append(escaped[slot])
-            parts.append(literals[n])
-        return "".join(parts)
+        return interleave(self.literals, self.slots, escaped)
 
 
 class StencilCache:

@@ -21,19 +21,11 @@ from badgeflow.notify.smtp import IDLE_CHECK_SECONDS, SmtpMailer
 from badgeflow.notify.wire import prepare
 from tests.badgeflow.notify.smtp_servers import (
     Handler,
-    Servers,
     authenticator,
     free_port,
     make_certificate,
 )
 from tests.badgeflow.notify.test_mailer import make_message
-
-
-@pytest.fixture
-def servers():
-    started = Servers()
-    yield started
-    started.stop()
 
 
 @pytest.fixture(scope="module")

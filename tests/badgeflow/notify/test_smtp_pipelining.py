@@ -9,15 +9,8 @@ import pytest
 from badgeflow.errors import DeliveryError, DeliveryUnavailable, is_transient
 from badgeflow.notify import _client
 from badgeflow.notify.smtp import SmtpMailer
-from tests.badgeflow.notify.smtp_servers import Handler, Servers
+from tests.badgeflow.notify.smtp_servers import Handler
 from tests.badgeflow.notify.test_mailer import make_message
-
-
-@pytest.fixture
-def servers():
-    started = Servers()
-    yield started
-    started.stop()
 
 
 @pytest.fixture

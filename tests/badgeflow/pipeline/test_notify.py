@@ -26,7 +26,7 @@ from badgeflow.pipeline import (
 from badgeflow.pipeline.email_render import outbox_email_parts
 from badgeflow.pipeline.notify import pilot_allows, retry_time
 from badgeflow.store.schema import EmailOutbox
-from tests.badgeflow.notify.smtp_servers import Handler, Servers, free_port
+from tests.badgeflow.notify.smtp_servers import Handler, free_port
 from tests.badgeflow.pipeline.issued import AS_OF, issued_runtime
 
 BOUNCES = Path(__file__).resolve().parents[2] / "fixtures" / "bounces"
@@ -39,13 +39,6 @@ def base(tmp_path_factory):
     url = f"sqlite:///{root / 'badgeflow.db'}"
     with issued_runtime(root, url, count=4, publish=False) as runtime:
         yield runtime
-
-
-@pytest.fixture
-def servers():
-    started = Servers()
-    yield started
-    started.stop()
 
 
 @pytest.fixture
