@@ -40,6 +40,7 @@ from badgeflow.fakelms.talentlms import FakeTalentLMS
 from badgeflow.runtime_env import apply_offline_defaults
 from badgeflow.settings import CONFIG_ENV, Settings
 from badgeflow.store import make_engine
+from bench import machine
 from bench.block_sink import BlockDataController
 from bench.e2e_data import build_datasets
 from bench.e2e_proc import TreeSampler, free_port
@@ -257,6 +258,7 @@ def run(
         if any(root.glob("*")):
             raise SystemExit(f"{root} is not empty: the benchmark needs a fresh folder")
         root.mkdir(parents=True, exist_ok=True)
+        filesystem_note = machine.fs_note(root)
         build = time.perf_counter()
         datasets, mix = build_datasets(n, AS_OF)
         build_seconds = time.perf_counter() - build
@@ -325,7 +327,7 @@ def run(
     issue_s, notify_s = _seconds(stages["issue"]), _seconds(stages["notify"])
     return {
         "n": n,
-        "machine": {"cpus": os.cpu_count()},
+        "machine": machine.cpu(),
         "chunk_size": chunk_size,
         "sign_processes": sign_processes,
         "hold_mail": hold_mail,
@@ -355,7 +357,16 @@ def run(
         "credentials_per_s": credentials / issue_s if issue_s else 0.0,
         "emails_per_s": counter.messages / notify_s if notify_s else 0.0,
         "status": ledger["status"],
+        "filesystem_note": filesystem_note,
     }
+
+
+def _cpu_model(found: dict[str, Any]) -> str:
+    """`` (AMD EPYC, 2596 MHz)`` when the report knows the CPU."""
+    if "cpu_model" not in found:
+        return ""
+    clock = f", {found['cpu_mhz']:.0f} MHz" if "cpu_mhz" in found else ""
+    return f" ({found['cpu_model']}{clock})"
 
 
 def describe(f: dict[str, Any]) -> str:
@@ -373,7 +384,8 @@ def describe(f: dict[str, Any]) -> str:
     )
     rows = f["rows"]
     return (
-        f"e2e       {f['n']} completions, {f['machine']['cpus']} cores, chunk {f['chunk_size']}, "
+        f"e2e       {f['n']} completions, {f['machine']['cpus']} cores{_cpu_model(f['machine'])}, "
+        f"chunk {f['chunk_size']}, "
         f"{f['sign_processes']} signing process(es)"
         f"{', mail held' if f['hold_mail'] else ''}, "
         f"{f.get('smtp_connections', 1)} SMTP connection(s), "
@@ -396,6 +408,7 @@ def describe(f: dict[str, Any]) -> str:
         + "; ".join(f"{label} {mb:.0f}" for label, mb in f["rss_at_tree_peak_mb"])
         + "\n          CPU by process (s): "
         + "; ".join(f"{label} {cpu:.1f}" for label, cpu in f.get("cpu_by_process_seconds", []))
+        + (f"\n          {f['filesystem_note']}" if f.get("filesystem_note") else "")
     )
 
 

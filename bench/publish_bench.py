@@ -33,6 +33,7 @@ from badgeflow import store
 from badgeflow.cli import _init
 from badgeflow.credentials.pool import shutdown_pools
 from badgeflow.pipeline import Runtime, issue_credentials, pending_award_ids, publish_site
+from bench import machine
 from bench.issue_bench import AS_OF, _awards, _settings
 
 
@@ -200,6 +201,8 @@ def main(argv: list[str] | None = None) -> None:
         if text:
             print(text)
     print(result)
+    if args.store is not None and (line := machine.fs_note(args.store)):
+        print(line)
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ from badgeflow.models import (  # noqa: E402
     SOURCE_SYSTEM,
 )
 from badgeflow.rules import evaluate  # noqa: E402
-from bench import contracts_bench, e2e_bench, logs_bench, mail_bench, site_bench  # noqa: E402
+from bench import contracts_bench, e2e_bench, logs_bench, machine, mail_bench, site_bench  # noqa: E402
 from bench.metrics_bench import describe as describe_metrics  # noqa: E402
 from bench.metrics_bench import run as run_metrics  # noqa: E402
 from bench.rules_bench import bench_rules_at_scale, report  # noqa: E402
@@ -247,7 +247,7 @@ def main() -> None:
         else {"sign": 300, "fast": 20_000, "rules": 30_000, "contract": 30_000}
     )
     results: dict[str, Any] = {
-        "machine": {"cpus": os.cpu_count()},
+        "machine": machine.cpu(),
         "signing": bench_signing(sizes["sign"], sizes["fast"]),
         "rules": {"n": sizes["rules"], **bench_rules(sizes["rules"])},
         "contract": {"n": sizes["contract"], **bench_contract(sizes["contract"])},

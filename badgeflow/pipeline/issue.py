@@ -65,6 +65,31 @@ def issue_credentials(
     count = len(set(award_ids))
     with runtime.sessions.begin() as session:
         reserved = [store.reserve_status_slots(session, p, count) for p in purposes]
+    targets: list[BakeTarget] = []
+    lost: list[BakeTarget] = []
+    try:
+        stored = _sign_and_store(runtime, award_ids, reserved, targets, lost, batch_id, issued_at)
+    except BaseException:
+        _discard_unstored(runtime, targets)
+        raise
+    # Awards another run issued meanwhile: its credentials and their PNGs are the ones kept.
+    for target in lost:
+        target.path.unlink(missing_ok=True)
+    logger.info("issued %d credentials (%d awards in chunk)", stored, len(award_ids))
+    return stored
+
+
+def _sign_and_store(
+    runtime: Runtime,
+    award_ids: list[int],
+    reserved: list[list[StatusSlot]],
+    targets: list[BakeTarget],
+    lost: list[BakeTarget],
+    batch_id: str,
+    issued_at: datetime,
+) -> int:
+    """`issue_credentials`' transaction; fills ``targets`` (PNGs written) and ``lost``."""
+    count = len(set(award_ids))
     with runtime.sessions.begin() as session:
         awards = _with_recipient(runtime, session, store.awards_to_issue(session, award_ids))
         # One list of slots per award (empty when no status purpose is configured).
@@ -91,10 +116,14 @@ def issue_credentials(
         }
         runtime.baked_dir.mkdir(parents=True, exist_ok=True)
         baked_dir = str(runtime.baked_dir)
-        targets = [
-            BakeTarget(award.achievement_id, Path(f"{baked_dir}/{credential_id}.png"))
+        # Each attempt writes PNGs of its own: two runs signing the same award (a rerun
+        # overlapping a nightly batch) never write the same file, so the PNG the stored
+        # credential names always holds that very credential.
+        attempt = secrets.token_hex(6)
+        targets.extend(
+            BakeTarget(award.achievement_id, Path(f"{baked_dir}/{credential_id}.{attempt}.png"))
             for award, credential_id, _, _ in prepared
-        ]
+        )
         # One batch signer per chunk (or per worker's part of it): the proof options are
         # canonicalised once and each credential shape compiled once, giving the same bytes
         # as `issue` per credential. `proof` is an array: the OB 3.0 JSON Schema accepts
@@ -119,13 +148,37 @@ def issue_credentials(
                     prepared[start:end], documents, jwts, targets[start:end], strict=True
                 )
             ]
-            stored += store.save_credentials(session, rows)
+            saved = {row.id for row in store.save_new_credentials(session, rows)}
+            stored += len(saved)
+            lost.extend(
+                t for row, t in zip(rows, targets[start:end], strict=True) if row.id not in saved
+            )
             store.save_status_entries_many(
                 session,
                 [(row.id, chosen) for row, chosen in zip(rows, slots[start:end], strict=False)],
             )
-    logger.info("issued %d credentials (%d awards in chunk)", stored, len(award_ids))
     return stored
+
+
+def _discard_unstored(runtime: Runtime, targets: list[BakeTarget]) -> None:
+    """After a failed chunk, delete the PNGs it wrote that no stored credential names.
+
+    A failure while committing may leave it unknown whether the credentials were stored, so
+    the store is asked; when it cannot answer, the files stay (an orphan PNG is harmless).
+    """
+    if not targets:
+        return
+    try:
+        with runtime.sessions() as session:
+            named = store.baked_paths_in_use(session, [str(t.path) for t in targets])
+    except Exception:
+        logger.warning(
+            "kept the %d baked PNGs of the failed chunk: store unreachable", len(targets)
+        )
+        return
+    for target in targets:
+        if str(target.path) not in named:
+            target.path.unlink(missing_ok=True)
 
 
 def _with_recipient(

@@ -208,7 +208,8 @@ def _sign_and_bake(
     [text] = BatchSigner(runtime.signer, created=at, proof_as_array=True).sign_json([unsigned])
     image = runtime.catalog.image_path(award.achievement_id, ".png").read_bytes()
     runtime.baked_dir.mkdir(parents=True, exist_ok=True)
-    target = runtime.baked_dir / f"{credential_id}.png"
+    # A file of its own per attempt, as in the issue stage (two admins re-issuing at once).
+    target = runtime.baked_dir / f"{credential_id}.{secrets.token_hex(6)}.png"
     tmp = target.with_suffix(".png.tmp")
     tmp.write_bytes(bake_png(image, text))
     tmp.replace(target)

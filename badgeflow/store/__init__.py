@@ -50,6 +50,7 @@ from badgeflow.store.completions import (
 from badgeflow.store.credentials import (
     CredentialRecord,
     NewCredential,
+    baked_paths_in_use,
     bare_credential_id,
     count_credentials,
     credentials_page,
@@ -57,6 +58,7 @@ from badgeflow.store.credentials import (
     get_credential,
     list_credentials,
     save_credentials,
+    save_new_credentials,
     set_baked_path,
 )
 from badgeflow.store.delivery import (
@@ -133,6 +135,7 @@ __all__ = [
     "StoredWebhookEvent",
     "UpsertCounts",
     "awards_to_issue",
+    "baked_paths_in_use",
     "bare_credential_id",
     "batch_record_keys",
     "change_status",
@@ -178,6 +181,7 @@ __all__ = [
     "reserve_status_slots",
     "retry_email",
     "save_credentials",
+    "save_new_credentials",
     "save_status_entries",
     "save_status_entries_many",
     "session_factory",

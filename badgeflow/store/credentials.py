@@ -16,6 +16,7 @@ from badgeflow.store.schema import AWARD_STATUSES, Award, AwardStatus, Credentia
 __all__ = [
     "CredentialRecord",
     "NewCredential",
+    "baked_paths_in_use",
     "bare_credential_id",
     "count_credentials",
     "credentials_page",
@@ -24,6 +25,7 @@ __all__ = [
     "list_credentials",
     "new_accept_token",
     "save_credentials",
+    "save_new_credentials",
     "set_baked_path",
 ]
 
@@ -123,6 +125,19 @@ def save_credentials(session: Session, rows: Sequence[NewCredential]) -> int:
     Returns:
         How many were stored.
     """
+    return len(save_new_credentials(session, rows))
+
+
+def save_new_credentials(session: Session, rows: Sequence[NewCredential]) -> list[NewCredential]:
+    """`save_credentials`, returning the rows it stored (the others were issued meanwhile).
+
+    Args:
+        session: the caller's session; the caller commits.
+        rows: the signed credentials.
+
+    Returns:
+        The rows stored, in their order; a row left out lost to a credential stored before.
+    """
     award_ids = sorted({row.award_id for row in rows})
     ids = sorted({bare_credential_id(row.id) for row in rows})
     taken_awards = set(
@@ -130,10 +145,12 @@ def save_credentials(session: Session, rows: Sequence[NewCredential]) -> int:
     )
     taken_ids = set(session.scalars(select(Credential.id).where(Credential.id.in_(ids))))
     fresh: list[dict[str, object]] = []
+    stored: list[NewCredential] = []
     for row in rows:
         bare = bare_credential_id(row.id)
         if row.award_id in taken_awards or bare in taken_ids:
             continue
+        stored.append(row)
         fresh.append(
             {
                 "id": bare,
@@ -155,7 +172,22 @@ def save_credentials(session: Session, rows: Sequence[NewCredential]) -> int:
     if fresh:
         # One bulk INSERT (executemany) instead of a unit of work per credential.
         session.execute(insert(Credential), fresh)
-    return len(fresh)
+    return stored
+
+
+def baked_paths_in_use(session: Session, paths: Sequence[str]) -> set[str]:
+    """Return those of ``paths`` that a stored credential names as its baked PNG."""
+    named: set[str] = set()
+    for start in range(0, len(paths), 500):  # under every database's bound-parameter limit
+        part = paths[start : start + 500]
+        named.update(
+            p
+            for p in session.scalars(
+                select(Credential.baked_path).where(Credential.baked_path.in_(part))
+            )
+            if p
+        )
+    return named
 
 
 def set_baked_path(session: Session, credential_id: str, path: str | Path) -> None:
