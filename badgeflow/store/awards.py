@@ -250,7 +250,11 @@ def pending_award_ids(session: Session) -> list[int]:
 def awards_to_issue(session: Session, award_ids: Collection[int]) -> list[AwardToIssue]:
     """Return those of the given awards that still need a credential (active, none yet).
 
-    Used by a chunk of issuance work: awards issued meanwhile (a re-run) drop out.
+    Used by a chunk of issuance work: awards issued meanwhile (a re-run) drop out. On
+    PostgreSQL the awards returned stay locked until the caller's transaction ends, and awards
+    another transaction holds are skipped (``FOR UPDATE SKIP LOCKED``): two runs issuing at
+    once (batches of two sources overlapping) never sign the same award. SQLite has no row
+    locks; there the store's one-credential-per-award rule decides (`save_new_credentials`).
 
     Args:
         session: the session of the transaction that will store the credentials.
@@ -276,6 +280,7 @@ def awards_to_issue(session: Session, award_ids: Collection[int]) -> list[AwardT
         .join(Learner, Award.learner_id == Learner.id)
         .outerjoin(Credential, Credential.award_id == Award.id)
         .where(Credential.id.is_(None), Award.status == "active")
+        .with_for_update(skip_locked=True, of=Award)
     )
     found: list[AwardToIssue] = []
     for chunk in fr.chunks(sorted(set(award_ids))):

@@ -80,11 +80,20 @@ def test_moodle_skips_courses_without_criteria_and_users_not_enrolled_as_before(
 
 
 def test_talentlms_throttling_under_concurrency_is_retried_without_losing_rows(datasets):
+    # Five throttled answers go to whichever calls are in flight; one call may draw them
+    # all, so each call may make six requests (with four, drawing four would rightly raise).
+    patient = RetryPolicy(max_attempts=6, sleep=lambda s: None)
     with FakeTalentLMS(datasets["talentlms"], "k") as server:
         one = talent(server.base_url, 1).fetch_completions(None, fetched_at=AS_OF)
+        requests_one = len(server.requests)
         server.throttle_next(5, after=6)
-        four = talent(server.base_url, 4).fetch_completions(None, fetched_at=AS_OF)
+        source = TalentLMSSource(
+            "t", server.base_url, "k", final_assessment="Final test", concurrency=4, retry=patient
+        )
+        four = source.fetch_completions(None, fetched_at=AS_OF)
+        requests_four = len(server.requests) - requests_one
     same(four, one)
+    assert requests_four == requests_one + 5  # every throttled request was made again
 
 
 class _FailingTalentLMS(FakeTalentLMS):

@@ -69,3 +69,23 @@ def test_a_failed_chunk_leaves_no_png_behind(db_url, tmp_path, monkeypatch) -> N
         assert pending_award_ids(runtime)[:3] == ids
         assert issue_credentials(runtime, ids, batch_id="b3", issued_at=AS_OF) == 3
         assert len(_check_baked(runtime)) == len(kept) + 3
+
+
+def test_a_run_skips_the_awards_another_run_is_issuing(db_url, tmp_path) -> None:
+    with issued_runtime(tmp_path, db_url, count=0, publish=False) as runtime:
+        ids = pending_award_ids(runtime)[:3]
+        with runtime.sessions() as first:
+            first.begin()
+            # The first run's issue transaction, between reading its awards and storing them.
+            assert len(store.awards_to_issue(first, ids)) == 3
+            second = issue_credentials(runtime, ids, batch_id="b2", issued_at=AS_OF)
+            first.rollback()
+        if runtime.engine.dialect.name == "postgresql":
+            # FOR UPDATE SKIP LOCKED: the second run leaves the held awards alone, at once.
+            assert second == 0
+            assert issue_credentials(runtime, ids, batch_id="b3", issued_at=AS_OF) == 3
+        else:
+            # SQLite has no row locks: the second run issues them; one credential per award.
+            assert second == 3
+            assert issue_credentials(runtime, ids, batch_id="b3", issued_at=AS_OF) == 0
+        assert len(_check_baked(runtime)) == 3
