@@ -1,17 +1,17 @@
 """The machine under a benchmark: its CPU, and whether its files land on a journal-less ext4.
 
 Figures from two hosts of the same kind differ: the same code ran the 100,000-completion
-batch in 500 s on one 2-core host and 220 s on another, whose cores were about twice as fast
-on pure Python. Each report says which CPU it ran on (`cpu`).
+batch in 500 s on one 2-core host and 202 s on another, whose cores ran Python about 2.5
+times as fast. Each report says which CPU it ran on (`cpu`).
 
-ext4 without a journal (this project's CI machines; some cloud VMs' scratch disks) will not
-hand out an inode freed less than a minute ago, or six minutes while its inode table block
-is still dirty: every new file scans past each such inode of its block group. After a large
-deletion (a previous run's site, 1.1 million files at 100,000 completions) file creation
-costs several times more for those minutes; `perf` shows the kernel in `recently_deleted`.
-A journaled ext4, XFS or object storage does no such check. The benchmarks print a note when
-their work folder is on such a file system, so figures are taken with no large deletion in
-the six minutes before or during a run.
+ext4 without a journal (the machines this project is built and tested on, some cloud VMs'
+scratch disks) will not hand out an inode freed less than a minute ago, or six minutes while
+its inode table block is still dirty: every new file scans past each such inode of its block
+group. After a large deletion (a previous run's site, 1.1 million files at 100,000
+completions) file creation costs several times more for those minutes; `perf` shows the
+kernel in `recently_deleted`. A journaled ext4, XFS or object storage does no such check. The
+benchmarks print a note when their work folder is on such a file system, so figures are taken
+with no large deletion in the six minutes before or during a run.
 """
 
 from __future__ import annotations

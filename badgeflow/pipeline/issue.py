@@ -6,6 +6,7 @@ import json
 import logging
 import secrets
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -52,6 +53,10 @@ def issue_credentials(
     failed chunk leaves unused slots behind but never hands a slot out twice. The
     credentials and their status entries are then stored in one transaction.
 
+    Each chunk bakes into PNGs of its own (``<credential id>.<attempt>.png`` under
+    ``var/baked``), so a run that loses an award to another run (which stored its credential
+    first) never replaces that run's PNG; it deletes its own, and so does a chunk that fails.
+
     Args:
         runtime: resources built from settings.
         award_ids: the chunk to issue.
@@ -65,30 +70,36 @@ def issue_credentials(
     count = len(set(award_ids))
     with runtime.sessions.begin() as session:
         reserved = [store.reserve_status_slots(session, p, count) for p in purposes]
-    targets: list[BakeTarget] = []
-    lost: list[BakeTarget] = []
+    written = _Written()
     try:
-        stored = _sign_and_store(runtime, award_ids, reserved, targets, lost, batch_id, issued_at)
+        stored = _sign_and_store(runtime, award_ids, reserved, written, batch_id, issued_at)
     except BaseException:
-        _discard_unstored(runtime, targets)
+        _discard_unstored(runtime, written.targets)
         raise
     # Awards another run issued meanwhile: its credentials and their PNGs are the ones kept.
-    for target in lost:
+    for target in written.lost:
         target.path.unlink(missing_ok=True)
     logger.info("issued %d credentials (%d awards in chunk)", stored, len(award_ids))
     return stored
+
+
+@dataclass
+class _Written:
+    """The baked PNGs of one chunk: all it writes, and those of awards issued meanwhile."""
+
+    targets: list[BakeTarget] = field(default_factory=list)
+    lost: list[BakeTarget] = field(default_factory=list)
 
 
 def _sign_and_store(
     runtime: Runtime,
     award_ids: list[int],
     reserved: list[list[StatusSlot]],
-    targets: list[BakeTarget],
-    lost: list[BakeTarget],
+    written: _Written,
     batch_id: str,
     issued_at: datetime,
 ) -> int:
-    """`issue_credentials`' transaction; fills ``targets`` (PNGs written) and ``lost``."""
+    """`issue_credentials`' transaction; records the PNGs it writes in ``written``."""
     count = len(set(award_ids))
     with runtime.sessions.begin() as session:
         awards = _with_recipient(runtime, session, store.awards_to_issue(session, award_ids))
@@ -120,6 +131,7 @@ def _sign_and_store(
         # overlapping a nightly batch) never write the same file, so the PNG the stored
         # credential names always holds that very credential.
         attempt = secrets.token_hex(6)
+        targets = written.targets
         targets.extend(
             BakeTarget(award.achievement_id, Path(f"{baked_dir}/{credential_id}.{attempt}.png"))
             for award, credential_id, _, _ in prepared
@@ -150,7 +162,7 @@ def _sign_and_store(
             ]
             saved = {row.id for row in store.save_new_credentials(session, rows)}
             stored += len(saved)
-            lost.extend(
+            written.lost.extend(
                 t for row, t in zip(rows, targets[start:end], strict=True) if row.id not in saved
             )
             store.save_status_entries_many(
@@ -179,6 +191,7 @@ def _discard_unstored(runtime: Runtime, targets: list[BakeTarget]) -> None:
     for target in targets:
         if str(target.path) not in named:
             target.path.unlink(missing_ok=True)
+            target.path.with_suffix(".png.tmp").unlink(missing_ok=True)  # a write cut short
 
 
 def _with_recipient(
