@@ -8,6 +8,9 @@ column type's bind processor for the dialect (``type.dialect_impl(dialect).bind_
 the very function SQLAlchemy applies, so UTC datetimes and JSON documents are stored as the
 same text) and sends plain tuples to ``executemany``. Other databases take SQLAlchemy's
 general path.
+
+`dialect_insert` gives the INSERT of the session's database, for ``ON CONFLICT DO NOTHING``:
+rows another transaction stored first (two runs at once) are skipped, not an error.
 """
 
 from __future__ import annotations
@@ -15,33 +18,50 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-__all__ = ["insert_rows"]
+__all__ = ["dialect_insert", "insert_rows"]
 
 
-def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def dialect_insert(session: Session) -> Callable[..., Any]:
+    """PostgreSQL's or SQLite's ``insert`` (both offer ``on_conflict_do_nothing``)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def insert_rows(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    skip_existing: Sequence[str] = (),
+) -> None:
     """INSERT the rows (each with the same keys, the table's column names) in one batch.
 
     Args:
         session: the caller's session; the caller commits.
         table: the table.
         rows: the rows; every row has the keys of the first one.
+        skip_existing: a unique key's columns: a row whose key is already stored (by a
+            transaction that committed meanwhile) is skipped (``ON CONFLICT DO NOTHING``).
     """
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
+    statement = dialect_insert(session)(table)
+    if skip_existing:
+        statement = statement.on_conflict_do_nothing(index_elements=list(skip_existing))
     if dialect.name != "sqlite":
-        session.execute(insert(table), list(rows))
+        session.execute(statement, list(rows))
         return
     columns = list(rows[0])
-    compiled = insert(table).compile(dialect=dialect, column_keys=columns)
+    compiled = statement.compile(dialect=dialect, column_keys=columns)
     order = list(compiled.positiontup or ())
     if not compiled.positional or sorted(order) != sorted(columns):
         # Columns left out get their defaults from SQLAlchemy's general path.
-        session.execute(insert(table), list(rows))
+        session.execute(statement, list(rows))
         return
     columns_out: list[list[Any]] = []
     for name in order:

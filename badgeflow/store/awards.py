@@ -118,7 +118,9 @@ def load_awards(session: Session, *, learner_emails: Collection[str] | None = No
 def insert_awards(session: Session, awards_df: pd.DataFrame, *, batch_id: str) -> list[int]:
     """Insert the awards whose key is not stored yet; the rest are ignored.
 
-    Calling it again with the same frame inserts nothing, so a retried task is harmless.
+    Calling it again with the same frame inserts nothing, so a retried task is harmless, and
+    an award another run stores meanwhile is skipped (on PostgreSQL the insert waits for
+    that run's transaction), not an error.
 
     Args:
         session: the caller's session; the caller commits.
@@ -184,12 +186,17 @@ def insert_awards(session: Session, awards_df: pd.DataFrame, *, batch_id: str) -
     # One bulk INSERT (executemany), then the new ids by key, in chunked queries.
     # On the table: the ORM's bulk insert goes row by row when None values vary; on
     # SQLite without SQLAlchemy's per-row parameter building (`insert_rows`).
-    insert_rows(session, Award.metadata.tables[Award.__tablename__], rows)
+    # An award another run stored meanwhile (two sources' batches evaluating the same
+    # learner at once) is skipped, and is not this batch's.
+    table = Award.metadata.tables[Award.__tablename__]
+    insert_rows(session, table, rows, skip_existing=["award_key"])
     ids: dict[str, int] = {}
     for chunk in fr.chunks(list(fresh)):
-        query = select(Award.award_key, Award.id).where(Award.award_key.in_(chunk))
+        query = select(Award.award_key, Award.id).where(
+            Award.award_key.in_(chunk), Award.batch_id == batch_id
+        )
         ids.update((key, id_) for key, id_ in session.execute(query))
-    return [ids[key] for key in fresh]
+    return [ids[key] for key in fresh if key in ids]
 
 
 def _to_issue() -> Select[Award, str, str | None]:

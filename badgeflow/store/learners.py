@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from badgeflow.store._bulk import insert_rows
 from badgeflow.store._frames import chunks
 from badgeflow.store.schema import Learner
 
@@ -64,7 +65,10 @@ def ensure_learners(session: Session, names_by_email: Mapping[str, str | None]) 
     if new:
         # One bulk INSERT for the new learners, then their ids in chunked queries.
         # On the table: the ORM's bulk insert goes row by row when None values vary.
-        session.execute(insert(Learner.metadata.tables[Learner.__tablename__]), new)
+        # A learner another run created meanwhile (two sources' batches ingesting the same
+        # person at once) is skipped, not an error; PostgreSQL waits for that run's outcome.
+        table = Learner.metadata.tables[Learner.__tablename__]
+        insert_rows(session, table, new, skip_existing=["email"])
         for chunk in chunks(unknown):
             by_email = select(Learner.email, Learner.id).where(Learner.email.in_(chunk))
             ids.update((email, id_) for email, id_ in session.execute(by_email))

@@ -10,6 +10,7 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, Select, or_, select, true
 from sqlalchemy.orm import Session
 
+from badgeflow.store._bulk import dialect_insert
 from badgeflow.store.schema import Award, Credential, EmailOutbox, Learner
 
 __all__ = [
@@ -54,7 +55,10 @@ def enqueue_award_emails(session: Session, *, batch_limit: int | None = None) ->
     """Queue an ``award`` email for each credential (of an active award) that has none.
 
     A re-issued credential (``supersedes`` set) gets a ``reissue`` email instead, queued by
-    `badgeflow.pipeline.reissue`, never an award email.
+    `badgeflow.pipeline.reissue`, never an award email. Two runs queueing at once (batches
+    of two sources overlapping) queue each email once: a row the other run queued first is
+    skipped (``ON CONFLICT DO NOTHING`` on the one-email-per-credential-and-kind key; on
+    PostgreSQL the insert waits for the other transaction's outcome).
 
     Args:
         session: the caller's session; the caller commits.
@@ -77,18 +81,24 @@ def enqueue_award_emails(session: Session, *, batch_limit: int | None = None) ->
     if batch_limit is not None:
         query = query.limit(batch_limit)
     rows = [
-        EmailOutbox(
-            credential_id=credential_id,
-            kind=AWARD_KIND,
-            to_address=email,
-            status="pending",
-            attempts=0,
-        )
+        {
+            "credential_id": credential_id,
+            "kind": AWARD_KIND,
+            "to_address": email,
+            "status": "pending",
+            "attempts": 0,
+        }
         for credential_id, email in session.execute(query)
     ]
-    session.add_all(rows)
-    session.flush()
-    return len(rows)
+    if not rows:
+        return 0
+    statement = (
+        dialect_insert(session)(EmailOutbox)
+        .on_conflict_do_nothing(index_elements=["credential_id", "kind"])
+        .returning(EmailOutbox.id)
+    )
+    # RETURNING names the rows inserted (rowcount is not reliable for ON CONFLICT).
+    return len(session.execute(statement, rows).all())
 
 
 def enqueue_revoked_email(session: Session, credential_id: str) -> int | None:

@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from badgeflow.models import ACHIEVEMENT_ID, AWARD_STATUS, LEARNER_EMAIL, VALID_FROM, VALID_UNTIL
+from badgeflow.store._bulk import dialect_insert
 from badgeflow.store._frames import chunks, frame
 from badgeflow.store.learners import normalise_email
 from badgeflow.store.schema import Award, Learner, PathwayProgress
@@ -46,6 +47,10 @@ class ProgressRecord:
     updated_at: datetime
 
 
+_PROGRESS_VALUES = ("tiers_held", "tiers_total", "next_tier", "updated_at")
+"""The columns a progress row's values are in (`ProgressRecord`'s fields of the same name)."""
+
+
 def save_pathway_progress(session: Session, records: Sequence[ProgressRecord]) -> int:
     """Insert or update progress rows (one per learner and pathway); unknown learners are skipped.
 
@@ -74,12 +79,7 @@ def save_pathway_progress(session: Session, records: Sequence[ProgressRecord]) -
         if learner_id is None:
             continue
         written += 1
-        values = {
-            "tiers_held": record.tiers_held,
-            "tiers_total": record.tiers_total,
-            "next_tier": record.next_tier,
-            "updated_at": record.updated_at,
-        }
+        values = {column: getattr(record, column) for column in _PROGRESS_VALUES}
         row = stored.get((learner_id, record.pathway))
         if row is None:
             fresh[learner_id, record.pathway] = {
@@ -92,11 +92,17 @@ def save_pathway_progress(session: Session, records: Sequence[ProgressRecord]) -
             setattr(row, attr, value)
     session.flush()
     if fresh:
-        # One executemany on the table instead of a unit of work per new row.
-        session.execute(
-            insert(PathwayProgress.metadata.tables[PathwayProgress.__tablename__]),
-            list(fresh.values()),
+        # One executemany on the table instead of a unit of work per new row. A row another
+        # run inserted meanwhile (two sources' batches at once) is updated with these values
+        # (on PostgreSQL after waiting for that run's transaction), not an error.
+        statement = dialect_insert(session)(
+            PathwayProgress.metadata.tables[PathwayProgress.__tablename__]
         )
+        statement = statement.on_conflict_do_update(
+            index_elements=["learner_id", "pathway"],
+            set_={column: statement.excluded[column] for column in _PROGRESS_VALUES},
+        )
+        session.execute(statement, list(fresh.values()))
     return written
 
 

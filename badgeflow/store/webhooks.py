@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from badgeflow.models import JSONDict
+from badgeflow.store._bulk import dialect_insert
 from badgeflow.store.schema import WebhookEvent
 
 __all__ = [
@@ -64,8 +64,7 @@ def store_webhook_events(
     Returns:
         For each event, True when it was new, False when it was a duplicate.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     new: list[bool] = []
     for event in events:
         statement = (

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pandas as pd
+import pytest
 from sqlalchemy import func, select, update
 
 from badgeflow.models import (
@@ -26,6 +28,7 @@ from badgeflow.store import (
     save_credentials,
 )
 from badgeflow.store.schema import Award, Learner
+from tests.badgeflow.store.concurrency import wait_for_a_lock_wait
 from tests.badgeflow.store.factories import AS_OF, award, awards_frame, new_credential
 
 
@@ -123,3 +126,28 @@ def test_awards_to_issue_equal_the_pending_awards_they_name(sessions):
         chosen = awards_to_issue(session, ids[::2] + ids[:1])
     assert len(pending) == 9
     assert chosen == [a for a in pending if a.award_id in set(ids[::2])]
+
+
+def _insert_alone(sessions, frame, batch_id: str) -> list[int]:
+    with sessions.begin() as session:
+        return insert_awards(session, frame, batch_id=batch_id)
+
+
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_two_runs_inserting_the_same_awards_at_once_store_each_once(sessions):
+    frame = awards_frame(award("k1"), award("k2", **{LEARNER_EMAIL: "Bob@Example.org"}))
+    with sessions() as first, ThreadPoolExecutor(1) as pool:
+        first.begin()
+        assert len(insert_awards(first, frame, batch_id="b1")) == 2
+        # The second run sees neither the awards nor the learners (not committed yet), so
+        # it inserts the same ones; its inserts wait on the unique keys for the first run.
+        second = pool.submit(_insert_alone, sessions, frame, "b2")
+        wait_for_a_lock_wait(sessions)
+        first.commit()
+        assert second.result(timeout=30) == []
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Award)) == 2
+        assert session.scalar(select(func.count()).select_from(Learner)) == 2
+        assert set(session.scalars(select(Award.batch_id))) == {"b1"}

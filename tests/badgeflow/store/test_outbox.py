@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from badgeflow.store import (
     save_credentials,
 )
 from badgeflow.store.schema import EmailOutbox
+from tests.badgeflow.store.concurrency import wait_for_a_lock_wait
 from tests.badgeflow.store.factories import AS_OF, award, awards_frame, new_credential
 
 C1 = "11111111-1111-4111-8111-111111111111"
@@ -113,6 +115,28 @@ def test_concurrent_senders_do_not_pick_the_same_email(engine, sessions, issued)
     else:
         # SQLite has no row locks (one writer at a time); the caller's transaction decides.
         assert len(seen_by_second) == 2
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(EmailOutbox)) == 2
+
+
+def _queue_alone(sessions) -> int:
+    with sessions.begin() as session:
+        return enqueue_award_emails(session)
+
+
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_two_runs_queueing_at_once_queue_each_email_once(sessions, issued):
+    with sessions() as first, ThreadPoolExecutor(1) as pool:
+        first.begin()
+        assert enqueue_award_emails(first) == 2
+        # The second run read no outbox row (the first has not committed), so it inserts
+        # the same two; its insert waits on the unique key for the first transaction.
+        second = pool.submit(_queue_alone, sessions)
+        wait_for_a_lock_wait(sessions)
+        first.commit()
+        assert second.result(timeout=30) == 0
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(EmailOutbox)) == 2
 

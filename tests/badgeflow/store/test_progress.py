@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pandas as pd
@@ -17,6 +18,7 @@ from badgeflow.store.progress import (
     save_pathway_progress,
 )
 from badgeflow.store.schema import Award, PathwayProgress
+from tests.badgeflow.store.concurrency import wait_for_a_lock_wait
 from tests.badgeflow.store.factories import AS_OF, award, awards_frame
 
 
@@ -99,3 +101,27 @@ def test_holdings_are_the_matching_columns_of_the_stored_awards(sessions):
         held.sort_values(key).reset_index(drop=True), want.sort_values(key).reset_index(drop=True)
     )
     assert sorted(held[AWARD_STATUS]) == ["active", "suspended"]
+
+
+def _save_alone(sessions, records) -> int:
+    with sessions.begin() as session:
+        return save_pathway_progress(session, records)
+
+
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_two_runs_saving_new_progress_at_once_keep_one_row_with_the_later_values(sessions):
+    with sessions.begin() as session:
+        insert_awards(session, awards_frame(award("k1")), batch_id="b1")
+    later = record(held=2, next_tier="certified", at=AS_OF + timedelta(hours=1))
+    with sessions() as first, ThreadPoolExecutor(1) as pool:
+        first.begin()
+        assert save_pathway_progress(first, [record()]) == 1
+        # The second run sees no row yet, so it inserts one; it waits on the unique key.
+        second = pool.submit(_save_alone, sessions, [later])
+        wait_for_a_lock_wait(sessions)
+        first.commit()
+        assert second.result(timeout=30) == 1
+    with sessions() as session:
+        assert load_pathway_progress(session) == [later]
