@@ -192,10 +192,10 @@ def insert_awards(session: Session, awards_df: pd.DataFrame, *, batch_id: str) -
     insert_rows(session, table, rows, skip_existing=["award_key"])
     ids: dict[str, int] = {}
     for chunk in fr.chunks(list(fresh)):
-        query = select(Award.award_key, Award.id).where(
-            Award.award_key.in_(chunk), Award.batch_id == batch_id
-        )
-        ids.update((key, id_) for key, id_ in session.execute(query))
+        # The batch is compared here, not in SQL: there SQLite would pick the batch_id index
+        # and read the whole batch's awards for every chunk.
+        query = select(Award.award_key, Award.id, Award.batch_id).where(Award.award_key.in_(chunk))
+        ids.update((key, id_) for key, id_, batch in session.execute(query) if batch == batch_id)
     return [ids[key] for key in fresh if key in ids]
 
 
