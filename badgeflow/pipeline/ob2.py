@@ -128,6 +128,17 @@ class Ob2Publish:
             jws = docs.sign_assertion(assertion, self._signing.private_key)
         return partial(self._assertions.files, item, jws)
 
+    def extra_cache(self, r: CredentialRecord) -> tuple[str, tuple[str, ...]] | None:
+        """What one credential's hosted OB 2.0 files are made from, and their paths.
+
+        None when off or signed: a signed assertion is signed again at every publish (with
+        the current key), so it stays out of the render cache.
+        """
+        if self.mode != "hosted":
+            return None
+        item = self.credential(r)
+        return self._assertions.cache_key(item), self._assertions.paths(item)
+
     def documents(self, records: Iterable[CredentialRecord]) -> dict[str, JSONDict]:
         """The issuer, keys, badge classes and (signed) the revocation list of ``records``.
 

@@ -60,16 +60,7 @@ def publish_site(
     Returns:
         What was written and where.
     """
-    catalog = runtime.catalog
-    base = runtime.settings.site.base_url
-    achievements = [
-        SiteAchievement(
-            info=catalog.achievement_info(slug, site_base_url=base),
-            image_svg=_existing(catalog.image_path(slug, ".svg")),
-            image_png=catalog.image_path(slug, ".png"),
-        )
-        for slug in catalog.achievement_slugs
-    ]
+    achievements = site_achievements(runtime)
     output_dir = runtime.settings.site.output_dir
 
     def waiting() -> None:
@@ -130,6 +121,20 @@ def _publish(
     return report
 
 
+def site_achievements(runtime: Runtime) -> list[SiteAchievement]:
+    """Every catalog achievement as the site shows it: its info and its image files."""
+    catalog = runtime.catalog
+    base = runtime.settings.site.base_url
+    return [
+        SiteAchievement(
+            info=catalog.achievement_info(slug, site_base_url=base),
+            image_svg=_existing(catalog.image_path(slug, ".svg")),
+            image_png=catalog.image_path(slug, ".png"),
+        )
+        for slug in catalog.achievement_slugs
+    ]
+
+
 class _StoredCredentials:
     """Every stored credential as the site shows it, read from the store a page at a time."""
 
@@ -173,6 +178,7 @@ class _StoredCredentials:
                 jwt=r.jwt,
                 accept_token=r.accept_token,
                 extra_files=ob2.extra_files(r),
+                extra_cache=ob2.extra_cache(r),
             )
 
 

@@ -123,9 +123,10 @@ def _fresh_jobs(
         previous = tree.previous_unit(cid)
         paths = kept_paths(job, previous)
         if paths is not None and previous is not None and tree.keep_unit(cid, previous, paths):
-            writer.kept(paths)
-            if job.credential.extra_files is not None:
-                write_extra_files(writer, job.credential.extra_files())
+            writer.kept(paths)  # with the extra files when they are in the render cache
+            credential = job.credential
+            if credential.extra_files is not None and credential.extra_cache is None:
+                write_extra_files(writer, credential.extra_files())
         elif previous is None and not tree.published_any(credential_paths(job.credential, "jpsw")):
             yield job
             continue

@@ -10,7 +10,9 @@ is provably untouched (`badgeflow.site._tree.TreeWriter.keep_unit`). The digest 
 * the credential's own fields, its baked images (bytes, the image file's path, size, mtime
   and inode, or the baking function and its text arguments) and its state at the build
   clock (``valid``, ``expired``, ``revoked``, ``suspended``), so expiry re-renders exactly
-  the credentials that expired.
+  the credentials that expired;
+* what its extra files (hosted OB 2.0 copies) are made from, when the caller tells
+  (`SiteCredential.extra_cache`): then they are kept with the rest, not made again.
 
 A credential whose inputs cannot be digested (a baked SVG made by an arbitrary function) is
 rendered every time, as before.
@@ -33,7 +35,15 @@ __all__ = ["credential_digest", "credential_paths", "site_digest"]
 
 _CACHE_VERSION: Final = "1"
 # The code a page's bytes depend on beyond the templates (share links come from notify).
-_SOURCES: Final = ("site", "templates/site", "notify/render.py", "credentials/jws.py")
+_SOURCES: Final = (
+    "site",
+    "templates/site",
+    "notify/render.py",
+    "credentials/jws.py",
+    "credentials/ob2",
+    "credentials/bake.py",
+    "credentials/bake_svg.py",
+)
 
 
 def _source_files() -> list[Path]:
@@ -102,6 +112,7 @@ def credential_digest(site: str, credential: SiteCredential, state: str) -> str 
         c.accept_token,
         png,
         svg,
+        c.extra_cache,
     )
     h = hashlib.sha256(site.encode())
     h.update(repr(fields).encode())
@@ -162,4 +173,6 @@ def credential_paths(credential: SiteCredential, flags: str) -> list[str]:
     if credential.accept_token is not None:
         paths.append(f"{layout.accept_page(credential.accept_token)}index.html")
         paths.append(f"{layout.accepted_page(credential.accept_token)}index.html")
+    if credential.extra_cache is not None:
+        paths += credential.extra_cache[1]
     return paths

@@ -58,8 +58,12 @@ class SiteCredential:
         extra_files: a function returning more files published with the credential, as
             ``(site-relative path, JSON document or bytes)`` pairs (its OB 2.0 copies), or
             None. Made while the credential is written, in a worker process when it pickles
-            (a `functools.partial`), every build, and compared with the published files
-            like the site's other extra files (not part of its render cache).
+            (a `functools.partial`), and compared with the published files like the site's
+            other extra files. Without ``extra_cache`` they are made at every build.
+        extra_cache: the digest of everything ``extra_files`` makes its files from (beyond
+            the site's own inputs) and the site-relative paths it publishes, or None. Given,
+            the extra files join the credential's render cache: a credential kept unchanged
+            keeps them too, without making them.
     """
 
     credential_id: str
@@ -74,6 +78,7 @@ class SiteCredential:
     jwt: str | None = None
     accept_token: str | None = None
     extra_files: Callable[[], Sequence[tuple[str, JSONDict | bytes]]] | None = None
+    extra_cache: tuple[str, tuple[str, ...]] | None = None
 
 
 class CredentialSource(Protocol):

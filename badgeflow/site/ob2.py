@@ -10,6 +10,7 @@ hosted assertion is published with ``revoked: true`` and its ``revocationReason`
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -185,6 +186,39 @@ class Ob2Assertions:
             image=urls.assertion(item.credential_id, "png"),
             narrative=_narrative(parsed),
         )
+
+    def paths(self, item: Ob2Credential, *, signed: bool = False) -> tuple[str, ...]:
+        """The site-relative paths of the files `files` makes for ``item`` (none made here).
+
+        Raises:
+            CatalogError: the credential's achievement is unknown.
+        """
+        if item.achievement_slug not in self.images:
+            raise CatalogError(f"credential {item.credential_id} is for an unknown achievement")
+        name = f"assertions/{item.credential_id}"
+        extensions = ["jwt"] if signed else []
+        extensions += ["json", "png"] + (["svg"] if self.images[item.achievement_slug][1] else [])
+        return tuple(self.urls.path(f"{name}.{extension}") for extension in extensions)
+
+    def cache_key(self, item: Ob2Credential) -> str:
+        """Digest what a hosted assertion's files are made from besides the site's inputs.
+
+        The site digest (`badgeflow.site._units.site_digest`) covers the base URL, the
+        achievements' images and this code; the rest is the credential as OB 2.0 shows it.
+        """
+        fields = (
+            self.key_id,
+            self.images.get(item.achievement_slug),
+            item.credential_id,
+            item.achievement_slug,
+            item.awarded_at.isoformat(),
+            item.valid_until.isoformat() if item.valid_until else None,
+            item.revoked,
+            item.reason,
+        )
+        h = hashlib.sha256(repr(fields).encode())
+        h.update(b"\0" + item.document.encode())
+        return h.hexdigest()
 
     def outputs(self, item: Ob2Credential, jws: str | None = None) -> Ob2Output:
         """One credential's OB 2.0 documents and (lazily baked) files.

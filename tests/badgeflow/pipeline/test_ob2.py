@@ -139,3 +139,60 @@ def test_ob2_off_publishes_nothing(tmp_path, monkeypatch):
     runtime = _runtime(tmp_path, monkeypatch, "off")
     assert not (runtime.settings.site.output_dir / "ob2").exists()
     runtime.engine.dispose()
+
+
+def test_kept_credentials_keep_their_hosted_ob2_files_without_making_them(tmp_path, monkeypatch):
+    from badgeflow.site.ob2 import Ob2Assertions
+    from tests.badgeflow.site.test_render_cache import age_manifest
+
+    runtime = _runtime(tmp_path, monkeypatch, "hosted")
+    site = runtime.settings.site.output_dir
+    age_manifest(site)  # no file is racily clean: every credential is a cache candidate
+    ob2 = site / "ob2" / "assertions"
+    before = {p.name: p.read_bytes() for p in ob2.iterdir()}
+    assert len(before) == 3 * 3  # JSON, PNG and SVG of each of the three credentials
+
+    def refuse(self, item, jws=None):
+        raise AssertionError(f"made the OB 2.0 files of kept credential {item.credential_id}")
+
+    monkeypatch.setattr(Ob2Assertions, "files", refuse)
+    report = publish_site(runtime, generated_at=AS_OF)
+    assert report.files_changed == 0 and report.credentials_rendered == 0
+    monkeypatch.undo()
+
+    # A deleted OB 2.0 file, or the reason changed alone (suspended both times, so the
+    # credential's own state is the same), makes them again.
+    victim = sorted(before)[0]
+    (ob2 / victim).unlink()
+    publish_site(runtime, generated_at=AS_OF)
+    assert (ob2 / victim).read_bytes() == before[victim]
+    first = _ids(runtime)[0]
+    with runtime.sessions.begin() as session:
+        store.change_status(session, first, "suspend", reason="first", actor="t", at=AS_OF)
+    publish_site(runtime, generated_at=AS_OF)
+    age_manifest(site)
+    with runtime.sessions.begin() as session:
+        store.change_status(session, first, "reinstate", reason="back", actor="t", at=AS_OF)
+        store.change_status(session, first, "suspend", reason="second", actor="t", at=AS_OF)
+    publish_site(runtime, generated_at=AS_OF)
+    shown = json.loads((ob2 / f"{first}.json").read_text(encoding="utf-8"))
+    assert shown["revoked"] is True and shown["revocationReason"] == "suspended: second"
+    runtime.engine.dispose()
+
+
+@pytest.mark.parametrize("signed", [False, True], ids=["hosted", "signed"])
+def test_ob2_paths_are_the_files_made(tmp_path, monkeypatch, signed):
+    from badgeflow.pipeline.ob2 import Ob2Publish
+    from badgeflow.pipeline.publish import site_achievements
+
+    runtime = _runtime(tmp_path, monkeypatch, "signed" if signed else "hosted")
+    ob2 = Ob2Publish(runtime, site_achievements(runtime), generated_at=AS_OF)
+    with runtime.sessions() as session:
+        records = store.list_credentials(session)
+    for r in records:
+        made = [path for path, _ in ob2.extra_files(r)()]
+        item = ob2.credential(r)
+        assert sorted(made) == sorted(ob2._assertions.paths(item, signed=signed))
+        cache = ob2.extra_cache(r)
+        assert cache is None if signed else cache == (ob2._assertions.cache_key(item), tuple(made))
+    runtime.engine.dispose()
