@@ -60,7 +60,7 @@ class Ob2Publish:
 
     Revoked and suspended credentials are published as revoked (OB 2.0 has no suspension),
     with the reason of their latest revoke/suspend event; a reinstated one is active again.
-    Each credential's assertion files come from `extra_files` (rendered with its pages, in
+    Each credential's assertion files come from `extras` (rendered with its pages, in
     a worker process when there are many); the other documents from `documents`.
     """
 
@@ -112,32 +112,28 @@ class Ob2Publish:
             ),
         )
 
-    def extra_files(
+    def extras(
         self, r: CredentialRecord
-    ) -> Callable[[], list[tuple[str, JSONDict | bytes]]] | None:
-        """The function making one credential's OB 2.0 files (picklable), None when off.
+    ) -> tuple[
+        Callable[[], list[tuple[str, JSONDict | bytes]]] | None,
+        tuple[str, tuple[str, ...]] | None,
+    ]:
+        """One credential's `SiteCredential.extra_files` and `SiteCredential.extra_cache`.
 
-        A signed assertion is signed here (the private key stays in this process).
+        The first is the function making its OB 2.0 files (picklable), None when off; a
+        signed assertion is signed here (the private key stays in this process). The second
+        is what hosted files are made from, and their paths; None when off or signed (a
+        signed assertion is signed again at every publish, with the current key, so it stays
+        out of the render cache).
         """
         if self.mode == "off":
-            return None
+            return None, None
         item = self.credential(r)
-        jws = None
-        if self._signing is not None:
-            assertion = self._assertions.assertion(item)
-            jws = docs.sign_assertion(assertion, self._signing.private_key)
-        return partial(self._assertions.files, item, jws)
-
-    def extra_cache(self, r: CredentialRecord) -> tuple[str, tuple[str, ...]] | None:
-        """What one credential's hosted OB 2.0 files are made from, and their paths.
-
-        None when off or signed: a signed assertion is signed again at every publish (with
-        the current key), so it stays out of the render cache.
-        """
-        if self.mode != "hosted":
-            return None
-        item = self.credential(r)
-        return self._assertions.cache_key(item), self._assertions.paths(item)
+        if self._signing is None:
+            cache = (self._assertions.cache_key(item), self._assertions.paths(item))
+            return partial(self._assertions.files, item, None), cache
+        jws = docs.sign_assertion(self._assertions.assertion(item), self._signing.private_key)
+        return partial(self._assertions.files, item, jws), None
 
     def documents(self, records: Iterable[CredentialRecord]) -> dict[str, JSONDict]:
         """The issuer, keys, badge classes and (signed) the revocation list of ``records``.

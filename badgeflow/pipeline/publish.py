@@ -161,6 +161,7 @@ class _StoredCredentials:
     def __iter__(self) -> Iterator[SiteCredential]:
         svgs, ob2 = self._svgs, self._ob2
         for r in self.records():
+            extra_files, extra_cache = ob2.extras(r)
             yield SiteCredential(
                 credential_id=r.credential_id,
                 document=r.document,
@@ -177,8 +178,8 @@ class _StoredCredentials:
                 ),
                 jwt=r.jwt,
                 accept_token=r.accept_token,
-                extra_files=ob2.extra_files(r),
-                extra_cache=ob2.extra_cache(r),
+                extra_files=extra_files,
+                extra_cache=extra_cache,
             )
 
 

@@ -190,9 +190,10 @@ def test_ob2_paths_are_the_files_made(tmp_path, monkeypatch, signed):
     with runtime.sessions() as session:
         records = store.list_credentials(session)
     for r in records:
-        made = [path for path, _ in ob2.extra_files(r)()]
+        make, cache = ob2.extras(r)
+        assert make is not None
+        made = [path for path, _ in make()]
         item = ob2.credential(r)
         assert sorted(made) == sorted(ob2._assertions.paths(item, signed=signed))
-        cache = ob2.extra_cache(r)
         assert cache is None if signed else cache == (ob2._assertions.cache_key(item), tuple(made))
     runtime.engine.dispose()
