@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import Select, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from badgeflow.store._frames import chunks
 from badgeflow.store.schema import AWARD_STATUSES, Award, AwardStatus, Credential, Learner
 
 __all__ = [
@@ -178,15 +179,9 @@ def save_new_credentials(session: Session, rows: Sequence[NewCredential]) -> lis
 def baked_paths_in_use(session: Session, paths: Sequence[str]) -> set[str]:
     """Return those of ``paths`` that a stored credential names as its baked PNG."""
     named: set[str] = set()
-    for start in range(0, len(paths), 500):  # under every database's bound-parameter limit
-        part = paths[start : start + 500]
-        named.update(
-            p
-            for p in session.scalars(
-                select(Credential.baked_path).where(Credential.baked_path.in_(part))
-            )
-            if p
-        )
+    for part in chunks(paths):
+        query = select(Credential.baked_path).where(Credential.baked_path.in_(part))
+        named.update(p for p in session.scalars(query) if p)
     return named
 
 
